@@ -1,0 +1,16 @@
+//! AWS adapters: DynamoDB for the table, SQS for the queues, S3 for blobs. The only crate
+//! that sees the AWS SDK. Every client takes an endpoint override so the same code runs
+//! against `moto_server` in tests.
+
+mod convert;
+mod expr;
+pub mod blob;
+pub mod config;
+pub mod provision;
+pub mod queue;
+pub mod table;
+
+pub use blob::S3Blob;
+pub use config::{AwsConnection, Clients};
+pub use queue::SqsQueue;
+pub use table::DynamoTable;

@@ -1,0 +1,76 @@
+//! Login with email and password, and resolving a session's user into a [`Caller`].
+
+use super::caller::Caller;
+use super::model::{Account, Membership, User};
+use super::password;
+use super::teams::{load_account, teams_of};
+use super::users;
+use crate::deps::Deps;
+use crate::error::{ServiceError, ServiceResult};
+use crate::keys;
+use crate::ports::table::attr;
+use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct Credentials {
+    pub email: String,
+    pub password: Secret,
+}
+
+fn wrong() -> ServiceError {
+    ServiceError::Unauthenticated("the email or the password is wrong".into())
+}
+
+/// The user whose email and password these are. Unknown emails, wrong passwords and
+/// deleted users are indistinguishable to the caller, in answer and in time.
+pub async fn login(deps: &Deps, credentials: &Credentials) -> ServiceResult<User> {
+    let Ok(email) = users::normalize_email(&credentials.email) else {
+        password::verify_dummy(&credentials.password);
+        return Err(wrong());
+    };
+    let Some(marker) = deps.table.get(&keys::email(&email)).await? else {
+        password::verify_dummy(&credentials.password);
+        return Err(wrong());
+    };
+    let (account, user_id) = (attr::get_s(&marker, "account_id"), attr::get_s(&marker, "user_id"));
+    let (Some(account), Some(user_id)) = (account, user_id) else {
+        password::verify_dummy(&credentials.password);
+        return Err(wrong());
+    };
+    match users::load(deps, account, user_id).await? {
+        Some((user, hash)) if user.deleted_at.is_none() => {
+            if password::verify(&credentials.password, &hash) { Ok(user) } else { Err(wrong()) }
+        }
+        _ => {
+            password::verify_dummy(&credentials.password);
+            Err(wrong())
+        }
+    }
+}
+
+/// The caller a login session stands for, re-read on every request so a deleted user or a
+/// changed profile takes effect at once.
+pub async fn caller_for(deps: &Deps, account: &str, user: &str) -> ServiceResult<Caller> {
+    match users::load(deps, account, user).await? {
+        Some((user, _)) if user.deleted_at.is_none() => {
+            Ok(Caller { account_id: user.account_id, user_id: user.id, profile: user.profile })
+        }
+        _ => Err(ServiceError::Unauthenticated("the session is no longer valid".into())),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Me {
+    pub user: User,
+    pub account: Account,
+    pub teams: Vec<Membership>,
+}
+
+pub async fn me(deps: &Deps, caller: &Caller) -> ServiceResult<Me> {
+    let (user, _) = users::load_active(deps, &caller.account_id, &caller.user_id).await?;
+    let account = load_account(deps, &caller.account_id).await?;
+    let teams = teams_of(deps, &caller.account_id, &caller.user_id).await?;
+    Ok(Me { user, account, teams })
+}

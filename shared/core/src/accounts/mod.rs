@@ -1,0 +1,14 @@
+//! Accounts (tenants), users, teams, API tokens and who is calling (PRODUCT.md §1).
+
+pub mod caller;
+pub mod login;
+pub mod model;
+pub mod password;
+pub mod provisioning;
+mod record;
+pub mod teams;
+pub mod tokens;
+pub mod users;
+
+pub use caller::Caller;
+pub use model::{Account, ApiToken, Membership, Profile, Team, User, Visibility};

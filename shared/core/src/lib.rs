@@ -1,0 +1,15 @@
+//! atende's domain: types, rules and use cases, and the ports (traits) they need.
+//!
+//! Nothing here sees an AWS SDK type, SQL or an HTTP framework type. Adapters live in
+//! `atende-embedded` and `atende-aws`; HTTP lives in `atende-runtime` and the functions.
+
+pub mod accounts;
+pub mod deps;
+pub mod error;
+pub mod keys;
+pub mod ports;
+pub mod queues;
+pub mod secret;
+
+pub use deps::Deps;
+pub use error::{ServiceError, ServiceResult};

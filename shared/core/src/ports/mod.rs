@@ -1,0 +1,16 @@
+//! The ports: the narrow interfaces the domain needs from the outside world.
+
+pub mod blob;
+pub mod clock;
+pub mod ids;
+pub mod queue;
+pub mod table;
+
+pub use blob::{Blob, BlobError, StoredBlob};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use ids::{Ids, UlidIds};
+pub use queue::{OutgoingMessage, Queue, QueueError, QueueSpec, ReceivedMessage};
+pub use table::{
+    AttributeValue, Condition, Index, Item, Key, Page, Query, SortCondition, Table, TableError,
+    TransactItem, UpdateOp,
+};

@@ -1,0 +1,13 @@
+//! Embedded adapters: the table and the queue on SQLite (WAL), blobs on the filesystem, all
+//! under one data directory. They hold no business rule; they mimic DynamoDB, SQS and S3
+//! closely enough that the same contract suite passes against both adapter sets.
+
+mod condition;
+mod sqlite;
+pub mod blob;
+pub mod queue;
+pub mod table;
+
+pub use blob::FsBlob;
+pub use queue::SqliteQueue;
+pub use table::SqliteTable;

@@ -1,0 +1,286 @@
+//! The queue port on SQLite, behaving as SQS: FIFO group order (nothing of a group is handed
+//! out while an earlier message of it is in flight), deduplication ids kept 5 minutes,
+//! per-message delays on standard queues, visibility timeouts, and a move to `<name>-dlq`
+//! at the receive after the `max_receives`-th. Time comes from the injected clock.
+
+use crate::sqlite::{self, Shared, backend, with_conn};
+use async_trait::async_trait;
+use atende_core::ports::queue::{self, DEDUPLICATION_WINDOW, OutgoingMessage, QueueSpec, ReceivedMessage};
+use atende_core::ports::{Clock, Ids, QueueError};
+use rusqlite::{Connection, OptionalExtension, params};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue TEXT NOT NULL,
+    id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    grp TEXT,
+    visible_at INTEGER NOT NULL,
+    receive_count INTEGER NOT NULL DEFAULT 0,
+    receipt TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_order ON messages (queue, seq);
+CREATE INDEX IF NOT EXISTS messages_visible ON messages (queue, visible_at);
+CREATE UNIQUE INDEX IF NOT EXISTS messages_receipt ON messages (receipt) WHERE receipt IS NOT NULL;
+CREATE TABLE IF NOT EXISTS dedup (
+    queue TEXT NOT NULL,
+    dedup_id TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    PRIMARY KEY (queue, dedup_id)
+) WITHOUT ROWID;
+";
+
+/// The dead-letter queue of a queue.
+pub fn dlq_name(queue: &str) -> String {
+    format!("{queue}-dlq")
+}
+
+#[derive(Clone)]
+pub struct SqliteQueue {
+    conn: Shared,
+    specs: Arc<HashMap<String, QueueSpec>>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn Ids>,
+}
+
+impl SqliteQueue {
+    /// Opens the queue database with these queues (each gets its dead-letter queue).
+    pub fn open(path: &Path, specs: Vec<QueueSpec>, clock: Arc<dyn Clock>, ids: Arc<dyn Ids>) -> anyhow::Result<Self> {
+        let mut all = HashMap::new();
+        for spec in specs {
+            let dlq = QueueSpec {
+                name: dlq_name(&spec.name),
+                fifo: spec.fifo,
+                max_receives: u32::MAX,
+                visibility_timeout: spec.visibility_timeout,
+            };
+            all.insert(dlq.name.clone(), dlq);
+            all.insert(spec.name.clone(), spec);
+        }
+        Ok(Self { conn: sqlite::open(path, SCHEMA)?, specs: Arc::new(all), clock, ids })
+    }
+
+    fn spec(&self, queue: &str) -> Result<QueueSpec, QueueError> {
+        self.specs.get(queue).cloned().ok_or_else(|| QueueError::UnknownQueue(queue.to_owned()))
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.clock.now().timestamp_millis()
+    }
+
+    /// How many messages a queue holds (visible or not): for tests and health checks.
+    pub async fn depth(&self, queue: &str) -> Result<u64, QueueError> {
+        let queue = queue.to_owned();
+        with_conn(&self.conn, move |c| {
+            c.query_row("SELECT COUNT(*) FROM messages WHERE queue = ?1", [queue], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+                .map_err(|e| QueueError::from(backend(e)))
+        })
+        .await
+    }
+}
+
+fn ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+fn insert(
+    conn: &Connection,
+    spec: &QueueSpec,
+    id: &str,
+    message: &OutgoingMessage,
+    now: i64,
+) -> Result<(), QueueError> {
+    if spec.fifo {
+        let dedup = queue::effective_dedup_id(message);
+        let live: Option<i64> = conn
+            .prepare_cached("SELECT expires_at FROM dedup WHERE queue = ?1 AND dedup_id = ?2 AND expires_at > ?3")
+            .and_then(|mut s| s.query_row(params![spec.name, dedup, now], |r| r.get(0)).optional())
+            .map_err(backend)?;
+        if live.is_some() {
+            // SQS accepts a duplicate within the window and delivers nothing new.
+            return Ok(());
+        }
+        conn.prepare_cached("INSERT OR REPLACE INTO dedup (queue, dedup_id, expires_at) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(params![spec.name, dedup, now + ms(DEDUPLICATION_WINDOW)]))
+            .map_err(backend)?;
+    }
+    let group = if spec.fifo { message.group.clone() } else { None };
+    conn.prepare_cached("INSERT INTO messages (queue, id, body, grp, visible_at) VALUES (?1, ?2, ?3, ?4, ?5)")
+        .and_then(|mut s| s.execute(params![spec.name, id, message.body, group, now + ms(message.delay)]))
+        .map_err(backend)?;
+    Ok(())
+}
+
+struct Row {
+    seq: i64,
+    id: String,
+    body: String,
+    group: Option<String>,
+    visible_at: i64,
+    receive_count: u32,
+}
+
+fn candidates(conn: &Connection, spec: &QueueSpec, after_seq: i64, now: i64) -> Result<Vec<Row>, QueueError> {
+    const SCAN: i64 = 500;
+    let (sql, visible_only) = if spec.fifo {
+        ("SELECT seq, id, body, grp, visible_at, receive_count FROM messages
+          WHERE queue = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3", false)
+    } else {
+        ("SELECT seq, id, body, grp, visible_at, receive_count FROM messages
+          WHERE queue = ?1 AND seq > ?2 AND visible_at <= ?4 ORDER BY seq LIMIT ?3", true)
+    };
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> {
+        Ok(Row {
+            seq: r.get(0)?,
+            id: r.get(1)?,
+            body: r.get(2)?,
+            group: r.get(3)?,
+            visible_at: r.get(4)?,
+            receive_count: r.get(5)?,
+        })
+    };
+    let rows = if visible_only {
+        stmt.query_map(params![spec.name, after_seq, SCAN, now], map)
+    } else {
+        stmt.query_map(params![spec.name, after_seq, SCAN], map)
+    }
+    .map_err(backend)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(|e| backend(e).into())
+}
+
+fn receive_in(
+    conn: &mut Connection,
+    spec: &QueueSpec,
+    max: u32,
+    visibility: Duration,
+    now: i64,
+    new_receipt: &dyn Fn() -> String,
+) -> Result<Vec<ReceivedMessage>, QueueError> {
+    let tx = conn.transaction().map_err(backend)?;
+    let mut out = Vec::new();
+    // FIFO: a group with a message in flight (or still before an earlier one) hands out
+    // nothing more.
+    let mut blocked: HashSet<String> = HashSet::new();
+    if spec.fifo {
+        let mut stmt = tx
+            .prepare_cached("SELECT DISTINCT grp FROM messages WHERE queue = ?1 AND visible_at > ?2 AND grp IS NOT NULL")
+            .map_err(backend)?;
+        let groups = stmt.query_map(params![spec.name, now], |r| r.get::<_, String>(0)).map_err(backend)?;
+        for g in groups {
+            blocked.insert(g.map_err(backend)?);
+        }
+    }
+    let dlq = dlq_name(&spec.name);
+    let mut after_seq = 0;
+    'scan: loop {
+        let batch = candidates(&tx, spec, after_seq, now)?;
+        let Some(last) = batch.last() else { break };
+        after_seq = last.seq;
+        for row in batch {
+            if out.len() as u32 >= max {
+                break 'scan;
+            }
+            if let Some(g) = &row.group
+                && blocked.contains(g)
+            {
+                continue;
+            }
+            if row.visible_at > now {
+                if let Some(g) = row.group {
+                    blocked.insert(g);
+                }
+                continue;
+            }
+            if row.receive_count >= spec.max_receives {
+                tx.execute(
+                    "UPDATE messages SET queue = ?1, receive_count = 0, receipt = NULL, visible_at = ?2,
+                     seq = (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages) WHERE seq = ?3",
+                    params![dlq, now, row.seq],
+                )
+                .map_err(backend)?;
+                continue;
+            }
+            let receipt = new_receipt();
+            tx.execute(
+                "UPDATE messages SET receive_count = receive_count + 1, receipt = ?1, visible_at = ?2 WHERE seq = ?3",
+                params![receipt, now + ms(visibility), row.seq],
+            )
+            .map_err(backend)?;
+            out.push(ReceivedMessage {
+                id: row.id,
+                receipt,
+                body: row.body,
+                group: row.group,
+                receive_count: row.receive_count + 1,
+            });
+        }
+    }
+    tx.commit().map_err(backend)?;
+    Ok(out)
+}
+
+#[async_trait]
+impl atende_core::ports::Queue for SqliteQueue {
+    async fn send(&self, queue: &str, message: OutgoingMessage) -> Result<(), QueueError> {
+        self.send_batch(queue, vec![message]).await
+    }
+
+    async fn send_batch(&self, queue: &str, messages: Vec<OutgoingMessage>) -> Result<(), QueueError> {
+        let spec = self.spec(queue)?;
+        for m in &messages {
+            queue::validate_message(&spec, m)?;
+        }
+        let ids: Vec<String> = messages.iter().map(|_| self.ids.new_id()).collect();
+        let now = self.now_ms();
+        with_conn(&self.conn, move |c| {
+            let tx = c.transaction().map_err(backend)?;
+            for (id, m) in ids.iter().zip(&messages) {
+                insert(&tx, &spec, id, m, now)?;
+            }
+            tx.commit().map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn receive(&self, queue: &str, max: u32, visibility: Duration) -> Result<Vec<ReceivedMessage>, QueueError> {
+        let spec = self.spec(queue)?;
+        let max = max.clamp(1, queue::SQS_BATCH as u32);
+        let now = self.now_ms();
+        let ids = self.ids.clone();
+        with_conn(&self.conn, move |c| receive_in(c, &spec, max, visibility, now, &|| ids.new_id())).await
+    }
+
+    async fn ack(&self, queue: &str, receipt: &str) -> Result<(), QueueError> {
+        self.spec(queue)?;
+        let (queue, receipt) = (queue.to_owned(), receipt.to_owned());
+        with_conn(&self.conn, move |c| {
+            c.execute("DELETE FROM messages WHERE queue = ?1 AND receipt = ?2", params![queue, receipt])
+                .map_err(|e| QueueError::from(backend(e)))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn release(&self, queue: &str, receipt: &str, after: Duration) -> Result<(), QueueError> {
+        self.spec(queue)?;
+        let (queue, receipt) = (queue.to_owned(), receipt.to_owned());
+        let at = self.now_ms() + ms(after);
+        with_conn(&self.conn, move |c| {
+            c.execute(
+                "UPDATE messages SET visible_at = ?1 WHERE queue = ?2 AND receipt = ?3",
+                params![at, queue, receipt],
+            )
+            .map_err(|e| QueueError::from(backend(e)))?;
+            Ok(())
+        })
+        .await
+    }
+}
