@@ -1,1 +1,2 @@
-
+pub mod blobs;
+pub mod http_error;

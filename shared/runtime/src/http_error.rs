@@ -1,0 +1,71 @@
+//! The HTTP error: a status and `{"error": "<code>", "message": "<plain words>"}`. 5xx
+//! bodies are opaque; their cause is logged.
+
+use atende_core::ServiceError;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use utoipa_schema::ErrorBody;
+
+/// The body of every error response.
+pub mod utoipa_schema {
+    use serde::Serialize;
+
+    #[derive(Debug, Serialize, utoipa::ToSchema)]
+    pub struct ErrorBody {
+        /// A stable code to branch on, e.g. `not_found`, `invalid_request`.
+        pub error: String,
+        /// What went wrong, in plain words.
+        pub message: String,
+    }
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self { status, code, message: message.into() }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// A failure of ours: logged with its cause, answered opaquely.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "request failed");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side; try again")
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound(what) => ApiError::not_found(what),
+            ServiceError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+            ServiceError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
+            ServiceError::Invalid(m) => ApiError::bad_request(m),
+            ServiceError::Unauthenticated(m) => ApiError::unauthorized(m),
+            ServiceError::Storage(e) => ApiError::internal(e),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(ErrorBody { error: self.code.to_owned(), message: self.message })).into_response()
+    }
+}

@@ -1,0 +1,147 @@
+//! Builds a fresh set of adapters per test: embedded (temp directory, manual clock) or AWS
+//! (unique table, queues and bucket on the moto server the test command started).
+
+use async_trait::async_trait;
+use atende_aws::{AwsConnection, Clients, DynamoTable, S3Blob, SqsQueue, provision};
+use atende_core::ports::{Blob, Clock, ManualClock, Queue, QueueSpec, Table, UlidIds};
+use atende_embedded::{FsBlob, SqliteQueue, SqliteTable};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The environment variable the test command sets to moto's URL.
+pub const MOTO_URL_VAR: &str = "ATENDE_TEST_MOTO_URL";
+
+/// Moves every clock the adapters use forward.
+#[async_trait]
+pub trait TimeControl: Send + Sync {
+    async fn advance(&self, by: Duration);
+}
+
+pub struct Adapters {
+    pub table: Arc<dyn Table>,
+    pub queue: Arc<dyn Queue>,
+    pub blob: Arc<dyn Blob>,
+    pub clock: ManualClock,
+    pub time: Arc<dyn TimeControl>,
+    _keep: Box<dyn std::any::Any + Send + Sync>,
+}
+
+/// The queues every contract test gets: a standard and a FIFO one, 3 receives, 30 s.
+pub fn test_queues() -> Vec<QueueSpec> {
+    let spec = |name: &str, fifo| QueueSpec {
+        name: name.into(),
+        fifo,
+        max_receives: 3,
+        visibility_timeout: Duration::from_secs(30),
+    };
+    vec![spec("std", false), spec("fifo", true)]
+}
+
+struct ManualTime(ManualClock);
+
+#[async_trait]
+impl TimeControl for ManualTime {
+    async fn advance(&self, by: Duration) {
+        self.0.advance(chrono::Duration::from_std(by).unwrap_or_default());
+    }
+}
+
+/// Embedded adapters in a fresh temporary directory, with a server for presigned URLs.
+pub async fn embedded() -> Adapters {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let clock = ManualClock::starting_now();
+    let shared_clock: Arc<dyn Clock> = Arc::new(clock.clone());
+    let ids = Arc::new(UlidIds::new(shared_clock.clone()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+    let base_url = format!("http://{}", listener.local_addr().expect("an address"));
+    let blob = FsBlob::open(&dir.path().join("blobs"), &base_url, b"test-signing-key".to_vec(), shared_clock.clone())
+        .expect("a blob store");
+    let server = tokio::spawn({
+        let router = atende_runtime::blobs::router(blob.clone());
+        async move { axum::serve(listener, router).await }
+    });
+    let table = SqliteTable::open(&dir.path().join("table.db"), shared_clock.clone()).expect("a table");
+    let queue = SqliteQueue::open(&dir.path().join("queue.db"), test_queues(), shared_clock, ids).expect("a queue");
+    Adapters {
+        table: Arc::new(table),
+        queue: Arc::new(queue),
+        blob: Arc::new(blob),
+        time: Arc::new(ManualTime(clock.clone())),
+        clock,
+        _keep: Box::new((dir, AbortOnDrop(server))),
+    }
+}
+
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// The moto server's URL. Panics (the test fails, it is not skipped) when it is not set or
+/// not reachable: the test command always starts one.
+pub async fn moto_url() -> String {
+    let url = std::env::var(MOTO_URL_VAR).unwrap_or_else(|_| {
+        panic!("{MOTO_URL_VAR} is not set: run the tests with scripts/test, which starts moto_server")
+    });
+    let ready = reqwest::get(format!("{url}/__atende/ready")).await;
+    assert!(
+        ready.is_ok_and(|r| r.status().is_success()),
+        "moto_server is not reachable at {url} (or lacks the test clock: start it with tools/moto_server.py)"
+    );
+    url
+}
+
+struct MotoTime {
+    clock: ManualClock,
+    url: String,
+}
+
+#[async_trait]
+impl TimeControl for MotoTime {
+    async fn advance(&self, by: Duration) {
+        self.clock.advance(chrono::Duration::from_std(by).unwrap_or_default());
+        let response = reqwest::Client::new()
+            .post(format!("{}/__atende/clock/advance?seconds={}", self.url, by.as_secs_f64()))
+            .send()
+            .await
+            .expect("moto's clock answers");
+        assert!(response.status().is_success(), "moto's clock refused to move");
+    }
+}
+
+/// One AWS contract test at a time: moto's clock is shared, and a test moving it forward
+/// must not expire another test's delays or visibility timeouts.
+static MOTO_SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// AWS adapters on fresh resources in moto.
+pub async fn aws() -> Adapters {
+    let url = moto_url().await;
+    let guard = MOTO_SERIAL.lock().await;
+    let clock = ManualClock::starting_now();
+    let clients = Clients::connect(&AwsConnection {
+        endpoint: Some(url.clone()),
+        region: Some("us-east-1".into()),
+        dummy_credentials: true,
+    })
+    .await;
+    let unique = ulid::Ulid::new().to_string().to_lowercase();
+    let table_name = format!("atende-{unique}");
+    provision::create_table(&clients.dynamodb, &table_name).await.expect("a table in moto");
+    let queues = provision::create_queues(&clients.sqs, &format!("t{unique}-"), &test_queues())
+        .await
+        .expect("queues in moto");
+    let bucket = format!("atende-{unique}");
+    provision::create_bucket(&clients.s3, &bucket).await.expect("a bucket in moto");
+    let shared_clock: Arc<dyn Clock> = Arc::new(clock.clone());
+    Adapters {
+        table: Arc::new(DynamoTable::new(clients.dynamodb.clone(), table_name, shared_clock)),
+        queue: Arc::new(SqsQueue::new(clients.sqs.clone(), queues)),
+        blob: Arc::new(S3Blob::new(clients.s3.clone(), bucket)),
+        time: Arc::new(MotoTime { clock: clock.clone(), url }),
+        clock,
+        _keep: Box::new(guard),
+    }
+}
