@@ -1,2 +1,15 @@
+//! What every function shares at its edges: settings, telemetry, the [`AppContext`] wiring
+//! (AWS or embedded), HTTP errors and authentication, the SQS batch runner and the local
+//! queue consumer loop.
+
+pub mod auth;
+pub mod batch;
 pub mod blobs;
+pub mod consumer;
+pub mod context;
 pub mod http_error;
+pub mod settings;
+pub mod telemetry;
+
+pub use context::AppContext;
+pub use http_error::ApiError;

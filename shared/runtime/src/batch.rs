@@ -1,0 +1,172 @@
+//! The SQS batch runner, shared by Lambda and the local consumer loop.
+//!
+//! - Partial batch failures: only the failed messages are reported (and retried).
+//! - FIFO: once a message of a group fails, every later message of that group in the batch
+//!   is reported failed without running, so the group's order holds on retry.
+//! - A body that does not parse is logged by id and reported failed on its own (SQS moves it
+//!   to the dead-letter queue after the queue's receive limit); it never fails its
+//!   neighbours, not even those of its own group.
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use serde::de::DeserializeOwned;
+use std::collections::HashSet;
+use std::future::Future;
+
+/// One message of a batch, whatever delivered it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    pub id: String,
+    pub body: String,
+    pub group: Option<String>,
+}
+
+/// Runs `handler` on each record in order; returns the ids to report as failed.
+pub async fn run_batch<T, F, Fut>(records: Vec<Record>, fifo: bool, handler: F) -> Vec<String>
+where
+    T: DeserializeOwned,
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let mut failed = Vec::new();
+    let mut failed_groups: HashSet<String> = HashSet::new();
+    for record in records {
+        let span = tracing::info_span!("message", id = %record.id);
+        let _enter = span.enter();
+        if fifo
+            && let Some(group) = &record.group
+            && failed_groups.contains(group)
+        {
+            failed.push(record.id);
+            continue;
+        }
+        let job: T = match serde_json::from_str(&record.body) {
+            Ok(job) => job,
+            Err(e) => {
+                // The id only: bodies may carry personal data.
+                tracing::error!(message_id = %record.id, error = %e, "unparseable message: left to the dead-letter queue");
+                failed.push(record.id);
+                continue;
+            }
+        };
+        drop(_enter);
+        if let Err(e) = handler(job).await {
+            tracing::warn!(message_id = %record.id, error = %format!("{e:#}"), "job failed; it will be retried");
+            if fifo && let Some(group) = record.group {
+                failed_groups.insert(group);
+            }
+            failed.push(record.id);
+        }
+    }
+    failed
+}
+
+/// The records of a Lambda SQS event.
+pub fn records_of(event: SqsEvent) -> Vec<Record> {
+    event
+        .records
+        .into_iter()
+        .map(|m| Record {
+            id: m.message_id.unwrap_or_default(),
+            body: m.body.unwrap_or_default(),
+            group: m.attributes.get("MessageGroupId").cloned(),
+        })
+        .collect()
+}
+
+/// The Lambda response reporting `failed` message ids.
+pub fn batch_response(failed: Vec<String>) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    response.batch_item_failures = failed
+        .into_iter()
+        .map(|id| {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            failure
+        })
+        .collect();
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[derive(serde::Deserialize)]
+    struct Job {
+        n: u32,
+    }
+
+    fn record(id: &str, body: &str, group: Option<&str>) -> Record {
+        Record { id: id.into(), body: body.into(), group: group.map(Into::into) }
+    }
+
+    #[tokio::test]
+    async fn only_failed_messages_are_reported() {
+        let records = vec![record("1", r#"{"n":1}"#, None), record("2", r#"{"n":2}"#, None), record("3", r#"{"n":3}"#, None)];
+        let failed = run_batch(records, false, |job: Job| async move {
+            if job.n == 2 { anyhow::bail!("boom") } else { Ok(()) }
+        })
+        .await;
+        assert_eq!(failed, vec!["2"]);
+    }
+
+    #[tokio::test]
+    async fn on_fifo_a_failure_fails_the_rest_of_its_group_without_running_it() {
+        let ran = Mutex::new(Vec::new());
+        let records = vec![
+            record("a1", r#"{"n":1}"#, Some("A")),
+            record("b1", r#"{"n":10}"#, Some("B")),
+            record("a2", r#"{"n":2}"#, Some("A")),
+            record("b2", r#"{"n":11}"#, Some("B")),
+            record("a3", r#"{"n":3}"#, Some("A")),
+        ];
+        let failed = run_batch(records, true, |job: Job| {
+            ran.lock().unwrap().push(job.n);
+            async move { if job.n == 1 { anyhow::bail!("boom") } else { Ok(()) } }
+        })
+        .await;
+        assert_eq!(failed, vec!["a1", "a2", "a3"]);
+        assert_eq!(*ran.lock().unwrap(), vec![1, 10, 11], "a2 and a3 never ran");
+    }
+
+    #[tokio::test]
+    async fn an_unparseable_body_fails_alone_and_never_its_neighbours() {
+        let ran = Mutex::new(Vec::new());
+        let records = vec![
+            record("a1", "not json", Some("A")),
+            record("a2", r#"{"n":2}"#, Some("A")),
+            record("b1", r#"{"wrong":true}"#, Some("B")),
+            record("b2", r#"{"n":4}"#, Some("B")),
+        ];
+        let failed = run_batch(records, true, |job: Job| {
+            ran.lock().unwrap().push(job.n);
+            async { Ok(()) }
+        })
+        .await;
+        assert_eq!(failed, vec!["a1", "b1"]);
+        assert_eq!(*ran.lock().unwrap(), vec![2, 4]);
+    }
+
+    #[test]
+    fn lambda_events_become_records_and_failures_a_batch_response() {
+        let event: SqsEvent = serde_json::from_value(serde_json::json!({
+            "Records": [{
+                "messageId": "m-1",
+                "receiptHandle": "r",
+                "body": "{\"n\":1}",
+                "attributes": {"MessageGroupId": "g-1", "ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "x",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:1:inbound.fifo",
+                "awsRegion": "us-east-1"
+            }]
+        }))
+        .unwrap();
+        let records = records_of(event);
+        assert_eq!(records, vec![record("m-1", "{\"n\":1}", Some("g-1"))]);
+        let response = serde_json::to_value(batch_response(vec!["m-1".into()])).unwrap();
+        assert_eq!(response["batchItemFailures"][0]["itemIdentifier"], "m-1");
+    }
+}

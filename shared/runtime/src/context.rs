@@ -1,0 +1,112 @@
+//! The [`AppContext`]: the domain's ports plus authentication, built for AWS or embedded.
+
+use crate::auth::Auth;
+use crate::settings::{AwsSettings, LocalSettings, queue_url_var};
+use anyhow::Context;
+use atende_aws::{AwsConnection, Clients, DynamoTable, S3Blob, SqsQueue};
+use atende_core::Deps;
+use atende_core::ports::{Clock, SystemClock, UlidIds};
+use atende_core::secret::Secret;
+use atende_embedded::{FsBlob, SqliteQueue, SqliteTable};
+use rand::RngCore;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppContext {
+    pub deps: Deps,
+    pub auth: Arc<Auth>,
+}
+
+/// The embedded adapters' concrete handles, for what only the local runtime does with them
+/// (serving presigned blob links, sweeping expired items, running consumers).
+#[derive(Clone)]
+pub struct Embedded {
+    pub table: SqliteTable,
+    pub queue: SqliteQueue,
+    pub blob: FsBlob,
+}
+
+impl AppContext {
+    /// Everything under `settings.data_dir`: `table.db`, `queue.db`, `blobs/`, `secret.key`.
+    pub fn embedded(settings: &LocalSettings, clock: Arc<dyn Clock>) -> anyhow::Result<(Self, Embedded)> {
+        let dir = &settings.data_dir;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating the data directory {}", dir.display()))?;
+        let key = local_secret(dir)?;
+        let ids = Arc::new(UlidIds::new(clock.clone()));
+        let table = SqliteTable::open(&dir.join("table.db"), clock.clone())?;
+        let queue = SqliteQueue::open(&dir.join("queue.db"), atende_core::queues::all(), clock.clone(), ids.clone())?;
+        let blob_key = hmac_subkey(&key, b"blob-links");
+        let blob = FsBlob::open(&dir.join("blobs"), &settings.public_url, blob_key, clock.clone())?;
+        let jwt_secret = match &settings.jwt_secret {
+            Some(secret) => secret.expose().as_bytes().to_vec(),
+            None => hmac_subkey(&key, b"jwt"),
+        };
+        let deps = Deps {
+            table: Arc::new(table.clone()),
+            queue: Arc::new(queue.clone()),
+            blob: Arc::new(blob.clone()),
+            clock: clock.clone(),
+            ids,
+        };
+        let auth = Arc::new(Auth::new(&jwt_secret, settings.session_ttl, clock));
+        Ok((Self { deps, auth }, Embedded { table, queue, blob }))
+    }
+
+    /// The AWS adapters, configured from the function's environment.
+    pub async fn aws(settings: &AwsSettings) -> anyhow::Result<Self> {
+        let clients = Clients::connect(&AwsConnection {
+            endpoint: settings.aws_endpoint.clone(),
+            region: None,
+            dummy_credentials: false,
+        })
+        .await;
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let specs: HashMap<String, _> = atende_core::queues::all().into_iter().map(|s| (s.name.clone(), s)).collect();
+        let mut queues = HashMap::new();
+        for (name, url) in &settings.queue_urls {
+            let spec = specs.get(name).cloned().with_context(|| format!("{} names no known queue", queue_url_var(name)))?;
+            queues.insert(name.clone(), (url.clone(), spec));
+        }
+        let deps = Deps {
+            table: Arc::new(DynamoTable::new(clients.dynamodb.clone(), &settings.table_name, clock.clone())),
+            queue: Arc::new(SqsQueue::new(clients.sqs.clone(), queues)),
+            blob: Arc::new(S3Blob::new(clients.s3.clone(), &settings.media_bucket)),
+            clock: clock.clone(),
+            ids: Arc::new(UlidIds::new(clock.clone())),
+        };
+        let auth = Arc::new(Auth::new(settings.auth.jwt_secret.expose().as_bytes(), settings.auth.session_ttl, clock));
+        Ok(Self { deps, auth })
+    }
+}
+
+/// The local runtime's master secret: generated once, kept in `<data dir>/secret.key`
+/// (mode 0600), so sessions and blob links survive restarts.
+fn local_secret(dir: &Path) -> anyhow::Result<Secret> {
+    let path = dir.join("secret.key");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let trimmed = existing.trim();
+        if trimmed.len() >= 32 {
+            return Ok(Secret::new(trimmed));
+        }
+    }
+    let mut raw = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    let secret = hex::encode(raw);
+    std::fs::write(&path, &secret).with_context(|| format!("writing {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(Secret::new(secret))
+}
+
+/// A separate key per purpose, derived from the master secret.
+fn hmac_subkey(master: &Secret, purpose: &[u8]) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(master.expose().as_bytes()).expect("HMAC takes any key length");
+    mac.update(purpose);
+    mac.finalize().into_bytes().to_vec()
+}

@@ -1,0 +1,164 @@
+//! Settings, from environment variables only. A missing or malformed variable is an error
+//! that names it.
+
+use atende_core::secret::Secret;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SettingsError {
+    #[error("the environment variable {0} is required but not set")]
+    Missing(&'static str),
+    #[error("the environment variable {name} is not valid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Reads variables through `lookup` (the process environment in production; a map in tests).
+pub struct Env<'a>(pub &'a dyn Fn(&str) -> Option<String>);
+
+impl Env<'_> {
+    pub fn process() -> Env<'static> {
+        Env(&|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    fn required(&self, name: &'static str) -> Result<String, SettingsError> {
+        (self.0)(name).ok_or(SettingsError::Missing(name))
+    }
+
+    fn optional(&self, name: &'static str) -> Option<String> {
+        (self.0)(name)
+    }
+
+    fn parsed<T: std::str::FromStr>(&self, name: &'static str, default: T) -> Result<T, SettingsError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match (self.0)(name) {
+            None => Ok(default),
+            Some(raw) => raw.parse().map_err(|e: T::Err| SettingsError::Invalid { name, reason: e.to_string() }),
+        }
+    }
+}
+
+/// Names of the queue URL variables, one per queue of `atende_core::queues`.
+pub fn queue_url_var(queue: &str) -> String {
+    format!("ATENDE_QUEUE_{}_URL", queue.to_uppercase())
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// HS256 key for login sessions.
+    pub jwt_secret: Secret,
+    pub session_ttl: Duration,
+}
+
+/// Settings of a function running in AWS.
+#[derive(Debug, Clone)]
+pub struct AwsSettings {
+    pub table_name: String,
+    pub media_bucket: String,
+    /// Queue name → URL, for the queues whose variables are set.
+    pub queue_urls: Vec<(String, String)>,
+    /// Override of every AWS endpoint (moto in tests).
+    pub aws_endpoint: Option<String>,
+    pub auth: AuthSettings,
+}
+
+impl AwsSettings {
+    pub fn from_env(env: &Env<'_>) -> Result<Self, SettingsError> {
+        let queue_urls = atende_core::queues::all()
+            .into_iter()
+            .filter_map(|spec| (env.0)(&queue_url_var(&spec.name)).map(|url| (spec.name, url)))
+            .collect();
+        Ok(Self {
+            table_name: env.required("ATENDE_TABLE_NAME")?,
+            media_bucket: env.required("ATENDE_MEDIA_BUCKET")?,
+            queue_urls,
+            aws_endpoint: env.optional("ATENDE_AWS_ENDPOINT"),
+            auth: AuthSettings {
+                jwt_secret: Secret::new(env.required("ATENDE_JWT_SECRET")?),
+                session_ttl: Duration::from_secs(env.parsed("ATENDE_SESSION_TTL_HOURS", 12u64)? * 3600),
+            },
+        })
+    }
+}
+
+/// Settings of the one-machine runtime. Everything has a default.
+#[derive(Debug, Clone)]
+pub struct LocalSettings {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    /// The URL clients reach this server at (for presigned blob links).
+    pub public_url: String,
+    /// `None` = generate one and keep it in the data directory.
+    pub jwt_secret: Option<Secret>,
+    pub session_ttl: Duration,
+    /// How often the scheduler tick runs.
+    pub tick_interval: Duration,
+}
+
+impl LocalSettings {
+    pub fn from_env(env: &Env<'_>) -> Result<Self, SettingsError> {
+        let addr: SocketAddr = env.parsed("ATENDE_ADDR", SocketAddr::from(([127, 0, 0, 1], 3000)))?;
+        let public_url = env.optional("ATENDE_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));
+        Ok(Self {
+            addr,
+            data_dir: PathBuf::from(env.optional("ATENDE_DATA_DIR").unwrap_or_else(|| "./.atende".into())),
+            public_url,
+            jwt_secret: env.optional("ATENDE_JWT_SECRET").map(Secret::new),
+            session_ttl: Duration::from_secs(env.parsed("ATENDE_SESSION_TTL_HOURS", 12u64)? * 3600),
+            tick_interval: Duration::from_millis(env.parsed("ATENDE_TICK_MS", 1000u64)?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn a_missing_variable_is_named_in_the_error() {
+        let vars = env_of(&[("ATENDE_TABLE_NAME", "t"), ("ATENDE_JWT_SECRET", "s")]);
+        let lookup = |n: &str| vars.get(n).cloned();
+        let err = AwsSettings::from_env(&Env(&lookup)).unwrap_err();
+        assert_eq!(err, SettingsError::Missing("ATENDE_MEDIA_BUCKET"));
+        assert!(err.to_string().contains("ATENDE_MEDIA_BUCKET"));
+    }
+
+    #[test]
+    fn a_malformed_variable_is_named_with_the_reason() {
+        let vars = env_of(&[("ATENDE_ADDR", "not-an-address")]);
+        let lookup = |n: &str| vars.get(n).cloned();
+        let err = LocalSettings::from_env(&Env(&lookup)).unwrap_err();
+        assert!(matches!(err, SettingsError::Invalid { name: "ATENDE_ADDR", .. }));
+    }
+
+    #[test]
+    fn local_settings_default_everything() {
+        let lookup = |_: &str| None;
+        let s = LocalSettings::from_env(&Env(&lookup)).unwrap();
+        assert_eq!(s.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(s.data_dir, PathBuf::from("./.atende"));
+        assert_eq!(s.public_url, "http://127.0.0.1:3000");
+    }
+
+    #[test]
+    fn queue_urls_are_read_per_queue() {
+        let vars = env_of(&[
+            ("ATENDE_TABLE_NAME", "t"),
+            ("ATENDE_MEDIA_BUCKET", "b"),
+            ("ATENDE_JWT_SECRET", "s"),
+            ("ATENDE_QUEUE_INBOUND_URL", "https://sqs/inbound.fifo"),
+        ]);
+        let lookup = |n: &str| vars.get(n).cloned();
+        let s = AwsSettings::from_env(&Env(&lookup)).unwrap();
+        assert_eq!(s.queue_urls, vec![("inbound".to_owned(), "https://sqs/inbound.fifo".to_owned())]);
+        assert_eq!(format!("{:?}", s.auth.jwt_secret), "Secret(***)");
+    }
+}
