@@ -1,1 +1,40 @@
-fn main() {}
+//! `atende`: the whole product on one machine, on embedded storage. Wiring only.
+
+mod admin;
+mod serve;
+mod tick;
+
+use atende_runtime::settings::{Env, LocalSettings};
+use atende_runtime::telemetry;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "atende", version, about = "atende, the WhatsApp-first customer-service CRM, on one machine")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every HTTP router, run every queue consumer and the scheduler tick (default).
+    Serve,
+    /// Administration of the local data directory.
+    Admin {
+        #[command(subcommand)]
+        command: admin::AdminCommand,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = LocalSettings::from_env(&Env::process())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            telemetry::init();
+            serve::run(settings).await
+        }
+        Command::Admin { command } => admin::run(settings, command).await,
+    }
+}

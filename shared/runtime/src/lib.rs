@@ -7,6 +7,8 @@ pub mod batch;
 pub mod blobs;
 pub mod consumer;
 pub mod context;
+pub mod extract;
+pub mod http;
 pub mod http_error;
 pub mod settings;
 pub mod telemetry;

@@ -1,0 +1,37 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations.
+
+use crate::routes;
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "atende API", description = "WhatsApp-first customer-service CRM"),
+    paths(
+        routes::auth::login, routes::auth::me, routes::auth::update_me,
+        routes::users::list, routes::users::create, routes::users::get, routes::users::update, routes::users::delete,
+        routes::teams::list, routes::teams::create, routes::teams::get, routes::teams::update, routes::teams::delete,
+        routes::teams::members, routes::teams::set_member, routes::teams::remove_member,
+        routes::tokens::list, routes::tokens::create, routes::tokens::revoke,
+    ),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT or atd_ API token").build()),
+        );
+    }
+}
+
+/// `GET /v1/openapi.json`
+pub async fn document() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

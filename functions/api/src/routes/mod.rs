@@ -1,0 +1,6 @@
+//! Handlers: parse, call the domain with the caller, answer. No rule lives here.
+
+pub mod auth;
+pub mod teams;
+pub mod tokens;
+pub mod users;

@@ -1,0 +1,42 @@
+//! `atende admin ...`: one-off commands on the local data directory.
+
+use anyhow::Context;
+use atende_core::accounts::provisioning::{NewAccount, create_account};
+use atende_core::ports::SystemClock;
+use atende_core::secret::Secret;
+use atende_runtime::AppContext;
+use atende_runtime::settings::LocalSettings;
+use clap::Subcommand;
+use std::sync::Arc;
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Create an account with its first admin and its default team; prints the account id.
+    CreateAccount {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_email: String,
+        /// Also read from ATENDE_ADMIN_PASSWORD, to keep it out of shell history.
+        #[arg(long, env = "ATENDE_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: String,
+        #[arg(long)]
+        admin_name: Option<String>,
+    },
+}
+
+pub async fn run(settings: LocalSettings, command: AdminCommand) -> anyhow::Result<()> {
+    let (ctx, _) = AppContext::embedded(&settings, Arc::new(SystemClock))?;
+    match command {
+        AdminCommand::CreateAccount { name, admin_email, admin_password, admin_name } => {
+            let created = create_account(
+                &ctx.deps,
+                NewAccount { name, admin_email, admin_password: Secret::new(admin_password), admin_name },
+            )
+            .await
+            .context("the account was not created")?;
+            println!("{}", created.account.id);
+        }
+    }
+    Ok(())
+}

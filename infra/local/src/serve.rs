@@ -1,0 +1,56 @@
+//! `atende serve`: every HTTP router on one address, every consumer and the tick in-process.
+
+use crate::tick;
+use anyhow::Context;
+use atende_core::ports::SystemClock;
+use atende_runtime::AppContext;
+use atende_runtime::settings::LocalSettings;
+use axum::Router;
+use axum::routing::get;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+pub async fn run(settings: LocalSettings) -> anyhow::Result<()> {
+    let (ctx, embedded) = AppContext::embedded(&settings, Arc::new(SystemClock))?;
+    let (stop, stopped) = watch::channel(false);
+    // Queue consumers join here as the functions that own each queue arrive; the tick
+    // already sweeps expired items.
+    let background = vec![tokio::spawn(tick::run(embedded.table.clone(), settings.tick_interval, stopped.clone()))];
+
+    let app = Router::new()
+        .route("/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .merge(atende_runtime::blobs::router(embedded.blob.clone()))
+        .merge(atende_api::router(ctx));
+    let listener = tokio::net::TcpListener::bind(settings.addr)
+        .await
+        .with_context(|| format!("listening on {} (set ATENDE_ADDR to use another address)", settings.addr))?;
+    tracing::info!(addr = %settings.addr, data_dir = %settings.data_dir.display(), "atende is serving");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    let _ = stop.send(true);
+    for task in background {
+        let _ = task.await;
+    }
+    tracing::info!("atende stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
