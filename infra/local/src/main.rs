@@ -9,7 +9,11 @@ use atende_runtime::telemetry;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "atende", version, about = "atende, the WhatsApp-first customer-service CRM, on one machine")]
+#[command(
+    name = "atende",
+    version,
+    about = "atende, the WhatsApp-first customer-service CRM, on one machine"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

@@ -15,15 +15,16 @@ pub async fn run(settings: LocalSettings) -> anyhow::Result<()> {
     let (stop, stopped) = watch::channel(false);
     // Queue consumers join here as the functions that own each queue arrive; the tick
     // already sweeps expired items.
-    let background = vec![tokio::spawn(tick::run(embedded.table.clone(), settings.tick_interval, stopped.clone()))];
+    let background =
+        vec![tokio::spawn(tick::run(embedded.table.clone(), settings.tick_interval, stopped.clone()))];
 
     let app = Router::new()
         .route("/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .merge(atende_runtime::blobs::router(embedded.blob.clone()))
         .merge(atende_api::router(ctx));
-    let listener = tokio::net::TcpListener::bind(settings.addr)
-        .await
-        .with_context(|| format!("listening on {} (set ATENDE_ADDR to use another address)", settings.addr))?;
+    let listener = tokio::net::TcpListener::bind(settings.addr).await.with_context(|| {
+        format!("listening on {} (set ATENDE_ADDR to use another address)", settings.addr)
+    })?;
     tracing::info!(addr = %settings.addr, data_dir = %settings.data_dir.display(), "atende is serving");
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     let _ = stop.send(true);

@@ -44,7 +44,8 @@ impl atende_core::ports::Blob for S3Blob {
         blob::validate_key(key)?;
         match self.client.get_object().bucket(&self.bucket).key(key).send().await {
             Ok(out) => {
-                let content_type = out.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
+                let content_type =
+                    out.content_type.clone().unwrap_or_else(|| "application/octet-stream".into());
                 let bytes = out.body.collect().await.map_err(backend)?.into_bytes().to_vec();
                 Ok(Some(StoredBlob { bytes, content_type }))
             }

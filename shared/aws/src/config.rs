@@ -30,7 +30,13 @@ impl Clients {
             loader = loader.region(Region::new(region.clone()));
         }
         if connection.dummy_credentials {
-            loader = loader.credentials_provider(Credentials::new("testing", "testing", None, None, "atende-dummy"));
+            loader = loader.credentials_provider(Credentials::new(
+                "testing",
+                "testing",
+                None,
+                None,
+                "atende-dummy",
+            ));
         }
         let shared = loader.load().await;
         let s3_config = aws_sdk_s3::config::Builder::from(&shared)

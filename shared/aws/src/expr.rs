@@ -2,7 +2,7 @@
 //! every name and value in placeholders.
 
 use crate::convert::to_sdk;
-use atende_core::ports::table::{Condition, SortCondition, UpdateOp, PK};
+use atende_core::ports::table::{Condition, PK, SortCondition, UpdateOp};
 use aws_sdk_dynamodb::types::AttributeValue as Av;
 use std::collections::HashMap;
 
@@ -70,12 +70,16 @@ impl Expr {
         let (mut set, mut add, mut remove) = (Vec::new(), Vec::new(), Vec::new());
         for op in ops {
             match op {
-                UpdateOp::Set(n, v) => set.push(format!("{} = {}", self.name(n), self.value(to_sdk(v.clone())))),
+                UpdateOp::Set(n, v) => {
+                    set.push(format!("{} = {}", self.name(n), self.value(to_sdk(v.clone()))))
+                }
                 UpdateOp::SetIfAbsent(n, v) => {
                     let name = self.name(n);
                     set.push(format!("{name} = if_not_exists({name}, {})", self.value(to_sdk(v.clone()))))
                 }
-                UpdateOp::Add(n, d) => add.push(format!("{} {}", self.name(n), self.value(Av::N(d.to_string())))),
+                UpdateOp::Add(n, d) => {
+                    add.push(format!("{} {}", self.name(n), self.value(Av::N(d.to_string()))))
+                }
                 UpdateOp::Remove(n) => remove.push(self.name(n)),
             }
         }
@@ -92,7 +96,13 @@ impl Expr {
         clauses.join(" ")
     }
 
-    pub fn key_condition(&mut self, pk_name: &str, partition: &str, sk_name: &str, sort: Option<&SortCondition>) -> String {
+    pub fn key_condition(
+        &mut self,
+        pk_name: &str,
+        partition: &str,
+        sk_name: &str,
+        sort: Option<&SortCondition>,
+    ) -> String {
         let pk = self.name(pk_name);
         let mut out = format!("{pk} = {}", self.value(Av::S(partition.to_owned())));
         if let Some(sort) = sort {

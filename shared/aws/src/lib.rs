@@ -2,10 +2,10 @@
 //! that sees the AWS SDK. Every client takes an endpoint override so the same code runs
 //! against `moto_server` in tests.
 
-mod convert;
-mod expr;
 pub mod blob;
 pub mod config;
+mod convert;
+mod expr;
 pub mod provision;
 pub mod queue;
 pub mod table;

@@ -29,7 +29,10 @@ pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> anyh
         .table_name(name)
         .billing_mode(BillingMode::PayPerRequest)
         .set_attribute_definitions(Some(
-            ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"].into_iter().map(attr).collect::<Result<_, _>>()?,
+            ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"]
+                .into_iter()
+                .map(attr)
+                .collect::<Result<_, _>>()?,
         ))
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
@@ -77,7 +80,8 @@ pub async fn create_queues(
         attrs.insert(QueueAttributeName::VisibilityTimeout, spec.visibility_timeout.as_secs().to_string());
         attrs.insert(
             QueueAttributeName::RedrivePolicy,
-            serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": spec.max_receives}).to_string(),
+            serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": spec.max_receives})
+                .to_string(),
         );
         let url = client
             .create_queue()
@@ -88,7 +92,8 @@ pub async fn create_queues(
             .context("creating a queue")?
             .queue_url
             .unwrap_or_default();
-        let dlq_spec = QueueSpec { name: format!("{}-dlq", spec.name), max_receives: u32::MAX, ..spec.clone() };
+        let dlq_spec =
+            QueueSpec { name: format!("{}-dlq", spec.name), max_receives: u32::MAX, ..spec.clone() };
         out.insert(dlq_spec.name.clone(), (dlq_url, dlq_spec));
         out.insert(spec.name.clone(), (url, spec.clone()));
     }

@@ -1,8 +1,8 @@
 //! The queue port on SQS.
 
 use async_trait::async_trait;
-use atende_core::ports::queue::{self, OutgoingMessage, QueueSpec, ReceivedMessage, SQS_BATCH};
 use atende_core::ports::QueueError;
+use atende_core::ports::queue::{self, OutgoingMessage, QueueSpec, ReceivedMessage, SQS_BATCH};
 use aws_sdk_sqs::Client;
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
@@ -17,9 +17,9 @@ pub struct SqsQueue {
     queues: Arc<HashMap<String, (String, QueueSpec)>>,
 }
 
-fn backend<E: std::error::Error + Send + Sync + 'static>(e: aws_sdk_sqs::error::SdkError<E, aws_sdk_sqs::config::http::HttpResponse>) -> QueueError
+fn backend<E>(e: aws_sdk_sqs::error::SdkError<E, aws_sdk_sqs::config::http::HttpResponse>) -> QueueError
 where
-    E: aws_sdk_sqs::error::ProvideErrorMetadata,
+    E: std::error::Error + Send + Sync + 'static,
 {
     QueueError::Backend(Box::new(std::io::Error::other(DisplayErrorContext(&e).to_string())))
 }
@@ -53,7 +53,8 @@ impl atende_core::ports::Queue for SqsQueue {
         for chunk in messages.chunks(SQS_BATCH) {
             let mut entries = Vec::with_capacity(chunk.len());
             for (i, m) in chunk.iter().enumerate() {
-                let mut entry = SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(&m.body);
+                let mut entry =
+                    SendMessageBatchRequestEntry::builder().id(i.to_string()).message_body(&m.body);
                 if spec.fifo {
                     entry = entry
                         .set_message_group_id(m.group.clone())
@@ -82,7 +83,12 @@ impl atende_core::ports::Queue for SqsQueue {
         Ok(())
     }
 
-    async fn receive(&self, queue: &str, max: u32, visibility: Duration) -> Result<Vec<ReceivedMessage>, QueueError> {
+    async fn receive(
+        &self,
+        queue: &str,
+        max: u32,
+        visibility: Duration,
+    ) -> Result<Vec<ReceivedMessage>, QueueError> {
         let (url, _) = self.lookup(queue)?;
         let out = self
             .client

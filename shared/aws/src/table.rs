@@ -82,7 +82,10 @@ fn decode_cursor(raw: &str) -> Result<HashMap<String, Av>, TableError> {
 
 /// Which transaction item failed, from the cancellation reasons (or, when a server leaves
 /// them out, from the message, which lists them in order).
-fn failed_index(reasons: &[aws_sdk_dynamodb::types::CancellationReason], message: Option<&str>) -> Option<usize> {
+fn failed_index(
+    reasons: &[aws_sdk_dynamodb::types::CancellationReason],
+    message: Option<&str>,
+) -> Option<usize> {
     if let Some(i) = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed")) {
         return Some(i);
     }
@@ -124,7 +127,12 @@ impl atende_core::ports::Table for DynamoTable {
         Ok(())
     }
 
-    async fn update(&self, key: &Key, ops: Vec<UpdateOp>, condition: Option<Condition>) -> Result<Item, TableError> {
+    async fn update(
+        &self,
+        key: &Key,
+        ops: Vec<UpdateOp>,
+        condition: Option<Condition>,
+    ) -> Result<Item, TableError> {
         table::validate_ops(&ops)?;
         let mut expr = Expr::default();
         let update = expr.update(&ops);
@@ -266,4 +274,3 @@ impl atende_core::ports::Table for DynamoTable {
         }
     }
 }
-

@@ -2,8 +2,8 @@
 //! runtime at `/blobs/<key>?expires=<epoch>&signature=<hmac>`.
 
 use async_trait::async_trait;
-use atende_core::ports::blob::{self, BlobError, StoredBlob};
 use atende_core::ports::Clock;
+use atende_core::ports::blob::{self, BlobError, StoredBlob};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::path::{Path, PathBuf};
@@ -27,7 +27,12 @@ fn io(e: std::io::Error) -> BlobError {
 }
 
 impl FsBlob {
-    pub fn open(root: &Path, base_url: &str, signing_key: Vec<u8>, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
+    pub fn open(
+        root: &Path,
+        base_url: &str,
+        signing_key: Vec<u8>,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Self> {
         std::fs::create_dir_all(root)?;
         Ok(Self {
             root: root.to_owned(),
@@ -106,7 +111,11 @@ impl atende_core::ports::Blob for FsBlob {
     async fn presigned_get_url(&self, key: &str, expires_in: Duration) -> Result<String, BlobError> {
         self.path(key)?;
         let expires = self.clock.now().timestamp() + expires_in.as_secs() as i64;
-        Ok(format!("{}/blobs/{key}?expires={expires}&signature={}", self.base_url, self.signature(key, expires)))
+        Ok(format!(
+            "{}/blobs/{key}?expires={expires}&signature={}",
+            self.base_url,
+            self.signature(key, expires)
+        ))
     }
 }
 

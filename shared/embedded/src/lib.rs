@@ -2,10 +2,10 @@
 //! under one data directory. They hold no business rule; they mimic DynamoDB, SQS and S3
 //! closely enough that the same contract suite passes against both adapter sets.
 
-mod condition;
-mod sqlite;
 pub mod blob;
+mod condition;
 pub mod queue;
+mod sqlite;
 pub mod table;
 
 pub use blob::FsBlob;

@@ -50,7 +50,12 @@ pub struct SqliteQueue {
 
 impl SqliteQueue {
     /// Opens the queue database with these queues (each gets its dead-letter queue).
-    pub fn open(path: &Path, specs: Vec<QueueSpec>, clock: Arc<dyn Clock>, ids: Arc<dyn Ids>) -> anyhow::Result<Self> {
+    pub fn open(
+        path: &Path,
+        specs: Vec<QueueSpec>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn Ids>,
+    ) -> anyhow::Result<Self> {
         let mut all = HashMap::new();
         for spec in specs {
             let dlq = QueueSpec {
@@ -99,7 +104,9 @@ fn insert(
     if spec.fifo {
         let dedup = queue::effective_dedup_id(message);
         let live: Option<i64> = conn
-            .prepare_cached("SELECT expires_at FROM dedup WHERE queue = ?1 AND dedup_id = ?2 AND expires_at > ?3")
+            .prepare_cached(
+                "SELECT expires_at FROM dedup WHERE queue = ?1 AND dedup_id = ?2 AND expires_at > ?3",
+            )
             .and_then(|mut s| s.query_row(params![spec.name, dedup, now], |r| r.get(0)).optional())
             .map_err(backend)?;
         if live.is_some() {
@@ -111,9 +118,11 @@ fn insert(
             .map_err(backend)?;
     }
     let group = if spec.fifo { message.group.clone() } else { None };
-    conn.prepare_cached("INSERT INTO messages (queue, id, body, grp, visible_at) VALUES (?1, ?2, ?3, ?4, ?5)")
-        .and_then(|mut s| s.execute(params![spec.name, id, message.body, group, now + ms(message.delay)]))
-        .map_err(backend)?;
+    conn.prepare_cached(
+        "INSERT INTO messages (queue, id, body, grp, visible_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .and_then(|mut s| s.execute(params![spec.name, id, message.body, group, now + ms(message.delay)]))
+    .map_err(backend)?;
     Ok(())
 }
 
@@ -129,11 +138,17 @@ struct Row {
 fn candidates(conn: &Connection, spec: &QueueSpec, after_seq: i64, now: i64) -> Result<Vec<Row>, QueueError> {
     const SCAN: i64 = 500;
     let (sql, visible_only) = if spec.fifo {
-        ("SELECT seq, id, body, grp, visible_at, receive_count FROM messages
-          WHERE queue = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3", false)
+        (
+            "SELECT seq, id, body, grp, visible_at, receive_count FROM messages
+          WHERE queue = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+            false,
+        )
     } else {
-        ("SELECT seq, id, body, grp, visible_at, receive_count FROM messages
-          WHERE queue = ?1 AND seq > ?2 AND visible_at <= ?4 ORDER BY seq LIMIT ?3", true)
+        (
+            "SELECT seq, id, body, grp, visible_at, receive_count FROM messages
+          WHERE queue = ?1 AND seq > ?2 AND visible_at <= ?4 ORDER BY seq LIMIT ?3",
+            true,
+        )
     };
     let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
     let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> {
@@ -170,7 +185,9 @@ fn receive_in(
     let mut blocked: HashSet<String> = HashSet::new();
     if spec.fifo {
         let mut stmt = tx
-            .prepare_cached("SELECT DISTINCT grp FROM messages WHERE queue = ?1 AND visible_at > ?2 AND grp IS NOT NULL")
+            .prepare_cached(
+                "SELECT DISTINCT grp FROM messages WHERE queue = ?1 AND visible_at > ?2 AND grp IS NOT NULL",
+            )
             .map_err(backend)?;
         let groups = stmt.query_map(params![spec.name, now], |r| r.get::<_, String>(0)).map_err(backend)?;
         for g in groups {
@@ -250,7 +267,12 @@ impl atende_core::ports::Queue for SqliteQueue {
         .await
     }
 
-    async fn receive(&self, queue: &str, max: u32, visibility: Duration) -> Result<Vec<ReceivedMessage>, QueueError> {
+    async fn receive(
+        &self,
+        queue: &str,
+        max: u32,
+        visibility: Duration,
+    ) -> Result<Vec<ReceivedMessage>, QueueError> {
         let spec = self.spec(queue)?;
         let max = max.clamp(1, queue::SQS_BATCH as u32);
         let now = self.now_ms();

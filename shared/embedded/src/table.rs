@@ -190,7 +190,11 @@ fn run_query(conn: &Connection, query: &Query, now: i64) -> Result<Page, TableEr
     let mut rows = stmt.query(params_from_iter(args)).map_err(backend)?;
     let mut found: Vec<(Cursor, String)> = Vec::new();
     while let Some(row) = rows.next().map_err(backend)? {
-        let cursor = Cursor { pk: row.get(0).map_err(backend)?, sk: row.get(1).map_err(backend)?, isk: row.get(2).map_err(backend)? };
+        let cursor = Cursor {
+            pk: row.get(0).map_err(backend)?,
+            sk: row.get(1).map_err(backend)?,
+            isk: row.get(2).map_err(backend)?,
+        };
         found.push((cursor, row.get(3).map_err(backend)?));
     }
     let more = limit.is_some_and(|l| found.len() as i64 > l);
@@ -230,7 +234,12 @@ impl atende_core::ports::Table for SqliteTable {
         .await
     }
 
-    async fn update(&self, key: &Key, ops: Vec<UpdateOp>, condition: Option<Condition>) -> Result<Item, TableError> {
+    async fn update(
+        &self,
+        key: &Key,
+        ops: Vec<UpdateOp>,
+        condition: Option<Condition>,
+    ) -> Result<Item, TableError> {
         table::validate_ops(&ops)?;
         let key = key.clone();
         with_conn(&self.conn, move |c| {
@@ -273,7 +282,8 @@ impl atende_core::ports::Table for SqliteTable {
             // Check every condition first, then write: all or nothing.
             let mut writes: Vec<(Key, Option<Item>)> = Vec::with_capacity(items.len());
             for (index, action) in items.iter().enumerate() {
-                let key = action.key().ok_or_else(|| TableError::Invalid("an item needs pk and sk".into()))?;
+                let key =
+                    action.key().ok_or_else(|| TableError::Invalid("an item needs pk and sk".into()))?;
                 let current = load(&tx, &key)?;
                 let (condition, write) = match action {
                     TransactItem::Put { item, condition } => (condition.as_ref(), Some(Some(item.clone()))),

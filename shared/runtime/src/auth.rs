@@ -38,15 +38,26 @@ pub struct Auth {
 
 impl Auth {
     pub fn new(secret: &[u8], ttl: Duration, clock: Arc<dyn Clock>) -> Self {
-        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), ttl, clock }
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            ttl,
+            clock,
+        }
     }
 
     /// A session token for `user`, and when it expires.
     pub fn issue(&self, user: &User) -> Result<(String, DateTime<Utc>), ApiError> {
         let now = self.clock.now();
         let expires = now + chrono::Duration::from_std(self.ttl).unwrap_or_default();
-        let claims = Claims { sub: user.id.clone(), acc: user.account_id.clone(), iat: now.timestamp(), exp: expires.timestamp() };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(ApiError::internal)?;
+        let claims = Claims {
+            sub: user.id.clone(),
+            acc: user.account_id.clone(),
+            iat: now.timestamp(),
+            exp: expires.timestamp(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(ApiError::internal)?;
         Ok((token, expires))
     }
 
@@ -67,16 +78,20 @@ fn bearer(parts: &axum::http::HeaderMap) -> Option<Secret> {
 }
 
 /// Middleware for every `/v1` route but login: resolves the credential into a [`Caller`].
-pub async fn require_caller(State(ctx): State<AppContext>, mut request: Request, next: Next) -> Result<Response, ApiError> {
-    let credential = bearer(request.headers())
-        .ok_or_else(|| ApiError::unauthorized("send a session or API token as `Authorization: Bearer <token>`"))?;
+pub async fn require_caller(
+    State(ctx): State<AppContext>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let credential = bearer(request.headers()).ok_or_else(|| {
+        ApiError::unauthorized("send a session or API token as `Authorization: Bearer <token>`")
+    })?;
     let caller = if tokens::looks_like_api_token(credential.expose()) {
         tokens::authenticate(&ctx.deps, &credential).await?
     } else {
-        let (account, user) = ctx
-            .auth
-            .verify(credential.expose())
-            .ok_or_else(|| ApiError::unauthorized("the session token is not valid or has expired; log in again"))?;
+        let (account, user) = ctx.auth.verify(credential.expose()).ok_or_else(|| {
+            ApiError::unauthorized("the session token is not valid or has expired; log in again")
+        })?;
         login::caller_for(&ctx.deps, &account, &user).await?
     };
     tracing::Span::current().record("account", caller.account_id.as_str());

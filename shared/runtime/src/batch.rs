@@ -103,7 +103,11 @@ mod tests {
 
     #[tokio::test]
     async fn only_failed_messages_are_reported() {
-        let records = vec![record("1", r#"{"n":1}"#, None), record("2", r#"{"n":2}"#, None), record("3", r#"{"n":3}"#, None)];
+        let records = vec![
+            record("1", r#"{"n":1}"#, None),
+            record("2", r#"{"n":2}"#, None),
+            record("3", r#"{"n":3}"#, None),
+        ];
         let failed = run_batch(records, false, |job: Job| async move {
             if job.n == 2 { anyhow::bail!("boom") } else { Ok(()) }
         })

@@ -3,11 +3,11 @@
 use crate::http_error::ApiError;
 use atende_core::ports::Blob;
 use atende_embedded::FsBlob;
+use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -20,9 +20,17 @@ pub fn router(store: FsBlob) -> Router {
     Router::new().route("/blobs/{*key}", get(serve)).with_state(store)
 }
 
-async fn serve(State(store): State<FsBlob>, Path(key): Path<String>, Query(signed): Query<Signed>) -> Result<Response, ApiError> {
+async fn serve(
+    State(store): State<FsBlob>,
+    Path(key): Path<String>,
+    Query(signed): Query<Signed>,
+) -> Result<Response, ApiError> {
     if !store.verify(&key, signed.expires, &signed.signature) {
-        return Err(ApiError::new(axum::http::StatusCode::FORBIDDEN, "forbidden", "the link is not valid or has expired"));
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            "the link is not valid or has expired",
+        ));
     }
     match store.get(&key).await {
         Ok(Some(blob)) => Ok(([(header::CONTENT_TYPE, blob.content_type)], blob.bytes).into_response()),

@@ -32,11 +32,13 @@ impl AppContext {
     /// Everything under `settings.data_dir`: `table.db`, `queue.db`, `blobs/`, `secret.key`.
     pub fn embedded(settings: &LocalSettings, clock: Arc<dyn Clock>) -> anyhow::Result<(Self, Embedded)> {
         let dir = &settings.data_dir;
-        std::fs::create_dir_all(dir).with_context(|| format!("creating the data directory {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the data directory {}", dir.display()))?;
         let key = local_secret(dir)?;
         let ids = Arc::new(UlidIds::new(clock.clone()));
         let table = SqliteTable::open(&dir.join("table.db"), clock.clone())?;
-        let queue = SqliteQueue::open(&dir.join("queue.db"), atende_core::queues::all(), clock.clone(), ids.clone())?;
+        let queue =
+            SqliteQueue::open(&dir.join("queue.db"), atende_core::queues::all(), clock.clone(), ids.clone())?;
         let blob_key = hmac_subkey(&key, b"blob-links");
         let blob = FsBlob::open(&dir.join("blobs"), &settings.public_url, blob_key, clock.clone())?;
         let jwt_secret = match &settings.jwt_secret {
@@ -63,10 +65,14 @@ impl AppContext {
         })
         .await;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let specs: HashMap<String, _> = atende_core::queues::all().into_iter().map(|s| (s.name.clone(), s)).collect();
+        let specs: HashMap<String, _> =
+            atende_core::queues::all().into_iter().map(|s| (s.name.clone(), s)).collect();
         let mut queues = HashMap::new();
         for (name, url) in &settings.queue_urls {
-            let spec = specs.get(name).cloned().with_context(|| format!("{} names no known queue", queue_url_var(name)))?;
+            let spec = specs
+                .get(name)
+                .cloned()
+                .with_context(|| format!("{} names no known queue", queue_url_var(name)))?;
             queues.insert(name.clone(), (url.clone(), spec));
         }
         let deps = Deps {
@@ -76,7 +82,11 @@ impl AppContext {
             clock: clock.clone(),
             ids: Arc::new(UlidIds::new(clock.clone())),
         };
-        let auth = Arc::new(Auth::new(settings.auth.jwt_secret.expose().as_bytes(), settings.auth.session_ttl, clock));
+        let auth = Arc::new(Auth::new(
+            settings.auth.jwt_secret.expose().as_bytes(),
+            settings.auth.session_ttl,
+            clock,
+        ));
         Ok(Self { deps, auth })
     }
 }
@@ -106,7 +116,8 @@ fn local_secret(dir: &Path) -> anyhow::Result<Secret> {
 /// A separate key per purpose, derived from the master secret.
 fn hmac_subkey(master: &Secret, purpose: &[u8]) -> Vec<u8> {
     use hmac::{Hmac, Mac};
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(master.expose().as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(master.expose().as_bytes()).expect("HMAC takes any key length");
     mac.update(purpose);
     mac.finalize().into_bytes().to_vec()
 }

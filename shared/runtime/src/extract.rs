@@ -21,10 +21,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 "unsupported_media_type",
                 "send the body as JSON with `Content-Type: application/json`",
             )),
-            Err(JsonRejection::BytesRejection(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the body is too large"))
+            Err(JsonRejection::BytesRejection(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the body is too large"),
+            ),
+            Err(JsonRejection::JsonDataError(e)) => {
+                Err(ApiError::bad_request(format!("the body does not fit: {}", e.body_text())))
             }
-            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::bad_request(format!("the body does not fit: {}", e.body_text()))),
             Err(e) => Err(ApiError::bad_request(format!("the body is not valid JSON: {}", e.body_text()))),
         }
     }

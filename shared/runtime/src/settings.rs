@@ -36,7 +36,9 @@ impl Env<'_> {
     {
         match (self.0)(name) {
             None => Ok(default),
-            Some(raw) => raw.parse().map_err(|e: T::Err| SettingsError::Invalid { name, reason: e.to_string() }),
+            Some(raw) => {
+                raw.parse().map_err(|e: T::Err| SettingsError::Invalid { name, reason: e.to_string() })
+            }
         }
     }
 }

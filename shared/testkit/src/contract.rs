@@ -160,42 +160,63 @@ pub async fn update_remove_drops_the_attribute(a: &Adapters) {
 pub async fn update_creates_a_missing_item_unless_the_condition_forbids(a: &Adapters) {
     let refused = a
         .table
-        .update(&Key::new("p", "absent"), vec![UpdateOp::Set("a".into(), attr::n(1))], Some(Condition::Exists))
+        .update(
+            &Key::new("p", "absent"),
+            vec![UpdateOp::Set("a".into(), attr::n(1))],
+            Some(Condition::Exists),
+        )
         .await;
     assert!(matches!(refused, Err(TableError::ConditionFailed)));
     assert!(a.table.get(&Key::new("p", "absent")).await.unwrap().is_none());
-    let created = a.table.update(&Key::new("p", "absent"), vec![UpdateOp::Set("a".into(), attr::n(1))], None).await.unwrap();
+    let created = a
+        .table
+        .update(&Key::new("p", "absent"), vec![UpdateOp::Set("a".into(), attr::n(1))], None)
+        .await
+        .unwrap();
     assert_eq!(attr::get_s(&created, "pk"), Some("p"));
     assert_eq!(attr::get_n(&created, "a"), Some(1));
 }
 
 pub async fn and_or_and_not_equals_conditions_combine(a: &Adapters) {
-    a.table.put(item("p", "k", &[("state", attr::s("open")), ("owner", attr::s("ana"))]), None).await.unwrap();
+    a.table
+        .put(item("p", "k", &[("state", attr::s("open")), ("owner", attr::s("ana"))]), None)
+        .await
+        .unwrap();
     let both = Condition::And(vec![
         Condition::equals("state", attr::s("open")),
         Condition::NotEquals("owner".into(), attr::s("bia")),
     ]);
-    a.table.update(&Key::new("p", "k"), vec![UpdateOp::Set("x".into(), attr::n(1))], Some(both)).await.unwrap();
+    a.table
+        .update(&Key::new("p", "k"), vec![UpdateOp::Set("x".into(), attr::n(1))], Some(both))
+        .await
+        .unwrap();
     let neither = Condition::Or(vec![
         Condition::equals("state", attr::s("closed")),
         Condition::AttributeExists("missing".into()),
     ]);
-    let err = a.table.update(&Key::new("p", "k"), vec![UpdateOp::Set("x".into(), attr::n(2))], Some(neither)).await;
+    let err =
+        a.table.update(&Key::new("p", "k"), vec![UpdateOp::Set("x".into(), attr::n(2))], Some(neither)).await;
     assert!(matches!(err, Err(TableError::ConditionFailed)));
     let absent_differs = Condition::NotEquals("missing".into(), attr::s("v"));
-    a.table.update(&Key::new("p", "k"), vec![UpdateOp::Set("x".into(), attr::n(3))], Some(absent_differs)).await.unwrap();
+    a.table
+        .update(&Key::new("p", "k"), vec![UpdateOp::Set("x".into(), attr::n(3))], Some(absent_differs))
+        .await
+        .unwrap();
     assert_eq!(attr::get_n(&a.table.get(&Key::new("p", "k")).await.unwrap().unwrap(), "x"), Some(3));
 }
 
 pub async fn sort_key_begins_with_selects_only_the_prefix(a: &Adapters) {
     seed(a, "p", &["MSG#1", "MSG#2", "MSF#9", "NOTE#1", "MSG"]).await;
-    let got = query_sks(a, Query::partition(Index::Primary, "p").sort(SortCondition::BeginsWith("MSG#".into()))).await;
+    let got =
+        query_sks(a, Query::partition(Index::Primary, "p").sort(SortCondition::BeginsWith("MSG#".into())))
+            .await;
     assert_eq!(got, vec!["MSG#1", "MSG#2"]);
 }
 
 pub async fn sort_key_between_is_inclusive_at_both_ends(a: &Adapters) {
     seed(a, "p", &["2026-01", "2026-02", "2026-03", "2026-04"]).await;
-    let q = Query::partition(Index::Primary, "p").sort(SortCondition::Between("2026-02".into(), "2026-03".into()));
+    let q = Query::partition(Index::Primary, "p")
+        .sort(SortCondition::Between("2026-02".into(), "2026-03".into()));
     assert_eq!(query_sks(a, q).await, vec!["2026-02", "2026-03"]);
 }
 
@@ -222,7 +243,11 @@ async fn sparse_index(a: &Adapters, index: Index) {
     let prefix = query_sks(a, Query::partition(index, "I").sort(SortCondition::BeginsWith("c".into()))).await;
     assert_eq!(prefix, vec!["5"]);
     a.table.update(&Key::new("p", "1"), vec![UpdateOp::Remove(isk.into())], None).await.unwrap();
-    assert_eq!(query_sks(a, Query::partition(index, "I")).await, vec!["2", "5"], "removing a key leaves the index");
+    assert_eq!(
+        query_sks(a, Query::partition(index, "I")).await,
+        vec!["2", "5"],
+        "removing a key leaves the index"
+    );
 }
 
 pub async fn gsi1_is_sparse_and_ordered_by_its_sort_key(a: &Adapters) {
@@ -236,10 +261,14 @@ pub async fn gsi2_is_sparse_and_ordered_by_its_sort_key(a: &Adapters) {
 async fn paginate(a: &Adapters, forward: bool) {
     let all: Vec<String> = (0..23).map(|i| format!("item#{i:03}")).collect();
     for sk in &all {
-        a.table.put(item("p", sk, &[("gsi1pk", attr::s("G")), ("gsi1sk", attr::s("same"))]), None).await.unwrap();
+        a.table
+            .put(item("p", sk, &[("gsi1pk", attr::s("G")), ("gsi1sk", attr::s("same"))]), None)
+            .await
+            .unwrap();
     }
     for index in [Index::Primary, Index::Gsi1] {
-        let base = if index == Index::Primary { Query::partition(index, "p") } else { Query::partition(index, "G") };
+        let base =
+            if index == Index::Primary { Query::partition(index, "p") } else { Query::partition(index, "G") };
         let base = if forward { base } else { base.backward() };
         let mut seen = Vec::new();
         let mut cursor = None;
@@ -291,8 +320,15 @@ pub async fn transaction_is_all_or_nothing_and_names_the_failing_item(a: &Adapte
         .table
         .transact(vec![
             TransactItem::Put { item: item("p", "new1", &[]), condition: Some(Condition::NotExists) },
-            TransactItem::Update { key: Key::new("p", "counter"), ops: vec![UpdateOp::Add("n".into(), 1)], condition: None },
-            TransactItem::Put { item: item("p", "taken", &[("x", attr::n(1))]), condition: Some(Condition::NotExists) },
+            TransactItem::Update {
+                key: Key::new("p", "counter"),
+                ops: vec![UpdateOp::Add("n".into(), 1)],
+                condition: None,
+            },
+            TransactItem::Put {
+                item: item("p", "taken", &[("x", attr::n(1))]),
+                condition: Some(Condition::NotExists),
+            },
         ])
         .await
         .unwrap_err();
@@ -307,8 +343,15 @@ pub async fn transaction_applies_puts_updates_deletes_and_checks(a: &Adapters) {
     a.table.put(item("p", "guard", &[("version", attr::n(7))]), None).await.unwrap();
     a.table
         .transact(vec![
-            TransactItem::Put { item: item("p", "new", &[("v", attr::s("x"))]), condition: Some(Condition::NotExists) },
-            TransactItem::Update { key: Key::new("p", "count"), ops: vec![UpdateOp::Add("n".into(), 2)], condition: None },
+            TransactItem::Put {
+                item: item("p", "new", &[("v", attr::s("x"))]),
+                condition: Some(Condition::NotExists),
+            },
+            TransactItem::Update {
+                key: Key::new("p", "count"),
+                ops: vec![UpdateOp::Add("n".into(), 2)],
+                condition: None,
+            },
             TransactItem::Delete { key: Key::new("p", "doomed"), condition: Some(Condition::Exists) },
             TransactItem::ConditionCheck { key: Key::new("p", "guard"), condition: Condition::version_is(7) },
         ])
@@ -335,7 +378,9 @@ pub async fn transaction_over_100_items_is_refused(a: &Adapters) {
     let err = a.table.transact(writes).await.unwrap_err();
     assert!(matches!(err, TableError::TooManyTransactionItems { count: 101 }), "{err:?}");
     assert!(a.table.get(&Key::new("p", "k0")).await.unwrap().is_none());
-    let hundred = (0..100).map(|i| TransactItem::Put { item: item("p", &format!("k{i}"), &[]), condition: None }).collect();
+    let hundred = (0..100)
+        .map(|i| TransactItem::Put { item: item("p", &format!("k{i}"), &[]), condition: None })
+        .collect();
     a.table.transact(hundred).await.expect("100 items is the limit, not over it");
 }
 
@@ -344,7 +389,11 @@ pub async fn transaction_writing_one_key_twice_is_refused(a: &Adapters) {
         .table
         .transact(vec![
             TransactItem::Put { item: item("p", "k", &[]), condition: None },
-            TransactItem::Update { key: Key::new("p", "k"), ops: vec![UpdateOp::Add("n".into(), 1)], condition: None },
+            TransactItem::Update {
+                key: Key::new("p", "k"),
+                ops: vec![UpdateOp::Add("n".into(), 1)],
+                condition: None,
+            },
         ])
         .await
         .unwrap_err();
@@ -455,7 +504,8 @@ pub async fn a_message_moves_to_the_dlq_after_max_receives(a: &Adapters) {
 
 pub async fn batch_send_beyond_ten_delivers_every_message(a: &Adapters) {
     let q = &a.queue;
-    let messages = (0..25).map(|i| OutgoingMessage::new(format!("m{i:02}")).group("g").dedup(format!("d{i}"))).collect();
+    let messages =
+        (0..25).map(|i| OutgoingMessage::new(format!("m{i:02}")).group("g").dedup(format!("d{i}"))).collect();
     q.send_batch("fifo", messages).await.unwrap();
     let mut got = Vec::new();
     for _ in 0..10 {

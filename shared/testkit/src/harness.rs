@@ -54,14 +54,20 @@ pub async fn embedded() -> Adapters {
     let ids = Arc::new(UlidIds::new(shared_clock.clone()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
     let base_url = format!("http://{}", listener.local_addr().expect("an address"));
-    let blob = FsBlob::open(&dir.path().join("blobs"), &base_url, b"test-signing-key".to_vec(), shared_clock.clone())
-        .expect("a blob store");
+    let blob = FsBlob::open(
+        &dir.path().join("blobs"),
+        &base_url,
+        b"test-signing-key".to_vec(),
+        shared_clock.clone(),
+    )
+    .expect("a blob store");
     let server = tokio::spawn({
         let router = atende_runtime::blobs::router(blob.clone());
         async move { axum::serve(listener, router).await }
     });
     let table = SqliteTable::open(&dir.path().join("table.db"), shared_clock.clone()).expect("a table");
-    let queue = SqliteQueue::open(&dir.path().join("queue.db"), test_queues(), shared_clock, ids).expect("a queue");
+    let queue =
+        SqliteQueue::open(&dir.path().join("queue.db"), test_queues(), shared_clock, ids).expect("a queue");
     Adapters {
         table: Arc::new(table),
         queue: Arc::new(queue),

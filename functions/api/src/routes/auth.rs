@@ -1,6 +1,6 @@
+use atende_core::accounts::User;
 use atende_core::accounts::login::{self, Credentials, Me};
 use atende_core::accounts::users::{self, MePatch};
-use atende_core::accounts::User;
 use atende_runtime::auth::Authenticated;
 use atende_runtime::extract::JsonBody;
 use atende_runtime::http_error::utoipa_schema::ErrorBody;
@@ -22,7 +22,10 @@ pub struct LoginResponse {
 /// Log in with email and password.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = Credentials,
     responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
-pub async fn login(State(ctx): State<AppContext>, JsonBody(credentials): JsonBody<Credentials>) -> Result<Json<LoginResponse>, ApiError> {
+pub async fn login(
+    State(ctx): State<AppContext>,
+    JsonBody(credentials): JsonBody<Credentials>,
+) -> Result<Json<LoginResponse>, ApiError> {
     let user = login::login(&ctx.deps, &credentials).await?;
     let (token, expires_at) = ctx.auth.issue(&user)?;
     Ok(Json(LoginResponse { token, expires_at, user }))
@@ -31,7 +34,10 @@ pub async fn login(State(ctx): State<AppContext>, JsonBody(credentials): JsonBod
 /// The caller, their account and their teams.
 #[utoipa::path(get, path = "/v1/me", tag = "auth", security(("bearer" = [])),
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-pub async fn me(State(ctx): State<AppContext>, Authenticated(caller): Authenticated) -> Result<Json<Me>, ApiError> {
+pub async fn me(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<Me>, ApiError> {
     Ok(Json(login::me(&ctx.deps, &caller).await?))
 }
 

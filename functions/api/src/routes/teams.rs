@@ -10,7 +10,10 @@ use axum::http::StatusCode;
 
 /// Teams of the caller's account.
 #[utoipa::path(get, path = "/v1/teams", tag = "teams", security(("bearer" = [])), responses((status = 200, body = TeamList)))]
-pub async fn list(State(ctx): State<AppContext>, Authenticated(caller): Authenticated) -> Result<Json<TeamList>, ApiError> {
+pub async fn list(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<TeamList>, ApiError> {
     Ok(Json(teams::list(&ctx.deps, &caller).await?))
 }
 
@@ -28,7 +31,11 @@ pub async fn create(
 /// One team.
 #[utoipa::path(get, path = "/v1/teams/{id}", tag = "teams", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Team), (status = 404, body = ErrorBody)))]
-pub async fn get(State(ctx): State<AppContext>, Authenticated(caller): Authenticated, Path(id): Path<String>) -> Result<Json<Team>, ApiError> {
+pub async fn get(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Team>, ApiError> {
     Ok(Json(teams::get(&ctx.deps, &caller, &id).await?))
 }
 
@@ -48,7 +55,11 @@ pub async fn update(
 /// Delete a team that is not the default (admins).
 #[utoipa::path(delete, path = "/v1/teams/{id}", tag = "teams", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn delete(State(ctx): State<AppContext>, Authenticated(caller): Authenticated, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     teams::delete(&ctx.deps, &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -56,7 +67,11 @@ pub async fn delete(State(ctx): State<AppContext>, Authenticated(caller): Authen
 /// The team's members and supervisors, in membership order.
 #[utoipa::path(get, path = "/v1/teams/{id}/members", tag = "teams", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = MemberList), (status = 404, body = ErrorBody)))]
-pub async fn members(State(ctx): State<AppContext>, Authenticated(caller): Authenticated, Path(id): Path<String>) -> Result<Json<MemberList>, ApiError> {
+pub async fn members(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<MemberList>, ApiError> {
     Ok(Json(teams::members(&ctx.deps, &caller, &id).await?))
 }
 

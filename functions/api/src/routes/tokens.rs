@@ -10,7 +10,10 @@ use axum::http::StatusCode;
 /// API tokens of the account (admins); secrets are never listed.
 #[utoipa::path(get, path = "/v1/api-tokens", tag = "api-tokens", security(("bearer" = [])),
     responses((status = 200, body = ApiTokenList), (status = 403, body = ErrorBody)))]
-pub async fn list(State(ctx): State<AppContext>, Authenticated(caller): Authenticated) -> Result<Json<ApiTokenList>, ApiError> {
+pub async fn list(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<ApiTokenList>, ApiError> {
     Ok(Json(tokens::list(&ctx.deps, &caller).await?))
 }
 
@@ -28,7 +31,11 @@ pub async fn create(
 /// Revoke an API token (admins).
 #[utoipa::path(delete, path = "/v1/api-tokens/{id}", tag = "api-tokens", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn revoke(State(ctx): State<AppContext>, Authenticated(caller): Authenticated, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn revoke(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     tokens::revoke(&ctx.deps, &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -46,7 +46,11 @@ pub async fn create(
 /// One user of the caller's account.
 #[utoipa::path(get, path = "/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
-pub async fn get(State(ctx): State<AppContext>, Authenticated(caller): Authenticated, Path(id): Path<String>) -> Result<Json<User>, ApiError> {
+pub async fn get(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<User>, ApiError> {
     Ok(Json(users::get(&ctx.deps, &caller, &id).await?))
 }
 
@@ -66,7 +70,11 @@ pub async fn update(
 /// Delete a user logically (admins).
 #[utoipa::path(delete, path = "/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn delete(State(ctx): State<AppContext>, Authenticated(caller): Authenticated, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     users::delete(&ctx.deps, &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

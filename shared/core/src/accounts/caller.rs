@@ -18,10 +18,6 @@ impl Caller {
     }
 
     pub fn require_admin(&self) -> ServiceResult<()> {
-        if self.is_admin() {
-            Ok(())
-        } else {
-            Err(ServiceError::forbidden("only admins may do this"))
-        }
+        if self.is_admin() { Ok(()) } else { Err(ServiceError::forbidden("only admins may do this")) }
     }
 }

@@ -41,7 +41,11 @@ pub async fn login(deps: &Deps, credentials: &Credentials) -> ServiceResult<User
     };
     match users::load(deps, account, user_id).await? {
         Some((user, hash)) if user.deleted_at.is_none() => {
-            if password::verify(&credentials.password, &hash) { Ok(user) } else { Err(wrong()) }
+            if password::verify(&credentials.password, &hash) {
+                Ok(user)
+            } else {
+                Err(wrong())
+            }
         }
         _ => {
             password::verify_dummy(&credentials.password);

@@ -1,8 +1,8 @@
 //! Password hashing (argon2id, PHC strings).
 
 use crate::secret::Secret;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
 
 pub const MIN_PASSWORD_LEN: usize = 8;
 

@@ -46,9 +46,8 @@ pub async fn create_account(deps: &Deps, input: NewAccount) -> ServiceResult<Pro
         created_at: now,
         version: 1,
     };
-    let admin_name = input.admin_name.unwrap_or_else(|| {
-        input.admin_email.split('@').next().unwrap_or("Admin").to_owned()
-    });
+    let admin_name =
+        input.admin_name.unwrap_or_else(|| input.admin_email.split('@').next().unwrap_or("Admin").to_owned());
     let (admin, user_writes) = new_user_writes(
         deps,
         &account_id,

@@ -176,7 +176,9 @@ pub async fn delete(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()>
     let account = load_account(deps, &caller.account_id).await?;
     let team = load_team(deps, &account, id).await?;
     if team.is_default {
-        return Err(ServiceError::conflict("the default team cannot be deleted; make another team the default first"));
+        return Err(ServiceError::conflict(
+            "the default team cannot be deleted; make another team the default first",
+        ));
     }
     // The team goes first, so a crash midway leaves only memberships of a missing team,
     // which every read ignores, never a team with half its members.
@@ -188,7 +190,10 @@ pub async fn delete(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()>
     for chunk in members.chunks(crate::ports::table::MAX_TRANSACTION_ITEMS) {
         let writes = chunk
             .iter()
-            .map(|m| TransactItem::Delete { key: keys::membership(&account.id, id, &m.user_id), condition: None })
+            .map(|m| TransactItem::Delete {
+                key: keys::membership(&account.id, id, &m.user_id),
+                condition: None,
+            })
             .collect();
         deps.table.transact(writes).await?;
     }

@@ -146,7 +146,10 @@ pub(crate) fn new_user_writes(
     let hash = password::hash(&input.password);
     let writes = vec![
         TransactItem::Put { item: user_item(&user, &hash)?, condition: Some(Condition::NotExists) },
-        TransactItem::Put { item: email_marker(&email, account, &user.id), condition: Some(Condition::NotExists) },
+        TransactItem::Put {
+            item: email_marker(&email, account, &user.id),
+            condition: Some(Condition::NotExists),
+        },
     ];
     Ok((user, writes))
 }
@@ -278,7 +281,10 @@ pub async fn delete(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()>
     user.version += 1;
     user.deleted_at = Some(deps.clock.now());
     let writes = vec![
-        TransactItem::Put { item: user_item(&user, &hash)?, condition: Some(Condition::version_is(read_version)) },
+        TransactItem::Put {
+            item: user_item(&user, &hash)?,
+            condition: Some(Condition::version_is(read_version)),
+        },
         TransactItem::Delete {
             key: keys::email(&user.email),
             condition: Some(Condition::equals("user_id", attr::s(&user.id))),

@@ -255,9 +255,7 @@ fn value_size(value: &AttributeValue) -> usize {
         AttributeValue::B(b) => b.len(),
         AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
         AttributeValue::L(list) => 3 + list.iter().map(|v| 1 + value_size(v)).sum::<usize>(),
-        AttributeValue::M(map) => {
-            3 + map.iter().map(|(k, v)| 1 + k.len() + value_size(v)).sum::<usize>()
-        }
+        AttributeValue::M(map) => 3 + map.iter().map(|(k, v)| 1 + k.len() + value_size(v)).sum::<usize>(),
         AttributeValue::Ss(set) => set.iter().map(String::len).sum(),
         AttributeValue::Ns(set) => set.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
         AttributeValue::Bs(set) => set.iter().map(Vec::len).sum(),
@@ -298,7 +296,9 @@ pub fn validate_ops(ops: &[UpdateOp]) -> Result<(), TableError> {
     }
     for op in ops {
         let name = match op {
-            UpdateOp::Set(n, _) | UpdateOp::SetIfAbsent(n, _) | UpdateOp::Add(n, _) | UpdateOp::Remove(n) => n,
+            UpdateOp::Set(n, _) | UpdateOp::SetIfAbsent(n, _) | UpdateOp::Add(n, _) | UpdateOp::Remove(n) => {
+                n
+            }
         };
         if name == PK || name == SK {
             return Err(TableError::Invalid("the key attributes cannot be updated".into()));
@@ -320,9 +320,9 @@ pub fn validate_transaction(items: &[TransactItem]) -> Result<(), TableError> {
     }
     let mut seen = HashSet::new();
     for item in items {
-        let key = item.key().ok_or_else(|| {
-            TableError::Invalid("an item needs string attributes pk and sk".into())
-        })?;
+        let key = item
+            .key()
+            .ok_or_else(|| TableError::Invalid("an item needs string attributes pk and sk".into()))?;
         if !seen.insert(key) {
             return Err(TableError::DuplicateTransactionKey);
         }
@@ -338,7 +338,9 @@ pub fn validate_transaction(items: &[TransactItem]) -> Result<(), TableError> {
 /// Whether an item has expired at `now_epoch_seconds` (its `ttl` is not after now).
 pub fn is_expired(item: &Item, now_epoch_seconds: i64) -> bool {
     match item.get(TTL) {
-        Some(AttributeValue::N(n)) => n.parse::<f64>().map(|t| t <= now_epoch_seconds as f64).unwrap_or(false),
+        Some(AttributeValue::N(n)) => {
+            n.parse::<f64>().map(|t| t <= now_epoch_seconds as f64).unwrap_or(false)
+        }
         _ => false,
     }
 }

@@ -1,0 +1,133 @@
+//! The `atende` binary as a user runs it: serve, create an account, log in, restart.
+
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_atende");
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start(data_dir: &std::path::Path, port: u16) -> Server {
+    let child = Command::new(BIN)
+        .env("ATENDE_ADDR", format!("127.0.0.1:{port}"))
+        .env("ATENDE_DATA_DIR", data_dir)
+        .env("ATENDE_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the atende binary starts");
+    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+    // Waiting for a process to listen (not a timer of ours): bounded, and it fails loudly.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(r) = reqwest::get(format!("{}/health", server.base)).await
+            && r.status().is_success()
+        {
+            return server;
+        }
+        assert!(Instant::now() < deadline, "atende did not answer /health");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn create_account(data_dir: &std::path::Path, email: &str) -> String {
+    let out = Command::new(BIN)
+        .args([
+            "admin",
+            "create-account",
+            "--name",
+            "Acme",
+            "--admin-email",
+            email,
+            "--admin-password",
+            "correct horse",
+        ])
+        .env("ATENDE_DATA_DIR", data_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+async fn login(base: &str, email: &str) -> String {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/v1/auth/login"))
+        .json(&json!({"email": email, "password": "correct horse"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
+}
+
+async fn me(base: &str, token: &str) -> reqwest::Response {
+    reqwest::Client::new().get(format!("{base}/v1/me")).bearer_auth(token).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn serve_create_an_account_log_in_and_read_me() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), free_port()).await;
+    let health: Value = reqwest::get(format!("{}/health", server.base)).await.unwrap().json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    let account = create_account(dir.path(), "ana@acme.example");
+    assert_eq!(account.len(), 26, "a ULID is printed: {account}");
+    let token = login(&server.base, "ana@acme.example").await;
+    let response = me(&server.base, &token).await;
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["account"]["id"], account.as_str());
+    assert_eq!(body["account"]["name"], "Acme");
+}
+
+#[tokio::test]
+async fn sigterm_stops_it_cleanly_and_data_and_sessions_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = start(dir.path(), port).await;
+    create_account(dir.path(), "ana@acme.example");
+    let token = login(&server.base, "ana@acme.example").await;
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = server.child.wait().unwrap();
+    assert!(status.success(), "a clean exit on SIGTERM: {status:?}");
+    drop(server);
+    let server = start(dir.path(), port).await;
+    assert_eq!(me(&server.base, &token).await.status(), 200, "the session key is kept in the data directory");
+}
+
+#[tokio::test]
+async fn a_duplicate_admin_email_is_refused_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    create_account(dir.path(), "ana@acme.example");
+    let out = Command::new(BIN)
+        .args([
+            "admin",
+            "create-account",
+            "--name",
+            "Other",
+            "--admin-email",
+            "ana@acme.example",
+            "--admin-password",
+            "correct horse",
+        ])
+        .env("ATENDE_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already in use"));
+}
