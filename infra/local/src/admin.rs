@@ -5,7 +5,8 @@ use atende_core::accounts::provisioning::{NewAccount, create_account};
 use atende_core::ports::SystemClock;
 use atende_core::secret::Secret;
 use atende_runtime::AppContext;
-use atende_runtime::settings::LocalSettings;
+use atende_runtime::context::aws_deps;
+use atende_runtime::settings::{AwsStorage, Env, LocalSettings};
 use clap::Subcommand;
 use std::sync::Arc;
 
@@ -22,15 +23,24 @@ pub enum AdminCommand {
         admin_password: String,
         #[arg(long)]
         admin_name: Option<String>,
+        /// Create it in an AWS deployment (ATENDE_TABLE_NAME, ATENDE_MEDIA_BUCKET and the
+        /// usual AWS credentials and region) instead of the local data directory.
+        #[arg(long)]
+        aws: bool,
     },
 }
 
 pub async fn run(settings: LocalSettings, command: AdminCommand) -> anyhow::Result<()> {
-    let (ctx, _) = AppContext::embedded(&settings, Arc::new(SystemClock))?;
     match command {
-        AdminCommand::CreateAccount { name, admin_email, admin_password, admin_name } => {
+        AdminCommand::CreateAccount { name, admin_email, admin_password, admin_name, aws } => {
+            let deps = if aws {
+                let storage = AwsStorage::from_env(&Env::process())?;
+                aws_deps(&storage, Arc::new(SystemClock)).await?
+            } else {
+                AppContext::embedded(&settings, Arc::new(SystemClock))?.0.deps
+            };
             let created = create_account(
-                &ctx.deps,
+                &deps,
                 NewAccount { name, admin_email, admin_password: Secret::new(admin_password), admin_name },
             )
             .await

@@ -131,3 +131,49 @@ async fn a_duplicate_admin_email_is_refused_with_a_clear_message() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already in use"));
 }
+
+#[tokio::test]
+async fn create_account_with_aws_writes_to_the_deployments_table() {
+    use atende_aws::{AwsConnection, Clients, provision};
+    let moto = atende_testkit::harness::moto_url().await;
+    let clients = Clients::connect(&AwsConnection {
+        endpoint: Some(moto.clone()),
+        region: Some("us-east-1".into()),
+        dummy_credentials: true,
+    })
+    .await;
+    let table = format!("atende-e2e-{}", ulid::Ulid::new().to_string().to_lowercase());
+    provision::create_table(&clients.dynamodb, &table).await.unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "admin",
+            "create-account",
+            "--aws",
+            "--name",
+            "Acme",
+            "--admin-email",
+            "ops@acme.example",
+            "--admin-password",
+            "correct horse",
+        ])
+        .env("ATENDE_TABLE_NAME", &table)
+        .env("ATENDE_MEDIA_BUCKET", "unused")
+        .env("ATENDE_AWS_ENDPOINT", &moto)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let account = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let item = clients
+        .dynamodb
+        .get_item()
+        .table_name(&table)
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("A#{account}")))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("ACCOUNT".into()))
+        .send()
+        .await
+        .unwrap();
+    assert!(item.item.is_some(), "the account is in the deployment's table");
+}

@@ -79,6 +79,57 @@ pub async fn consume<T, F, Fut>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use atende_core::ports::{Clock, ManualClock, OutgoingMessage, UlidIds};
+    use atende_embedded::SqliteQueue;
+    use std::sync::Mutex;
+
+    #[derive(serde::Deserialize)]
+    struct Job {
+        n: u32,
+    }
+
+    #[tokio::test]
+    async fn successes_are_acked_failures_come_back_after_backoff_and_poison_reaches_the_dlq() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = ManualClock::starting_now();
+        let shared: Arc<dyn Clock> = Arc::new(clock.clone());
+        let sqlite = SqliteQueue::open(
+            &dir.path().join("q.db"),
+            atende_core::queues::all(),
+            shared.clone(),
+            Arc::new(UlidIds::new(shared)),
+        )
+        .unwrap();
+        let queue: Arc<dyn Queue> = Arc::new(sqlite.clone());
+        for body in [r#"{"n":1}"#, r#"{"n":2}"#, "garbage"] {
+            queue.send("routing", OutgoingMessage::new(body)).await.unwrap();
+        }
+        let ran = Mutex::new(Vec::new());
+        let handler = |job: Job| {
+            ran.lock().unwrap().push(job.n);
+            async move { if job.n == 2 { anyhow::bail!("not yet") } else { Ok(()) } }
+        };
+        let vis = Duration::from_secs(60);
+        assert_eq!(drain_once(&queue, "routing", false, vis, &handler).await.unwrap(), 3);
+        assert_eq!(
+            drain_once(&queue, "routing", false, vis, &handler).await.unwrap(),
+            0,
+            "failures wait their backoff"
+        );
+        clock.advance(chrono::Duration::seconds(1));
+        assert_eq!(
+            drain_once(&queue, "routing", false, vis, &handler).await.unwrap(),
+            2,
+            "job 2 and the poison are back"
+        );
+        for _ in 0..10 {
+            clock.advance(chrono::Duration::seconds(300));
+            drain_once(&queue, "routing", false, vis, &handler).await.unwrap();
+        }
+        assert_eq!(ran.lock().unwrap().iter().filter(|n| **n == 1).count(), 1, "a success runs once");
+        assert_eq!(sqlite.depth("routing").await.unwrap(), 0);
+        assert_eq!(sqlite.depth("routing-dlq").await.unwrap(), 2, "job 2 and the poison end in the DLQ");
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

@@ -1,7 +1,7 @@
 //! The [`AppContext`]: the domain's ports plus authentication, built for AWS or embedded.
 
 use crate::auth::Auth;
-use crate::settings::{AwsSettings, LocalSettings, queue_url_var};
+use crate::settings::{AwsSettings, AwsStorage, LocalSettings, queue_url_var};
 use anyhow::Context;
 use atende_aws::{AwsConnection, Clients, DynamoTable, S3Blob, SqsQueue};
 use atende_core::Deps;
@@ -58,30 +58,8 @@ impl AppContext {
 
     /// The AWS adapters, configured from the function's environment.
     pub async fn aws(settings: &AwsSettings) -> anyhow::Result<Self> {
-        let clients = Clients::connect(&AwsConnection {
-            endpoint: settings.aws_endpoint.clone(),
-            region: None,
-            dummy_credentials: false,
-        })
-        .await;
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let specs: HashMap<String, _> =
-            atende_core::queues::all().into_iter().map(|s| (s.name.clone(), s)).collect();
-        let mut queues = HashMap::new();
-        for (name, url) in &settings.queue_urls {
-            let spec = specs
-                .get(name)
-                .cloned()
-                .with_context(|| format!("{} names no known queue", queue_url_var(name)))?;
-            queues.insert(name.clone(), (url.clone(), spec));
-        }
-        let deps = Deps {
-            table: Arc::new(DynamoTable::new(clients.dynamodb.clone(), &settings.table_name, clock.clone())),
-            queue: Arc::new(SqsQueue::new(clients.sqs.clone(), queues)),
-            blob: Arc::new(S3Blob::new(clients.s3.clone(), &settings.media_bucket)),
-            clock: clock.clone(),
-            ids: Arc::new(UlidIds::new(clock.clone())),
-        };
+        let deps = aws_deps(&settings.storage, clock.clone()).await?;
         let auth = Arc::new(Auth::new(
             settings.auth.jwt_secret.expose().as_bytes(),
             settings.auth.session_ttl,
@@ -89,6 +67,33 @@ impl AppContext {
         ));
         Ok(Self { deps, auth })
     }
+}
+
+/// The ports on DynamoDB, SQS and S3.
+pub async fn aws_deps(storage: &AwsStorage, clock: Arc<dyn Clock>) -> anyhow::Result<Deps> {
+    let clients = Clients::connect(&AwsConnection {
+        endpoint: storage.aws_endpoint.clone(),
+        region: None,
+        dummy_credentials: false,
+    })
+    .await;
+    let specs: HashMap<String, _> =
+        atende_core::queues::all().into_iter().map(|s| (s.name.clone(), s)).collect();
+    let mut queues = HashMap::new();
+    for (name, url) in &storage.queue_urls {
+        let spec = specs
+            .get(name)
+            .cloned()
+            .with_context(|| format!("{} names no known queue", queue_url_var(name)))?;
+        queues.insert(name.clone(), (url.clone(), spec));
+    }
+    Ok(Deps {
+        table: Arc::new(DynamoTable::new(clients.dynamodb.clone(), &storage.table_name, clock.clone())),
+        queue: Arc::new(SqsQueue::new(clients.sqs.clone(), queues)),
+        blob: Arc::new(S3Blob::new(clients.s3.clone(), &storage.media_bucket)),
+        clock: clock.clone(),
+        ids: Arc::new(UlidIds::new(clock)),
+    })
 }
 
 /// The local runtime's master secret: generated once, kept in `<data dir>/secret.key`

@@ -55,19 +55,18 @@ pub struct AuthSettings {
     pub session_ttl: Duration,
 }
 
-/// Settings of a function running in AWS.
+/// Where a deployment's storage is.
 #[derive(Debug, Clone)]
-pub struct AwsSettings {
+pub struct AwsStorage {
     pub table_name: String,
     pub media_bucket: String,
     /// Queue name → URL, for the queues whose variables are set.
     pub queue_urls: Vec<(String, String)>,
     /// Override of every AWS endpoint (moto in tests).
     pub aws_endpoint: Option<String>,
-    pub auth: AuthSettings,
 }
 
-impl AwsSettings {
+impl AwsStorage {
     pub fn from_env(env: &Env<'_>) -> Result<Self, SettingsError> {
         let queue_urls = atende_core::queues::all()
             .into_iter()
@@ -78,6 +77,21 @@ impl AwsSettings {
             media_bucket: env.required("ATENDE_MEDIA_BUCKET")?,
             queue_urls,
             aws_endpoint: env.optional("ATENDE_AWS_ENDPOINT"),
+        })
+    }
+}
+
+/// Settings of a function running in AWS.
+#[derive(Debug, Clone)]
+pub struct AwsSettings {
+    pub storage: AwsStorage,
+    pub auth: AuthSettings,
+}
+
+impl AwsSettings {
+    pub fn from_env(env: &Env<'_>) -> Result<Self, SettingsError> {
+        Ok(Self {
+            storage: AwsStorage::from_env(env)?,
             auth: AuthSettings {
                 jwt_secret: Secret::new(env.required("ATENDE_JWT_SECRET")?),
                 session_ttl: Duration::from_secs(env.parsed("ATENDE_SESSION_TTL_HOURS", 12u64)? * 3600),
@@ -160,7 +174,7 @@ mod tests {
         ]);
         let lookup = |n: &str| vars.get(n).cloned();
         let s = AwsSettings::from_env(&Env(&lookup)).unwrap();
-        assert_eq!(s.queue_urls, vec![("inbound".to_owned(), "https://sqs/inbound.fifo".to_owned())]);
+        assert_eq!(s.storage.queue_urls, vec![("inbound".to_owned(), "https://sqs/inbound.fifo".to_owned())]);
         assert_eq!(format!("{:?}", s.auth.jwt_secret), "Secret(***)");
     }
 }
