@@ -2,7 +2,7 @@
 //! every name and value in placeholders.
 
 use crate::convert::to_sdk;
-use atende_core::ports::table::{Condition, PK, SortCondition, UpdateOp};
+use atende_core::ports::table::{Cmp, Condition, PK, SortCondition, UpdateOp};
 use aws_sdk_dynamodb::types::AttributeValue as Av;
 use std::collections::HashMap;
 
@@ -46,6 +46,15 @@ impl Expr {
             Condition::NotEquals(n, v) => {
                 let name = self.name(n);
                 format!("(attribute_not_exists({name}) OR {name} <> {})", self.value(to_sdk(v.clone())))
+            }
+            Condition::Compare(n, cmp, v) => {
+                let op = match cmp {
+                    Cmp::Lt => "<",
+                    Cmp::Le => "<=",
+                    Cmp::Gt => ">",
+                    Cmp::Ge => ">=",
+                };
+                format!("{} {op} {}", self.name(n), self.value(to_sdk(v.clone())))
             }
             Condition::And(all) => self.join(all, " AND "),
             Condition::Or(any) => self.join(any, " OR "),

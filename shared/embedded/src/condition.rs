@@ -1,7 +1,8 @@
 //! Evaluating typed conditions and applying typed updates, as DynamoDB does.
 
-use atende_core::ports::table::{Condition, Item, UpdateOp};
+use atende_core::ports::table::{Cmp, Condition, Item, UpdateOp};
 use atende_core::ports::{AttributeValue, TableError};
+use std::cmp::Ordering;
 
 /// Two values are equal as DynamoDB compares them: numbers by value, the rest exactly.
 fn values_equal(a: &AttributeValue, b: &AttributeValue) -> bool {
@@ -14,6 +15,18 @@ fn values_equal(a: &AttributeValue, b: &AttributeValue) -> bool {
     }
 }
 
+/// DynamoDB's ordering of two values of the same scalar type; `None` across types.
+fn compare(a: &AttributeValue, b: &AttributeValue) -> Option<Ordering> {
+    match (a, b) {
+        (AttributeValue::N(x), AttributeValue::N(y)) => {
+            x.parse::<f64>().ok()?.partial_cmp(&y.parse::<f64>().ok()?)
+        }
+        (AttributeValue::S(x), AttributeValue::S(y)) => Some(x.as_bytes().cmp(y.as_bytes())),
+        (AttributeValue::B(x), AttributeValue::B(y)) => Some(x.cmp(y)),
+        _ => None,
+    }
+}
+
 pub(crate) fn holds(condition: &Condition, current: Option<&Item>) -> bool {
     let attribute = |name: &str| current.and_then(|item| item.get(name));
     match condition {
@@ -23,6 +36,14 @@ pub(crate) fn holds(condition: &Condition, current: Option<&Item>) -> bool {
         Condition::AttributeNotExists(name) => attribute(name).is_none(),
         Condition::Equals(name, value) => attribute(name).is_some_and(|v| values_equal(v, value)),
         Condition::NotEquals(name, value) => !attribute(name).is_some_and(|v| values_equal(v, value)),
+        Condition::Compare(name, cmp, value) => {
+            attribute(name).and_then(|v| compare(v, value)).is_some_and(|o| match cmp {
+                Cmp::Lt => o == Ordering::Less,
+                Cmp::Le => o != Ordering::Greater,
+                Cmp::Gt => o == Ordering::Greater,
+                Cmp::Ge => o != Ordering::Less,
+            })
+        }
         Condition::And(all) => all.iter().all(|c| holds(c, current)),
         Condition::Or(any) => any.iter().any(|c| holds(c, current)),
     }

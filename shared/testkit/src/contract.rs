@@ -24,6 +24,7 @@ macro_rules! contract_suite {
             update_remove_drops_the_attribute,
             update_creates_a_missing_item_unless_the_condition_forbids,
             and_or_and_not_equals_conditions_combine,
+            comparison_conditions_compare_numbers_by_value_and_never_a_missing_attribute,
             sort_key_begins_with_selects_only_the_prefix,
             sort_key_between_is_inclusive_at_both_ends,
             sort_key_comparisons_select_the_right_side,
@@ -203,6 +204,28 @@ pub async fn and_or_and_not_equals_conditions_combine(a: &Adapters) {
         .await
         .unwrap();
     assert_eq!(attr::get_n(&a.table.get(&Key::new("p", "k")).await.unwrap().unwrap(), "x"), Some(3));
+}
+
+pub async fn comparison_conditions_compare_numbers_by_value_and_never_a_missing_attribute(a: &Adapters) {
+    use atende_core::ports::Cmp;
+    a.table.put(item("p", "k", &[("rank", attr::n(9)), ("name", attr::s("b"))]), None).await.unwrap();
+    let set = |v: i64| vec![UpdateOp::Set("touched".into(), attr::n(v))];
+    let cases = [
+        (Condition::Compare("rank".into(), Cmp::Lt, attr::n(10)), true),
+        (Condition::Compare("rank".into(), Cmp::Lt, attr::n(9)), false),
+        (Condition::Compare("rank".into(), Cmp::Le, attr::n(9)), true),
+        (Condition::Compare("rank".into(), Cmp::Gt, attr::n(10)), false),
+        (Condition::Compare("rank".into(), Cmp::Ge, attr::n(9)), true),
+        (Condition::Compare("name".into(), Cmp::Gt, attr::s("a")), true),
+        (Condition::Compare("missing".into(), Cmp::Lt, attr::n(100)), false),
+    ];
+    for (i, (condition, expected)) in cases.into_iter().enumerate() {
+        let result = a.table.update(&Key::new("p", "k"), set(i as i64), Some(condition.clone())).await;
+        assert_eq!(result.is_ok(), expected, "{condition:?}");
+        if !expected {
+            assert!(matches!(result, Err(TableError::ConditionFailed)));
+        }
+    }
 }
 
 pub async fn sort_key_begins_with_selects_only_the_prefix(a: &Adapters) {

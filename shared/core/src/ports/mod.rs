@@ -11,6 +11,6 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use ids::{Ids, UlidIds};
 pub use queue::{OutgoingMessage, Queue, QueueError, QueueSpec, ReceivedMessage};
 pub use table::{
-    AttributeValue, Condition, Index, Item, Key, Page, Query, SortCondition, Table, TableError, TransactItem,
-    UpdateOp,
+    AttributeValue, Cmp, Condition, Index, Item, Key, Page, Query, SortCondition, Table, TableError,
+    TransactItem, UpdateOp,
 };

@@ -157,6 +157,9 @@ pub enum Condition {
     AttributeNotExists(String),
     Equals(String, AttributeValue),
     NotEquals(String, AttributeValue),
+    /// The attribute exists, has the value's type, and compares as asked (numbers by
+    /// value, strings by bytes). A missing attribute never compares.
+    Compare(String, Cmp, AttributeValue),
     And(Vec<Condition>),
     Or(Vec<Condition>),
 }
@@ -170,6 +173,15 @@ impl Condition {
     pub fn equals(name: &str, value: AttributeValue) -> Self {
         Condition::Equals(name.to_owned(), value)
     }
+}
+
+/// A comparison operator of [`Condition::Compare`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
 }
 
 /// A typed update operation.
