@@ -37,6 +37,10 @@ impl Api {
             jwt_secret: None,
             session_ttl: Duration::from_secs(12 * 3600),
             tick_interval: Duration::from_secs(1),
+            graph_url: "http://127.0.0.1:9".into(),
+            graph_version: "v23.0".into(),
+            meta_app_secret: None,
+            meta_verify_token: None,
         };
         let (ctx, _) = AppContext::embedded(&settings, Arc::new(clock.clone())).unwrap();
         Self { router: atende_api::router(ctx.clone()), ctx, clock, _dir: dir }

@@ -35,7 +35,7 @@ pub async fn run(settings: LocalSettings, command: AdminCommand) -> anyhow::Resu
         AdminCommand::CreateAccount { name, admin_email, admin_password, admin_name, aws } => {
             let deps = if aws {
                 let storage = AwsStorage::from_env(&Env::process())?;
-                aws_deps(&storage, Arc::new(SystemClock)).await?
+                aws_deps(&storage, "https://graph.facebook.com", "v23.0", Arc::new(SystemClock)).await?
             } else {
                 AppContext::embedded(&settings, Arc::new(SystemClock))?.0.deps
             };

@@ -1,6 +1,6 @@
 //! The ports a use case runs with, bundled. Built by `atende-runtime` for AWS or embedded.
 
-use crate::ports::{Blob, Clock, Ids, Queue, Table};
+use crate::ports::{Blob, Clock, Ids, Messaging, Queue, Table};
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -10,4 +10,5 @@ pub struct Deps {
     pub blob: Arc<dyn Blob>,
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn Ids>,
+    pub messaging: Arc<dyn Messaging>,
 }

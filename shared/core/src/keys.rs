@@ -52,3 +52,128 @@ pub const TOKEN_PREFIX: &str = "TOKEN#";
 pub fn api_token(account: &str, token: &str) -> Key {
     Key::new(account_pk(account), format!("{TOKEN_PREFIX}{token}"))
 }
+
+pub const CHANNEL_PREFIX: &str = "CHANNEL#";
+/// `A#<account>` / `CHANNEL#<channel>`: a channel (its secrets in `secret_*` attributes).
+pub fn channel(account: &str, channel: &str) -> Key {
+    Key::new(account_pk(account), format!("{CHANNEL_PREFIX}{channel}"))
+}
+
+/// `PHONEID#<phone-number id>` / `PHONEID`: routes the deployment app's webhooks to a
+/// channel across accounts (a second exception to account-first keys, like the email).
+pub fn phone_number_id(phone_number_id: &str) -> Key {
+    Key::new(format!("PHONEID#{phone_number_id}"), "PHONEID")
+}
+
+/// `CHANNELID#<channel>` / `CHANNELID`: the account of a channel with its own webhook URL.
+pub fn channel_id(channel: &str) -> Key {
+    Key::new(format!("CHANNELID#{channel}"), "CHANNELID")
+}
+
+/// `WABA#<waba id>` / `WABA`: the account of a WhatsApp Business Account (template events).
+pub fn waba(waba: &str) -> Key {
+    Key::new(format!("WABA#{waba}"), "WABA")
+}
+
+pub const CONTACT_PREFIX: &str = "CONTACT#";
+/// `A#<account>` / `CONTACT#<contact>`: a contact.
+pub fn contact(account: &str, contact: &str) -> Key {
+    Key::new(account_pk(account), format!("{CONTACT_PREFIX}{contact}"))
+}
+
+/// `A#<account>` / `CWA#<wa id>`: the contact with this WhatsApp id (unique).
+pub fn contact_by_wa_id(account: &str, wa_id: &str) -> Key {
+    Key::new(account_pk(account), format!("CWA#{wa_id}"))
+}
+
+/// `A#<account>` / `CBSUID#<user id>`: the contact with this business-scoped user id.
+pub fn contact_by_bsuid(account: &str, bsuid: &str) -> Key {
+    Key::new(account_pk(account), format!("CBSUID#{bsuid}"))
+}
+
+/// `A#<account>` / `SESSION#<session>`: a session. Indexed on gsi1 by status
+/// (`A#<account>#SESSIONS#<status>` / `<last activity>#<session>`) and, when owned, on gsi2
+/// by owner (`A#<account>#OWNER#<user>` / `<status>#<last activity>#<session>`).
+pub fn session(account: &str, session: &str) -> Key {
+    Key::new(account_pk(account), format!("SESSION#{session}"))
+}
+
+pub fn sessions_by_status_gsi1pk(account: &str, status: &str) -> String {
+    format!("A#{account}#SESSIONS#{status}")
+}
+
+pub fn sessions_by_owner_gsi2pk(account: &str, owner: &str) -> String {
+    format!("A#{account}#OWNER#{owner}")
+}
+
+/// `A#<account>` / `OPEN#<channel>#<contact>`: the open session of a contact on a channel
+/// (at most one: created with a not-exists condition).
+pub fn open_session(account: &str, channel: &str, contact: &str) -> Key {
+    Key::new(account_pk(account), format!("OPEN#{channel}#{contact}"))
+}
+
+/// `A#<account>` / `LAST#<channel>#<contact>`: the last completed session (12 h reopen).
+pub fn last_session(account: &str, channel: &str, contact: &str) -> Key {
+    Key::new(account_pk(account), format!("LAST#{channel}#{contact}"))
+}
+
+/// `A#<account>` / `PROTO#<yyyymmdd>`: the day's protocol number counter.
+pub fn protocol_counter(account: &str, day: &str) -> Key {
+    Key::new(account_pk(account), format!("PROTO#{day}"))
+}
+
+/// `A#<account>` / `MSG#<message>`: a message. Indexed on gsi1 by session
+/// (`A#<account>#SMSG#<session>` / `<message>`, ULIDs sort by time) and, while
+/// `waiting_reply`, on gsi2 (`A#<account>#WAIT#<session>` / `<message>`).
+pub fn message(account: &str, message: &str) -> Key {
+    Key::new(account_pk(account), format!("MSG#{message}"))
+}
+
+pub fn session_messages_gsi1pk(account: &str, session: &str) -> String {
+    format!("A#{account}#SMSG#{session}")
+}
+
+pub fn waiting_messages_gsi2pk(account: &str, session: &str) -> String {
+    format!("A#{account}#WAIT#{session}")
+}
+
+/// `A#<account>` / `WAMID#<provider id>`: the message with this provider id; written with a
+/// not-exists condition, it is also the idempotency marker of an inbound message.
+pub fn provider_message(account: &str, provider_id: &str) -> Key {
+    Key::new(account_pk(account), format!("WAMID#{provider_id}"))
+}
+
+/// `A#<account>` / `PSTATUS#<provider id>#<status>`: a status that arrived before its
+/// message was known (kept 24 h).
+pub fn pending_status(account: &str, provider_id: &str, status: &str) -> Key {
+    Key::new(account_pk(account), format!("PSTATUS#{provider_id}#{status}"))
+}
+
+pub fn pending_status_prefix(provider_id: &str) -> String {
+    format!("PSTATUS#{provider_id}#")
+}
+
+/// `A#<account>` / `RATE#<channel>`: the channel's send pacing (next free slot).
+pub fn send_rate(account: &str, channel: &str) -> Key {
+    Key::new(account_pk(account), format!("RATE#{channel}"))
+}
+
+pub const TEMPLATE_PREFIX: &str = "TEMPLATE#";
+/// `A#<account>` / `TEMPLATE#<template>`: a message template.
+pub fn template(account: &str, template: &str) -> Key {
+    Key::new(account_pk(account), format!("{TEMPLATE_PREFIX}{template}"))
+}
+
+/// `A#<account>` / `TPLNAME#<channel>#<name>#<language>`: a template by its Meta identity.
+pub fn template_by_name(account: &str, channel: &str, name: &str, language: &str) -> Key {
+    Key::new(account_pk(account), format!("TPLNAME#{channel}#{name}#{language}"))
+}
+
+/// `A#<account>` / `NOTE#<session>#<note>`: an internal note.
+pub fn note(account: &str, session: &str, note: &str) -> Key {
+    Key::new(account_pk(account), format!("NOTE#{session}#{note}"))
+}
+
+pub fn notes_prefix(session: &str) -> String {
+    format!("NOTE#{session}#")
+}

@@ -4,11 +4,13 @@
 //! `atende-embedded` and `atende-aws`; HTTP lives in `atende-runtime` and the functions.
 
 pub mod accounts;
+pub mod conversations;
 pub mod deps;
 pub mod error;
 pub mod keys;
 pub mod ports;
 pub mod queues;
+pub(crate) mod record;
 pub mod secret;
 
 pub use deps::Deps;

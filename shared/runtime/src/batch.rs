@@ -12,6 +12,26 @@ use serde::de::DeserializeOwned;
 use std::collections::HashSet;
 use std::future::Future;
 
+/// A job that is not due yet: the message is retried after this long, not as a failure.
+/// Return it as `Err(RetryAfter(d).into())`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryAfter(pub std::time::Duration);
+
+impl std::fmt::Display for RetryAfter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "not due for {:?}", self.0)
+    }
+}
+
+impl std::error::Error for RetryAfter {}
+
+/// A message reported failed, with when to retry it if the handler said.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub id: String,
+    pub retry_after: Option<std::time::Duration>,
+}
+
 /// One message of a batch, whatever delivered it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
@@ -20,8 +40,8 @@ pub struct Record {
     pub group: Option<String>,
 }
 
-/// Runs `handler` on each record in order; returns the ids to report as failed.
-pub async fn run_batch<T, F, Fut>(records: Vec<Record>, fifo: bool, handler: F) -> Vec<String>
+/// Runs `handler` on each record in order; returns the messages to report as failed.
+pub async fn run_batch<T, F, Fut>(records: Vec<Record>, fifo: bool, handler: F) -> Vec<Failure>
 where
     T: DeserializeOwned,
     F: Fn(T) -> Fut,
@@ -36,7 +56,7 @@ where
             && let Some(group) = &record.group
             && failed_groups.contains(group)
         {
-            failed.push(record.id);
+            failed.push(Failure { id: record.id, retry_after: None });
             continue;
         }
         let job: T = match serde_json::from_str(&record.body) {
@@ -44,43 +64,77 @@ where
             Err(e) => {
                 // The id only: bodies may carry personal data.
                 tracing::error!(message_id = %record.id, error = %e, "unparseable message: left to the dead-letter queue");
-                failed.push(record.id);
+                failed.push(Failure { id: record.id, retry_after: None });
                 continue;
             }
         };
         drop(_enter);
         if let Err(e) = handler(job).await {
-            tracing::warn!(message_id = %record.id, error = %format!("{e:#}"), "job failed; it will be retried");
+            let retry_after = e.downcast_ref::<RetryAfter>().map(|r| r.0);
+            if retry_after.is_none() {
+                tracing::warn!(message_id = %record.id, error = %format!("{e:#}"), "job failed; it will be retried");
+            }
             if fifo && let Some(group) = record.group {
                 failed_groups.insert(group);
             }
-            failed.push(record.id);
+            failed.push(Failure { id: record.id, retry_after });
         }
     }
     failed
 }
 
-/// The records of a Lambda SQS event.
-pub fn records_of(event: SqsEvent) -> Vec<Record> {
+/// The records of a Lambda SQS event, each with its receipt handle.
+pub fn records_of(event: SqsEvent) -> Vec<(Record, String)> {
     event
         .records
         .into_iter()
-        .map(|m| Record {
-            id: m.message_id.unwrap_or_default(),
-            body: m.body.unwrap_or_default(),
-            group: m.attributes.get("MessageGroupId").cloned(),
+        .map(|m| {
+            let record = Record {
+                id: m.message_id.unwrap_or_default(),
+                body: m.body.unwrap_or_default(),
+                group: m.attributes.get("MessageGroupId").cloned(),
+            };
+            (record, m.receipt_handle.unwrap_or_default())
         })
         .collect()
 }
 
+/// Runs a Lambda SQS batch: the handler on each record, `RetryAfter` delays applied to the
+/// messages' visibility, the failures reported to the event source mapping.
+pub async fn run_lambda_batch<T, F, Fut>(
+    queue: &dyn atende_core::ports::Queue,
+    queue_name: &str,
+    fifo: bool,
+    event: SqsEvent,
+    handler: F,
+) -> SqsBatchResponse
+where
+    T: DeserializeOwned,
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
+    let records = records_of(event);
+    let receipts: std::collections::HashMap<String, String> =
+        records.iter().map(|(r, receipt)| (r.id.clone(), receipt.clone())).collect();
+    let failed = run_batch(records.into_iter().map(|(r, _)| r).collect(), fifo, handler).await;
+    for f in &failed {
+        if let (Some(after), Some(receipt)) = (f.retry_after, receipts.get(&f.id))
+            && let Err(e) = queue.release(queue_name, receipt, after).await
+        {
+            tracing::warn!(message_id = %f.id, error = %e, "could not delay a message");
+        }
+    }
+    batch_response(failed)
+}
+
 /// The Lambda response reporting `failed` message ids.
-pub fn batch_response(failed: Vec<String>) -> SqsBatchResponse {
+pub fn batch_response(failed: Vec<Failure>) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     response.batch_item_failures = failed
         .into_iter()
-        .map(|id| {
+        .map(|f| {
             let mut failure = BatchItemFailure::default();
-            failure.item_identifier = id;
+            failure.item_identifier = f.id;
             failure
         })
         .collect();
@@ -95,6 +149,10 @@ mod tests {
     #[derive(serde::Deserialize)]
     struct Job {
         n: u32,
+    }
+
+    fn ids(failed: Vec<Failure>) -> Vec<String> {
+        failed.into_iter().map(|f| f.id).collect()
     }
 
     fn record(id: &str, body: &str, group: Option<&str>) -> Record {
@@ -112,7 +170,7 @@ mod tests {
             if job.n == 2 { anyhow::bail!("boom") } else { Ok(()) }
         })
         .await;
-        assert_eq!(failed, vec!["2"]);
+        assert_eq!(ids(failed), vec!["2"]);
     }
 
     #[tokio::test]
@@ -130,7 +188,7 @@ mod tests {
             async move { if job.n == 1 { anyhow::bail!("boom") } else { Ok(()) } }
         })
         .await;
-        assert_eq!(failed, vec!["a1", "a2", "a3"]);
+        assert_eq!(ids(failed), vec!["a1", "a2", "a3"]);
         assert_eq!(*ran.lock().unwrap(), vec![1, 10, 11], "a2 and a3 never ran");
     }
 
@@ -148,7 +206,7 @@ mod tests {
             async { Ok(()) }
         })
         .await;
-        assert_eq!(failed, vec!["a1", "b1"]);
+        assert_eq!(ids(failed), vec!["a1", "b1"]);
         assert_eq!(*ran.lock().unwrap(), vec![2, 4]);
     }
 
@@ -168,9 +226,11 @@ mod tests {
             }]
         }))
         .unwrap();
-        let records = records_of(event);
+        let records: Vec<Record> = records_of(event).into_iter().map(|(r, _)| r).collect();
         assert_eq!(records, vec![record("m-1", "{\"n\":1}", Some("g-1"))]);
-        let response = serde_json::to_value(batch_response(vec!["m-1".into()])).unwrap();
+        let response =
+            serde_json::to_value(batch_response(vec![Failure { id: "m-1".into(), retry_after: None }]))
+                .unwrap();
         assert_eq!(response["batchItemFailures"][0]["itemIdentifier"], "m-1");
     }
 }

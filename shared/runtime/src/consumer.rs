@@ -36,8 +36,8 @@ where
     let records = received.into_iter().map(|m| Record { id: m.id, body: m.body, group: m.group }).collect();
     let failed = run_batch(records, fifo, handler).await;
     for (id, (receipt, receives)) in &by_id {
-        if failed.contains(id) {
-            queue.release(name, receipt, backoff(*receives)).await?;
+        if let Some(f) = failed.iter().find(|f| &f.id == id) {
+            queue.release(name, receipt, f.retry_after.unwrap_or_else(|| backoff(*receives))).await?;
         } else {
             queue.ack(name, receipt).await?;
         }

@@ -1,7 +1,7 @@
 //! The [`AppContext`]: the domain's ports plus authentication, built for AWS or embedded.
 
 use crate::auth::Auth;
-use crate::settings::{AwsSettings, AwsStorage, LocalSettings, queue_url_var};
+use crate::settings::{AwsSettings, AwsStorage, LocalSettings, MetaSettings, queue_url_var};
 use anyhow::Context;
 use atende_aws::{AwsConnection, Clients, DynamoTable, S3Blob, SqsQueue};
 use atende_core::Deps;
@@ -17,6 +17,35 @@ use std::sync::Arc;
 pub struct AppContext {
     pub deps: Deps,
     pub auth: Arc<Auth>,
+    pub meta: Arc<MetaSettings>,
+}
+
+/// The messaging providers: the Cloud API client and the sandbox.
+pub fn providers(
+    graph_url: &str,
+    graph_version: &str,
+    queue: Arc<dyn atende_core::ports::Queue>,
+    ids: Arc<dyn atende_core::ports::Ids>,
+    clock: Arc<dyn Clock>,
+) -> Arc<dyn atende_core::ports::Messaging> {
+    Arc::new(atende_providers::ProviderRouter {
+        cloud: Arc::new(atende_providers::whatsapp::CloudApi::new(
+            graph_url,
+            graph_version,
+            std::time::Duration::from_secs(10),
+        )),
+        sandbox: Arc::new(atende_providers::sandbox::Sandbox { queue, ids, clock }),
+    })
+}
+
+/// The local deployment app's secret: from the settings or derived from the data
+/// directory's key (so `atende simulate` can sign like Meta would).
+pub fn local_meta_secret(settings: &LocalSettings) -> anyhow::Result<Secret> {
+    if let Some(s) = &settings.meta_app_secret {
+        return Ok(s.clone());
+    }
+    std::fs::create_dir_all(&settings.data_dir)?;
+    Ok(Secret::new(hex::encode(hmac_subkey(&local_secret(&settings.data_dir)?, b"meta-app-secret"))))
 }
 
 /// The embedded adapters' concrete handles, for what only the local runtime does with them
@@ -45,32 +74,60 @@ impl AppContext {
             Some(secret) => secret.expose().as_bytes().to_vec(),
             None => hmac_subkey(&key, b"jwt"),
         };
+        let queue_port: Arc<dyn atende_core::ports::Queue> = Arc::new(queue.clone());
         let deps = Deps {
             table: Arc::new(table.clone()),
-            queue: Arc::new(queue.clone()),
+            queue: queue_port.clone(),
             blob: Arc::new(blob.clone()),
             clock: clock.clone(),
+            messaging: providers(
+                &settings.graph_url,
+                &settings.graph_version,
+                queue_port,
+                ids.clone(),
+                clock.clone(),
+            ),
             ids,
         };
+        let meta = Arc::new(MetaSettings {
+            graph_url: settings.graph_url.clone(),
+            graph_version: settings.graph_version.clone(),
+            app_secret: local_meta_secret(settings)?,
+            verify_token: match &settings.meta_verify_token {
+                Some(t) => t.clone(),
+                None => Secret::new(hex::encode(hmac_subkey(&key, b"meta-verify-token"))),
+            },
+        });
         let auth = Arc::new(Auth::new(&jwt_secret, settings.session_ttl, clock));
-        Ok((Self { deps, auth }, Embedded { table, queue, blob }))
+        Ok((Self { deps, auth, meta }, Embedded { table, queue, blob }))
     }
 
     /// The AWS adapters, configured from the function's environment.
     pub async fn aws(settings: &AwsSettings) -> anyhow::Result<Self> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let deps = aws_deps(&settings.storage, clock.clone()).await?;
+        let deps = aws_deps(
+            &settings.storage,
+            &settings.meta.graph_url,
+            &settings.meta.graph_version,
+            clock.clone(),
+        )
+        .await?;
         let auth = Arc::new(Auth::new(
             settings.auth.jwt_secret.expose().as_bytes(),
             settings.auth.session_ttl,
             clock,
         ));
-        Ok(Self { deps, auth })
+        Ok(Self { deps, auth, meta: Arc::new(settings.meta.clone()) })
     }
 }
 
 /// The ports on DynamoDB, SQS and S3.
-pub async fn aws_deps(storage: &AwsStorage, clock: Arc<dyn Clock>) -> anyhow::Result<Deps> {
+pub async fn aws_deps(
+    storage: &AwsStorage,
+    graph_url: &str,
+    graph_version: &str,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Deps> {
     let clients = Clients::connect(&AwsConnection {
         endpoint: storage.aws_endpoint.clone(),
         region: None,
@@ -87,12 +144,15 @@ pub async fn aws_deps(storage: &AwsStorage, clock: Arc<dyn Clock>) -> anyhow::Re
             .with_context(|| format!("{} names no known queue", queue_url_var(name)))?;
         queues.insert(name.clone(), (url.clone(), spec));
     }
+    let queue: Arc<dyn atende_core::ports::Queue> = Arc::new(SqsQueue::new(clients.sqs.clone(), queues));
+    let ids: Arc<dyn atende_core::ports::Ids> = Arc::new(UlidIds::new(clock.clone()));
     Ok(Deps {
         table: Arc::new(DynamoTable::new(clients.dynamodb.clone(), &storage.table_name, clock.clone())),
-        queue: Arc::new(SqsQueue::new(clients.sqs.clone(), queues)),
+        messaging: providers(graph_url, graph_version, queue.clone(), ids.clone(), clock.clone()),
+        queue,
         blob: Arc::new(S3Blob::new(clients.s3.clone(), &storage.media_bucket)),
-        clock: clock.clone(),
-        ids: Arc::new(UlidIds::new(clock)),
+        clock,
+        ids,
     })
 }
 

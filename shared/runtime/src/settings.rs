@@ -48,6 +48,30 @@ pub fn queue_url_var(queue: &str) -> String {
     format!("ATENDE_QUEUE_{}_URL", queue.to_uppercase())
 }
 
+/// Meta: the deployment's app and the Graph API.
+#[derive(Debug, Clone)]
+pub struct MetaSettings {
+    pub graph_url: String,
+    pub graph_version: String,
+    /// The deployment app's secret (checks `X-Hub-Signature-256`).
+    pub app_secret: Secret,
+    /// What Meta's verify handshake must present.
+    pub verify_token: Secret,
+}
+
+impl MetaSettings {
+    fn from_env(env: &Env<'_>, app_secret: Secret, verify_token: Secret) -> Self {
+        Self {
+            graph_url: env
+                .optional("ATENDE_GRAPH_API_URL")
+                .unwrap_or_else(|| "https://graph.facebook.com".into()),
+            graph_version: env.optional("ATENDE_GRAPH_API_VERSION").unwrap_or_else(|| "v23.0".into()),
+            app_secret,
+            verify_token,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
     /// HS256 key for login sessions.
@@ -86,11 +110,18 @@ impl AwsStorage {
 pub struct AwsSettings {
     pub storage: AwsStorage,
     pub auth: AuthSettings,
+    pub meta: MetaSettings,
 }
 
 impl AwsSettings {
     pub fn from_env(env: &Env<'_>) -> Result<Self, SettingsError> {
+        let meta = MetaSettings::from_env(
+            env,
+            Secret::new(env.required("ATENDE_META_APP_SECRET")?),
+            Secret::new(env.required("ATENDE_META_VERIFY_TOKEN")?),
+        );
         Ok(Self {
+            meta,
             storage: AwsStorage::from_env(env)?,
             auth: AuthSettings {
                 jwt_secret: Secret::new(env.required("ATENDE_JWT_SECRET")?),
@@ -112,6 +143,11 @@ pub struct LocalSettings {
     pub session_ttl: Duration,
     /// How often the scheduler tick runs.
     pub tick_interval: Duration,
+    pub graph_url: String,
+    pub graph_version: String,
+    /// `None` = derived from the data directory's secret (see `atende simulate`).
+    pub meta_app_secret: Option<Secret>,
+    pub meta_verify_token: Option<Secret>,
 }
 
 impl LocalSettings {
@@ -125,6 +161,12 @@ impl LocalSettings {
             jwt_secret: env.optional("ATENDE_JWT_SECRET").map(Secret::new),
             session_ttl: Duration::from_secs(env.parsed("ATENDE_SESSION_TTL_HOURS", 12u64)? * 3600),
             tick_interval: Duration::from_millis(env.parsed("ATENDE_TICK_MS", 1000u64)?),
+            graph_url: env
+                .optional("ATENDE_GRAPH_API_URL")
+                .unwrap_or_else(|| "https://graph.facebook.com".into()),
+            graph_version: env.optional("ATENDE_GRAPH_API_VERSION").unwrap_or_else(|| "v23.0".into()),
+            meta_app_secret: env.optional("ATENDE_META_APP_SECRET").map(Secret::new),
+            meta_verify_token: env.optional("ATENDE_META_VERIFY_TOKEN").map(Secret::new),
         })
     }
 }
@@ -140,7 +182,12 @@ mod tests {
 
     #[test]
     fn a_missing_variable_is_named_in_the_error() {
-        let vars = env_of(&[("ATENDE_TABLE_NAME", "t"), ("ATENDE_JWT_SECRET", "s")]);
+        let vars = env_of(&[
+            ("ATENDE_TABLE_NAME", "t"),
+            ("ATENDE_JWT_SECRET", "s"),
+            ("ATENDE_META_APP_SECRET", "a"),
+            ("ATENDE_META_VERIFY_TOKEN", "v"),
+        ]);
         let lookup = |n: &str| vars.get(n).cloned();
         let err = AwsSettings::from_env(&Env(&lookup)).unwrap_err();
         assert_eq!(err, SettingsError::Missing("ATENDE_MEDIA_BUCKET"));
@@ -170,6 +217,8 @@ mod tests {
             ("ATENDE_TABLE_NAME", "t"),
             ("ATENDE_MEDIA_BUCKET", "b"),
             ("ATENDE_JWT_SECRET", "s"),
+            ("ATENDE_META_APP_SECRET", "a"),
+            ("ATENDE_META_VERIFY_TOKEN", "v"),
             ("ATENDE_QUEUE_INBOUND_URL", "https://sqs/inbound.fifo"),
         ]);
         let lookup = |n: &str| vars.get(n).cloned();

@@ -5,7 +5,7 @@ pub mod login;
 pub mod model;
 pub mod password;
 pub mod provisioning;
-mod record;
+
 pub mod teams;
 pub mod tokens;
 pub mod users;

@@ -11,6 +11,10 @@ pub struct Account {
     pub name: String,
     /// The team that receives sessions when nothing else decides.
     pub default_team_id: String,
+    /// *Tempo de segurança*: seconds (0–15) an agent's message waits before it is sent,
+    /// during which it can be cancelled.
+    #[serde(default)]
+    pub send_delay_seconds: u32,
     pub created_at: DateTime<Utc>,
     pub version: u64,
 }

@@ -1,13 +1,13 @@
 //! Creating an account with its first admin and its default team, all or nothing.
 
 use super::model::{Account, Membership, Profile, Team, User, Visibility};
-use super::record::to_item;
 use super::teams::{membership_write, team_writes};
 use super::users::{NewUser, clean_name, email_taken, new_user_writes};
 use crate::deps::Deps;
 use crate::error::ServiceResult;
 use crate::keys;
 use crate::ports::{Condition, TransactItem};
+use crate::record::to_item;
 use crate::secret::Secret;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -43,6 +43,7 @@ pub async fn create_account(deps: &Deps, input: NewAccount) -> ServiceResult<Pro
         id: account_id.clone(),
         name: clean_name(&input.name)?,
         default_team_id: team.id.clone(),
+        send_delay_seconds: 0,
         created_at: now,
         version: 1,
     };

@@ -2,13 +2,13 @@
 
 use super::caller::Caller;
 use super::model::{Account, Membership, Team, Visibility};
-use super::record::{concurrent, from_item, to_item};
 use super::users::{self, clean_name};
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
 use crate::ports::table::attr;
 use crate::ports::{Condition, Index, Query, SortCondition, TransactItem, UpdateOp};
+use crate::record::{concurrent, from_item, to_item};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -51,7 +51,7 @@ pub struct MemberList {
     pub items: Vec<Membership>,
 }
 
-pub(crate) async fn load_account(deps: &Deps, account: &str) -> ServiceResult<Account> {
+pub async fn load_account(deps: &Deps, account: &str) -> ServiceResult<Account> {
     match deps.table.get(&keys::account(account)).await? {
         Some(item) => from_item(item),
         None => Err(ServiceError::NotFound("account")),

@@ -3,13 +3,13 @@
 
 use super::caller::Caller;
 use super::model::ApiToken;
-use super::record::{from_item, to_item};
 use super::users::{self, clean_name};
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
 use crate::ports::table::attr;
 use crate::ports::{Condition, Index, Query, SortCondition, TableError};
+use crate::record::{from_item, to_item};
 use crate::secret::Secret;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};

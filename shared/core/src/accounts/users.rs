@@ -3,12 +3,12 @@
 use super::caller::Caller;
 use super::model::{Profile, User};
 use super::password;
-use super::record::{concurrent, from_item, to_item};
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
 use crate::ports::table::attr;
 use crate::ports::{Condition, Index, Item, Query, SortCondition, TransactItem};
+use crate::record::{concurrent, from_item, to_item};
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -3,12 +3,14 @@
 pub mod blob;
 pub mod clock;
 pub mod ids;
+pub mod messaging;
 pub mod queue;
 pub mod table;
 
 pub use blob::{Blob, BlobError, StoredBlob};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use ids::{Ids, UlidIds};
+pub use messaging::{ChannelAccess, Messaging, OutboundContent, OutboundRequest, ProviderError};
 pub use queue::{OutgoingMessage, Queue, QueueError, QueueSpec, ReceivedMessage};
 pub use table::{
     AttributeValue, Cmp, Condition, Index, Item, Key, Page, Query, SortCondition, Table, TableError,

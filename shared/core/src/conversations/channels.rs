@@ -1,0 +1,293 @@
+//! Channels: connected numbers. Secrets are write-only: stored in `secret_*` attributes
+//! beside the record, never part of what is returned.
+
+use super::model::{Channel, ChannelKind};
+use crate::accounts::Caller;
+use crate::accounts::users::clean_name;
+use crate::deps::Deps;
+use crate::error::{ServiceError, ServiceResult};
+use crate::keys;
+use crate::ports::table::attr;
+use crate::ports::{ChannelAccess, Condition, Index, Item, Query, SortCondition, TransactItem};
+use crate::record::{concurrent, from_item, to_item};
+use crate::secret::Secret;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+const ACCESS_TOKEN: &str = "secret_access_token";
+const APP_SECRET: &str = "secret_app_secret";
+const VERIFY_TOKEN: &str = "secret_verify_token";
+/// Meta's default throughput per number.
+pub const DEFAULT_RATE: u32 = 80;
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewChannel {
+    pub kind: ChannelKind,
+    pub name: String,
+    /// Required for `whatsapp_cloud`.
+    pub phone_number_id: Option<String>,
+    pub waba_id: Option<String>,
+    /// Required for `whatsapp_cloud`.
+    pub access_token: Option<Secret>,
+    /// Only when the channel brings its own Meta app.
+    pub app_secret: Option<Secret>,
+    pub verify_token: Option<Secret>,
+    #[serde(default)]
+    pub agents_can_start: bool,
+    pub rate_limit_per_second: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct ChannelPatch {
+    pub name: Option<String>,
+    pub active: Option<bool>,
+    pub agents_can_start: Option<bool>,
+    pub access_token: Option<Secret>,
+    pub rate_limit_per_second: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ChannelList {
+    pub items: Vec<Channel>,
+}
+
+/// A channel with what the webhook and the providers need (never leaves the server).
+#[derive(Debug, Clone)]
+pub struct ChannelWithSecrets {
+    pub channel: Channel,
+    pub access_token: Secret,
+    pub app_secret: Option<Secret>,
+    pub verify_token: Option<Secret>,
+}
+
+impl ChannelWithSecrets {
+    pub fn access(&self) -> ChannelAccess {
+        ChannelAccess {
+            channel_id: self.channel.id.clone(),
+            sandbox: self.channel.kind == ChannelKind::Sandbox,
+            phone_number_id: self.channel.phone_number_id.clone(),
+            access_token: self.access_token.clone(),
+        }
+    }
+}
+
+fn pointer(key: crate::ports::Key, account: &str, channel: &str) -> Item {
+    Item::from([
+        ("pk".to_owned(), attr::s(key.pk)),
+        ("sk".to_owned(), attr::s(key.sk)),
+        ("account_id".to_owned(), attr::s(account)),
+        ("channel_id".to_owned(), attr::s(channel)),
+    ])
+}
+
+fn with_secrets(
+    channel: &Channel,
+    token: &Secret,
+    app: Option<&Secret>,
+    verify: Option<&Secret>,
+) -> ServiceResult<Item> {
+    let mut item = to_item(&keys::channel(&channel.account_id, &channel.id), channel)?;
+    item.insert(ACCESS_TOKEN.into(), attr::s(token.expose()));
+    if let Some(s) = app {
+        item.insert(APP_SECRET.into(), attr::s(s.expose()));
+    }
+    if let Some(s) = verify {
+        item.insert(VERIFY_TOKEN.into(), attr::s(s.expose()));
+    }
+    Ok(item)
+}
+
+fn split(item: Item) -> ServiceResult<ChannelWithSecrets> {
+    let secret = |name: &str| attr::get_s(&item, name).map(Secret::new);
+    let (access_token, app_secret, verify_token) =
+        (secret(ACCESS_TOKEN).unwrap_or_else(|| Secret::new("")), secret(APP_SECRET), secret(VERIFY_TOKEN));
+    Ok(ChannelWithSecrets { channel: from_item(item)?, access_token, app_secret, verify_token })
+}
+
+pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<ChannelWithSecrets> {
+    match deps.table.get(&keys::channel(account, id)).await? {
+        Some(item) => split(item),
+        None => Err(ServiceError::NotFound("channel")),
+    }
+}
+
+pub async fn create(deps: &Deps, caller: &Caller, input: NewChannel) -> ServiceResult<Channel> {
+    caller.require_admin()?;
+    let id = deps.ids.new_id();
+    let (phone_number_id, token) = match input.kind {
+        ChannelKind::WhatsappCloud => {
+            let phone = input
+                .phone_number_id
+                .filter(|p| !p.trim().is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+                .ok_or_else(|| {
+                    ServiceError::invalid("a whatsapp_cloud channel needs its numeric phone_number_id")
+                })?;
+            let token = input
+                .access_token
+                .filter(|t| !t.expose().trim().is_empty())
+                .ok_or_else(|| ServiceError::invalid("a whatsapp_cloud channel needs an access_token"))?;
+            (phone, token)
+        }
+        ChannelKind::Sandbox => (format!("sandbox-{id}"), Secret::new("sandbox")),
+    };
+    let rate = input.rate_limit_per_second.unwrap_or(DEFAULT_RATE);
+    if !(1..=1000).contains(&rate) {
+        return Err(ServiceError::invalid("rate_limit_per_second is 1 to 1000"));
+    }
+    let channel = Channel {
+        id: id.clone(),
+        account_id: caller.account_id.clone(),
+        kind: input.kind,
+        name: clean_name(&input.name)?,
+        phone_number_id: phone_number_id.clone(),
+        waba_id: input.waba_id.filter(|w| !w.trim().is_empty()),
+        active: true,
+        agents_can_start: input.agents_can_start,
+        has_own_app: input.app_secret.is_some(),
+        rate_limit_per_second: rate,
+        removed_at: None,
+        created_at: deps.clock.now(),
+        version: 1,
+    };
+    let mut writes = vec![
+        TransactItem::Put {
+            item: with_secrets(&channel, &token, input.app_secret.as_ref(), input.verify_token.as_ref())?,
+            condition: Some(Condition::NotExists),
+        },
+        TransactItem::Put {
+            item: pointer(keys::phone_number_id(&phone_number_id), &caller.account_id, &id),
+            condition: Some(Condition::NotExists),
+        },
+        TransactItem::Put { item: pointer(keys::channel_id(&id), &caller.account_id, &id), condition: None },
+    ];
+    if let Some(waba) = &channel.waba_id {
+        writes.push(TransactItem::Put {
+            item: pointer(keys::waba(waba), &caller.account_id, &id),
+            condition: None,
+        });
+    }
+    deps.table.transact(writes).await.map_err(|e| match e {
+        crate::ports::TableError::TransactionConditionFailed { index: 1 } => {
+            ServiceError::conflict("this phone number id is already connected to a channel")
+        }
+        other => concurrent(other),
+    })?;
+    Ok(channel)
+}
+
+pub async fn list(deps: &Deps, caller: &Caller) -> ServiceResult<ChannelList> {
+    let mut items = Vec::new();
+    let mut cursor = None;
+    loop {
+        let q = Query::partition(Index::Primary, keys::account_pk(&caller.account_id))
+            .sort(SortCondition::BeginsWith(keys::CHANNEL_PREFIX.into()))
+            .after(cursor);
+        let page = deps.table.query(q).await?;
+        for item in page.items {
+            let channel = split(item)?.channel;
+            if channel.removed_at.is_none() {
+                items.push(channel);
+            }
+        }
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    Ok(ChannelList { items })
+}
+
+pub async fn get(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Channel> {
+    Ok(load(deps, &caller.account_id, id).await?.channel)
+}
+
+pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ChannelPatch) -> ServiceResult<Channel> {
+    caller.require_admin()?;
+    let mut full = load(deps, &caller.account_id, id).await?;
+    if full.channel.removed_at.is_some() {
+        return Err(ServiceError::conflict("the channel was removed"));
+    }
+    let c = &mut full.channel;
+    if let Some(name) = patch.name {
+        c.name = clean_name(&name)?;
+    }
+    if let Some(active) = patch.active {
+        c.active = active;
+    }
+    if let Some(v) = patch.agents_can_start {
+        c.agents_can_start = v;
+    }
+    if let Some(rate) = patch.rate_limit_per_second {
+        if !(1..=1000).contains(&rate) {
+            return Err(ServiceError::invalid("rate_limit_per_second is 1 to 1000"));
+        }
+        c.rate_limit_per_second = rate;
+    }
+    if let Some(token) = patch.access_token {
+        full.access_token = token;
+    }
+    let read = full.channel.version;
+    full.channel.version += 1;
+    let item = with_secrets(
+        &full.channel,
+        &full.access_token,
+        full.app_secret.as_ref(),
+        full.verify_token.as_ref(),
+    )?;
+    deps.table.put(item, Some(Condition::version_is(read))).await.map_err(concurrent)?;
+    Ok(full.channel)
+}
+
+/// Removes a channel for good: it stops receiving, sending on its sessions fails, its
+/// sessions stay readable. Its phone-number id is freed for another channel.
+pub async fn remove(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()> {
+    caller.require_admin()?;
+    let mut full = load(deps, &caller.account_id, id).await?;
+    if full.channel.removed_at.is_some() {
+        return Err(ServiceError::NotFound("channel"));
+    }
+    let read = full.channel.version;
+    full.channel.version += 1;
+    full.channel.active = false;
+    full.channel.removed_at = Some(deps.clock.now());
+    let item = with_secrets(&full.channel, &Secret::new(""), None, None)?;
+    deps.table
+        .transact(vec![
+            TransactItem::Put { item, condition: Some(Condition::version_is(read)) },
+            TransactItem::Delete {
+                key: keys::phone_number_id(&full.channel.phone_number_id),
+                condition: Some(Condition::equals("channel_id", attr::s(id))),
+            },
+        ])
+        .await
+        .map_err(concurrent)
+}
+
+/// The (account, channel) a webhook belongs to, whatever the account.
+pub async fn resolve(
+    deps: &Deps,
+    by: &super::events::ChannelRef,
+) -> ServiceResult<Option<ChannelWithSecrets>> {
+    let key = match by {
+        super::events::ChannelRef::PhoneNumberId(p) => keys::phone_number_id(p),
+        super::events::ChannelRef::Channel(c) => keys::channel_id(c),
+    };
+    let Some(pointer) = deps.table.get(&key).await? else { return Ok(None) };
+    let (Some(account), Some(channel)) =
+        (attr::get_s(&pointer, "account_id"), attr::get_s(&pointer, "channel_id"))
+    else {
+        return Ok(None);
+    };
+    match load(deps, account, channel).await {
+        Ok(c) => Ok(Some(c)),
+        Err(ServiceError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The account of a WhatsApp Business Account.
+pub async fn account_of_waba(deps: &Deps, waba: &str) -> ServiceResult<Option<(String, String)>> {
+    Ok(deps.table.get(&keys::waba(waba)).await?.and_then(|p| {
+        Some((attr::get_s(&p, "account_id")?.to_owned(), attr::get_s(&p, "channel_id")?.to_owned()))
+    }))
+}

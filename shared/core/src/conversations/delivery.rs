@@ -1,0 +1,281 @@
+//! Delivery (the `send` function's use case): claim the message so a redelivered job never
+//! sends twice, pace the channel, call the provider, record the outcome.
+
+use super::channels;
+use super::contacts;
+use super::events::OutboundJob;
+use super::inbound;
+use super::messages::{self, fail};
+use super::meta_errors::{Verdict, judge};
+use super::model::*;
+use crate::deps::Deps;
+use crate::error::{ServiceError, ServiceResult};
+use crate::keys;
+use crate::ports::table::attr;
+use crate::ports::{
+    Cmp, Condition, Item, OutboundContent, OutboundRequest, TableError, TransactItem, UpdateOp,
+};
+use chrono::Duration;
+use std::time::Duration as StdDuration;
+
+/// Attempts before a retryable failure becomes final.
+pub const MAX_ATTEMPTS: u32 = 5;
+/// A claim older than this was interrupted (the send function died mid-call).
+pub const CLAIM_LEASE: Duration = Duration::seconds(60);
+/// How long presigned media links given to the provider live.
+const MEDIA_LINK_TTL: StdDuration = StdDuration::from_secs(3600);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done with this job (sent, failed for good, or nothing to do).
+    Done,
+    /// Not yet: try this job again after the given time (send delay, pacing).
+    RetryAfter(StdDuration),
+    /// A transient failure: try again with backoff.
+    Retry(String),
+}
+
+pub async fn run(deps: &Deps, job: OutboundJob) -> ServiceResult<Outcome> {
+    match job {
+        OutboundJob::Deliver { account_id, message_id } => deliver(deps, &account_id, &message_id).await,
+        OutboundJob::ReadReceipt { account_id, channel_id, provider_id } => {
+            let channel = channels::load(deps, &account_id, &channel_id).await?;
+            if channel.channel.removed_at.is_some() {
+                return Ok(Outcome::Done);
+            }
+            match deps.messaging.mark_read(&channel.access(), &provider_id).await {
+                Ok(()) => Ok(Outcome::Done),
+                Err(e) => match judge(&e) {
+                    Verdict::Retry => Ok(Outcome::Retry(e.to_string())),
+                    // A read receipt that cannot be sent is not worth a failure anywhere.
+                    Verdict::Fail { .. } => Ok(Outcome::Done),
+                },
+            }
+        }
+    }
+}
+
+/// Takes the channel's next send slot (strict spacing of 1/rate seconds, so no one-second
+/// window ever holds more than `rate` sends), or says how long to wait for it.
+async fn take_slot(
+    deps: &Deps,
+    account: &str,
+    channel: &str,
+    rate: u32,
+) -> ServiceResult<Option<StdDuration>> {
+    let key = keys::send_rate(account, channel);
+    let interval_us = 1_000_000 / i64::from(rate.max(1));
+    for _ in 0..20 {
+        let now_us = deps.clock.now().timestamp_micros();
+        let current = deps.table.get(&key).await?;
+        let next = current.as_ref().and_then(|i| attr::get_n(i, "next_us"));
+        let slot = next.unwrap_or(now_us).max(now_us);
+        if slot > now_us {
+            return Ok(Some(StdDuration::from_micros((slot - now_us) as u64)));
+        }
+        let condition = match next {
+            Some(n) => Condition::equals("next_us", attr::n(n)),
+            None => Condition::AttributeNotExists("next_us".into()),
+        };
+        let ops = vec![UpdateOp::Set("next_us".into(), attr::n(slot + interval_us))];
+        match deps.table.update(&key, ops, Some(condition)).await {
+            Ok(_) => return Ok(None),
+            Err(TableError::ConditionFailed) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(Some(StdDuration::from_millis(5)))
+}
+
+async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome> {
+    let m = match messages::load(deps, account, id).await {
+        Ok(m) => m,
+        Err(ServiceError::NotFound(_)) => return Ok(Outcome::Done),
+        Err(e) => return Err(e),
+    };
+    let now = deps.clock.now();
+    match m.status {
+        MessageStatus::Queued => {}
+        // Queued before its status flipped (see release_waiting): shortly.
+        MessageStatus::WaitingReply => return Ok(Outcome::RetryAfter(StdDuration::from_secs(1))),
+        MessageStatus::Sending => {
+            if m.claimed_at.is_some_and(|at| now > at + CLAIM_LEASE) {
+                fail(deps, account, id, None, "The send was interrupted: the message may not have reached the customer. Send it again if needed.").await?;
+                return Ok(Outcome::Done);
+            }
+            return Ok(Outcome::RetryAfter(StdDuration::from_secs(CLAIM_LEASE.num_seconds() as u64)));
+        }
+        _ => return Ok(Outcome::Done),
+    }
+    if let Some(at) = m.not_before
+        && now < at
+    {
+        return Ok(Outcome::RetryAfter((at - now).to_std().unwrap_or_default()));
+    }
+    let channel = channels::load(deps, account, &m.channel_id).await?;
+    if channel.channel.removed_at.is_some() || !channel.channel.active {
+        fail(deps, account, id, None, "The channel was removed or deactivated; the message was not sent.")
+            .await?;
+        return Ok(Outcome::Done);
+    }
+    if let Some(wait) =
+        take_slot(deps, account, &channel.channel.id, channel.channel.rate_limit_per_second).await?
+    {
+        return Ok(Outcome::RetryAfter(wait));
+    }
+    // The claim: only one delivery of this job gets past here.
+    let claim = deps
+        .table
+        .update(
+            &keys::message(account, id),
+            vec![
+                UpdateOp::Set("status".into(), attr::s(MessageStatus::Sending.as_str())),
+                UpdateOp::Set("status_rank".into(), attr::n(rank(MessageStatus::Sending))),
+                UpdateOp::Set("claimed_at".into(), attr::s(now.to_rfc3339())),
+                UpdateOp::Add("attempts".into(), 1),
+                UpdateOp::Add("version".into(), 1),
+            ],
+            Some(Condition::equals("status", attr::s(MessageStatus::Queued.as_str()))),
+        )
+        .await;
+    match claim {
+        Ok(_) => {}
+        Err(TableError::ConditionFailed) => return Ok(Outcome::Done),
+        Err(e) => return Err(e.into()),
+    }
+    let contact = contacts::load(deps, account, &m.contact_id).await?;
+    let Some(to) = contact.wa_id.clone() else {
+        fail(deps, account, id, None, "The contact has no WhatsApp number.").await?;
+        return Ok(Outcome::Done);
+    };
+    let request = OutboundRequest { to, content: content_of(deps, &m).await?, reply_to: m.reply_to.clone() };
+    match deps.messaging.send(&channel.access(), &request).await {
+        Ok(provider_id) => {
+            record_sent(deps, account, &m, &provider_id).await?;
+            Ok(Outcome::Done)
+        }
+        Err(e) => match judge(&e) {
+            Verdict::Fail { code, reason } => {
+                fail(deps, account, id, code, &reason).await?;
+                Ok(Outcome::Done)
+            }
+            Verdict::Retry if m.attempts + 1 >= MAX_ATTEMPTS => {
+                fail(deps, account, id, None, &format!("Gave up after {MAX_ATTEMPTS} attempts: {e}")).await?;
+                Ok(Outcome::Done)
+            }
+            Verdict::Retry => {
+                // Un-claim so the retried job can claim again.
+                deps.table
+                    .update(
+                        &keys::message(account, id),
+                        vec![
+                            UpdateOp::Set("status".into(), attr::s(MessageStatus::Queued.as_str())),
+                            UpdateOp::Set("status_rank".into(), attr::n(rank(MessageStatus::Queued))),
+                            UpdateOp::Remove("claimed_at".into()),
+                        ],
+                        Some(Condition::equals("status", attr::s(MessageStatus::Sending.as_str()))),
+                    )
+                    .await
+                    .or_else(|e| {
+                        if matches!(e, TableError::ConditionFailed) { Ok(Item::new()) } else { Err(e) }
+                    })?;
+                Ok(Outcome::Retry(e.to_string()))
+            }
+        },
+    }
+}
+
+/// The provider content of a message; an agent's display name signs text messages.
+async fn content_of(deps: &Deps, m: &Message) -> ServiceResult<OutboundContent> {
+    match m.kind {
+        MessageKind::Template => Ok(OutboundContent::Template {
+            name: m.content["name"].as_str().unwrap_or_default().to_owned(),
+            language: m.content["language"].as_str().unwrap_or_default().to_owned(),
+            components: m.content["components"].clone(),
+        }),
+        kind if kind.is_media() => {
+            let media =
+                m.media.clone().ok_or_else(|| ServiceError::invalid("media message without media"))?;
+            let key = media.blob_key.ok_or_else(|| ServiceError::invalid("media message without a file"))?;
+            let link = deps
+                .blob
+                .presigned_get_url(&key, MEDIA_LINK_TTL)
+                .await
+                .map_err(|e| ServiceError::invalid(e.to_string()))?;
+            let kind = match kind {
+                MessageKind::Voice => "audio",
+                MessageKind::Image => "image",
+                MessageKind::Audio => "audio",
+                MessageKind::Video => "video",
+                MessageKind::Sticker => "sticker",
+                _ => "document",
+            };
+            Ok(OutboundContent::Media {
+                kind: kind.into(),
+                link,
+                caption: m.text.clone(),
+                filename: media.filename,
+            })
+        }
+        _ => {
+            let mut body = m.text.clone().unwrap_or_default();
+            if m.author == AuthorKind::Agent
+                && let Some(agent) = &m.author_id
+                && let Ok((user, _)) = crate::accounts::users::load_active(deps, &m.account_id, agent).await
+                && let Some(name) = user.display_name
+            {
+                body = format!("*{name}:*\n{body}");
+            }
+            Ok(OutboundContent::Text { body })
+        }
+    }
+}
+
+async fn record_sent(deps: &Deps, account: &str, m: &Message, provider_id: &str) -> ServiceResult<()> {
+    let now = deps.clock.now();
+    let pointer = keys::provider_message(account, provider_id);
+    let writes = vec![
+        TransactItem::Put {
+            item: Item::from([
+                ("pk".to_owned(), attr::s(pointer.pk)),
+                ("sk".to_owned(), attr::s(pointer.sk)),
+                ("message_id".to_owned(), attr::s(&m.id)),
+            ]),
+            condition: None,
+        },
+        TransactItem::Update {
+            key: keys::message(account, &m.id),
+            ops: vec![
+                UpdateOp::Set("provider_id".into(), attr::s(provider_id)),
+                UpdateOp::Set("status".into(), attr::s(MessageStatus::Sent.as_str())),
+                UpdateOp::Set("status_rank".into(), attr::n(rank(MessageStatus::Sent))),
+                UpdateOp::SetIfAbsent("sent_at".into(), attr::s(now.to_rfc3339())),
+                UpdateOp::Add("version".into(), 1),
+            ],
+            condition: Some(Condition::Compare(
+                "status_rank".into(),
+                Cmp::Le,
+                attr::n(rank(MessageStatus::Sending)),
+            )),
+        },
+    ];
+    match deps.table.transact(writes).await {
+        Ok(()) => {}
+        // A status already moved it further: keep that, but the pointer must exist.
+        Err(TableError::TransactionConditionFailed { .. }) => {
+            deps.table
+                .update(
+                    &pointer_key(account, provider_id),
+                    vec![UpdateOp::Set("message_id".into(), attr::s(&m.id))],
+                    None,
+                )
+                .await?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    inbound::apply_parked(deps, account, &m.id, provider_id).await
+}
+
+fn pointer_key(account: &str, provider_id: &str) -> crate::ports::Key {
+    keys::provider_message(account, provider_id)
+}

@@ -1,0 +1,122 @@
+//! Provider events, normalised: what the webhook puts on the `inbound` queue and the
+//! `inbound` function applies. Provider-neutral: the WhatsApp parser builds them.
+
+use super::model::MessageKind;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Which channel an event belongs to: the deployment's app routes by phone-number id,
+/// a channel with its own app arrives on its own URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChannelRef {
+    PhoneNumberId(String),
+    Channel(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InboundMessage {
+    pub channel: ChannelRef,
+    /// WhatsApp id of the sender (may be absent when only a user id is sent).
+    pub wa_id: Option<String>,
+    /// Meta's business-scoped user id.
+    pub bsuid: Option<String>,
+    pub profile_name: Option<String>,
+    pub provider_id: String,
+    pub sent_at: DateTime<Utc>,
+    pub kind: MessageKind,
+    pub text: Option<String>,
+    pub content: Value,
+    /// Media id to fetch, with its type and file name.
+    pub media_id: Option<String>,
+    pub mime_type: Option<String>,
+    pub filename: Option<String>,
+    pub reply_to: Option<String>,
+    pub forwarded: bool,
+    pub referral: Option<Value>,
+    /// For reactions: the target's provider id and the emoji (empty = removed).
+    pub reaction: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusUpdate {
+    pub channel: ChannelRef,
+    pub provider_id: String,
+    pub recipient: Option<String>,
+    pub status: DeliveryStatus,
+    pub at: DateTime<Utc>,
+    pub error_code: Option<i64>,
+    pub error_title: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemplateStatusUpdate {
+    /// The WhatsApp Business Account the template belongs to.
+    pub waba_id: String,
+    pub name: String,
+    pub language: String,
+    /// Meta's word: APPROVED, REJECTED, PENDING, PAUSED, DISABLED, ...
+    pub event: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum InboundEvent {
+    Message(Box<InboundMessage>),
+    Status(StatusUpdate),
+    TemplateStatus(TemplateStatusUpdate),
+}
+
+impl InboundEvent {
+    /// The FIFO group: one channel and one contact.
+    pub fn group(&self) -> String {
+        match self {
+            InboundEvent::Message(m) => {
+                format!(
+                    "{}:{}",
+                    channel_key(&m.channel),
+                    m.wa_id.as_deref().or(m.bsuid.as_deref()).unwrap_or("-")
+                )
+            }
+            InboundEvent::Status(s) => {
+                format!("{}:{}", channel_key(&s.channel), s.recipient.as_deref().unwrap_or("-"))
+            }
+            InboundEvent::TemplateStatus(t) => format!("waba:{}", t.waba_id),
+        }
+    }
+
+    /// The deduplication id: provider id + kind.
+    pub fn dedup_id(&self) -> String {
+        match self {
+            InboundEvent::Message(m) => format!("{}:message", m.provider_id),
+            InboundEvent::Status(s) => format!("{}:status:{:?}", s.provider_id, s.status),
+            InboundEvent::TemplateStatus(t) => format!("{}:{}:{}:{}", t.waba_id, t.name, t.language, t.event),
+        }
+    }
+}
+
+fn channel_key(channel: &ChannelRef) -> &str {
+    match channel {
+        ChannelRef::PhoneNumberId(id) | ChannelRef::Channel(id) => id,
+    }
+}
+
+/// The `outbound` queue's job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum OutboundJob {
+    /// Deliver a stored message.
+    Deliver { account_id: String, message_id: String },
+    /// Tell the contact their message was read (sent when an agent assumes).
+    ReadReceipt { account_id: String, channel_id: String, provider_id: String },
+}

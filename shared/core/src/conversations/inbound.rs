@@ -1,0 +1,358 @@
+//! Applying provider events, exactly once in effect: a redelivered event finds its marker
+//! and changes nothing; statuses only move forward.
+
+use super::channels;
+use super::contacts;
+use super::events::{DeliveryStatus, InboundEvent, InboundMessage, StatusUpdate};
+use super::messages::{self, insert_message};
+use super::model::*;
+use super::sessions;
+use super::templates;
+use crate::deps::Deps;
+use crate::error::{ServiceError, ServiceResult};
+use crate::keys;
+use crate::ports::table::attr;
+use crate::ports::{Cmp, Condition, Index, Item, Query, SortCondition, TableError, TransactItem, UpdateOp};
+use chrono::Duration;
+
+/// How long a status for a message not (yet) known is kept before it is dropped.
+pub const PENDING_STATUS_TTL: Duration = Duration::hours(24);
+
+/// What applying an event did (for logs and tests).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    Stored {
+        message_id: String,
+        session_id: String,
+        new_session: bool,
+    },
+    Duplicate,
+    ReactionAttached,
+    StatusApplied,
+    StatusIgnored,
+    StatusParked,
+    TemplateStatus,
+    /// Unknown or inactive channel, blocked contact: nothing stored anywhere visible.
+    Ignored(&'static str),
+}
+
+pub async fn apply(deps: &Deps, event: InboundEvent) -> ServiceResult<Applied> {
+    match event {
+        InboundEvent::Message(m) => apply_message(deps, *m).await,
+        InboundEvent::Status(s) => apply_status(deps, s).await,
+        InboundEvent::TemplateStatus(t) => {
+            templates::apply_status(deps, &t).await?;
+            Ok(Applied::TemplateStatus)
+        }
+    }
+}
+
+fn pointer(key: crate::ports::Key, message: &str) -> Item {
+    Item::from([
+        ("pk".to_owned(), attr::s(key.pk)),
+        ("sk".to_owned(), attr::s(key.sk)),
+        ("message_id".to_owned(), attr::s(message)),
+    ])
+}
+
+async fn message_by_provider_id(
+    deps: &Deps,
+    account: &str,
+    provider_id: &str,
+) -> ServiceResult<Option<String>> {
+    Ok(deps
+        .table
+        .get(&keys::provider_message(account, provider_id))
+        .await?
+        .and_then(|p| attr::get_s(&p, "message_id").map(str::to_owned)))
+}
+
+async fn apply_message(deps: &Deps, event: InboundMessage) -> ServiceResult<Applied> {
+    let Some(channel) = channels::resolve(deps, &event.channel).await? else {
+        tracing::warn!("message for an unknown channel: ignored");
+        return Ok(Applied::Ignored("unknown channel"));
+    };
+    let channel = channel.channel;
+    if !channel.active || channel.removed_at.is_some() {
+        return Ok(Applied::Ignored("inactive channel"));
+    }
+    let account = channel.account_id.clone();
+    if event.wa_id.is_none() && event.bsuid.is_none() {
+        return Ok(Applied::Ignored("no sender"));
+    }
+    let contact = contacts::upsert_from_whatsapp(
+        deps,
+        &account,
+        event.wa_id.as_deref(),
+        event.bsuid.as_deref(),
+        event.profile_name.as_deref(),
+    )
+    .await?;
+    if contact.status == ContactStatus::Blocked {
+        return Ok(Applied::Ignored("blocked contact"));
+    }
+    if let Some((target, emoji)) = &event.reaction {
+        return attach_reaction(deps, &account, &event.provider_id, target, emoji).await;
+    }
+    let now = deps.clock.now();
+    for _ in 0..5 {
+        if message_by_provider_id(deps, &account, &event.provider_id).await?.is_some() {
+            // Already applied; the release below is idempotent and completes a crashed run.
+            if let Some(s) = sessions::open_session(deps, &account, &channel.id, &contact.id).await? {
+                messages::release_waiting(deps, &account, &s.id).await?;
+            }
+            return Ok(Applied::Duplicate);
+        }
+        let (mut session, opened) =
+            sessions::for_inbound(deps, &account, &channel.id, &contact.id, now).await?;
+        let mut m = Message {
+            id: deps.ids.new_id(),
+            account_id: account.clone(),
+            session_id: session.id.clone(),
+            channel_id: channel.id.clone(),
+            contact_id: contact.id.clone(),
+            direction: Direction::In,
+            kind: event.kind,
+            text: event.text.clone(),
+            content: event.content.clone(),
+            media: None,
+            provider_id: Some(event.provider_id.clone()),
+            status: MessageStatus::Received,
+            error: None,
+            author: AuthorKind::Contact,
+            author_id: None,
+            reply_to: event.reply_to.clone(),
+            forwarded: event.forwarded,
+            referral: event.referral.clone(),
+            reactions: Vec::new(),
+            not_before: None,
+            attempts: 0,
+            claimed_at: None,
+            created_at: event.sent_at,
+            sent_at: Some(event.sent_at),
+            delivered_at: None,
+            read_at: None,
+            version: 1,
+        };
+        if let Some(media_id) = &event.media_id {
+            m.media = Some(fetch_media(deps, &channel.id, &account, &m.id, media_id, &event).await);
+        }
+        session.last_inbound_at = Some(now);
+        session.last_inbound_provider_id = Some(event.provider_id.clone());
+        session.last_activity_at = now;
+        session.unread += 1;
+        let extra = vec![
+            TransactItem::Put {
+                item: pointer(keys::provider_message(&account, &event.provider_id), &m.id),
+                condition: Some(Condition::NotExists),
+            },
+            insert_message(&m)?,
+        ];
+        match sessions::save(deps, &mut session, extra).await {
+            Ok(()) => {
+                messages::release_waiting(deps, &account, &session.id).await?;
+                return Ok(Applied::Stored {
+                    message_id: m.id,
+                    session_id: session.id,
+                    new_session: opened == sessions::Opened::New,
+                });
+            }
+            // The session changed meanwhile (an agent acted) or the marker appeared: again.
+            Err(ServiceError::Conflict(_)) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(ServiceError::conflict("the session kept changing while a message arrived"))
+}
+
+/// Fetches inbound media into the blob store. A failure is recorded on the message, which
+/// is stored anyway: the text and the fact of the message are never lost.
+async fn fetch_media(
+    deps: &Deps,
+    channel: &str,
+    account: &str,
+    message: &str,
+    media_id: &str,
+    event: &InboundMessage,
+) -> Media {
+    let mut media = Media {
+        blob_key: None,
+        mime_type: event.mime_type.clone(),
+        filename: event.filename.clone(),
+        provider_media_id: Some(media_id.to_owned()),
+        fetch_error: None,
+    };
+    let access = match channels::load(deps, account, channel).await {
+        Ok(c) => c.access(),
+        Err(e) => {
+            media.fetch_error = Some(e.to_string());
+            return media;
+        }
+    };
+    match deps.messaging.fetch_media(&access, media_id).await {
+        Ok((bytes, mime)) => {
+            let key = format!("media/{account}/{message}");
+            match deps.blob.put(&key, bytes, &mime).await {
+                Ok(()) => {
+                    media.blob_key = Some(key);
+                    media.mime_type = Some(mime);
+                }
+                Err(e) => media.fetch_error = Some(e.to_string()),
+            }
+        }
+        Err(e) => {
+            tracing::warn!(message_id = %message, error = %e, "media not fetched");
+            media.fetch_error = Some(e.to_string());
+        }
+    }
+    media
+}
+
+async fn attach_reaction(
+    deps: &Deps,
+    account: &str,
+    provider_id: &str,
+    target: &str,
+    emoji: &str,
+) -> ServiceResult<Applied> {
+    let Some(target_id) = message_by_provider_id(deps, account, target).await? else {
+        return Ok(Applied::Ignored("reaction to an unknown message"));
+    };
+    for _ in 0..5 {
+        let mut m = messages::load(deps, account, &target_id).await?;
+        m.reactions.retain(|r| r.from != Direction::In);
+        if !emoji.is_empty() {
+            m.reactions.push(Reaction { emoji: emoji.to_owned(), from: Direction::In });
+        }
+        let reactions = serde_dynamo::to_attribute_value(&m.reactions)
+            .map_err(|e| ServiceError::invalid(e.to_string()))?;
+        let writes = vec![
+            TransactItem::Put {
+                item: pointer(keys::provider_message(account, provider_id), &target_id),
+                condition: Some(Condition::NotExists),
+            },
+            TransactItem::Update {
+                key: keys::message(account, &target_id),
+                ops: vec![UpdateOp::Set("reactions".into(), reactions), UpdateOp::Add("version".into(), 1)],
+                condition: Some(Condition::version_is(m.version)),
+            },
+        ];
+        match deps.table.transact(writes).await {
+            Ok(()) => return Ok(Applied::ReactionAttached),
+            Err(TableError::TransactionConditionFailed { index: 0 }) => return Ok(Applied::Duplicate),
+            Err(TableError::TransactionConditionFailed { .. }) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ServiceError::conflict("the message kept changing"))
+}
+
+fn status_of(s: DeliveryStatus) -> MessageStatus {
+    match s {
+        DeliveryStatus::Sent => MessageStatus::Sent,
+        DeliveryStatus::Delivered => MessageStatus::Delivered,
+        DeliveryStatus::Read => MessageStatus::Read,
+        DeliveryStatus::Failed => MessageStatus::Failed,
+    }
+}
+
+async fn apply_status(deps: &Deps, update: StatusUpdate) -> ServiceResult<Applied> {
+    let Some(channel) = channels::resolve(deps, &update.channel).await? else {
+        return Ok(Applied::Ignored("unknown channel"));
+    };
+    let account = channel.channel.account_id;
+    match message_by_provider_id(deps, &account, &update.provider_id).await? {
+        Some(id) => advance(deps, &account, &id, &update).await,
+        None => {
+            // Not known yet (the send is finishing) or never ours: park it, bounded by a TTL.
+            let key = keys::pending_status(&account, &update.provider_id, status_of(update.status).as_str());
+            let mut item = Item::from([
+                ("pk".to_owned(), attr::s(key.pk)),
+                ("sk".to_owned(), attr::s(key.sk)),
+                ("ttl".to_owned(), attr::n((deps.clock.now() + PENDING_STATUS_TTL).timestamp())),
+            ]);
+            let body = serde_json::to_string(&update).map_err(|e| ServiceError::invalid(e.to_string()))?;
+            item.insert("update".into(), attr::s(body));
+            deps.table.put(item, None).await?;
+            // The message may have become known between the check and the park.
+            if let Some(id) = message_by_provider_id(deps, &account, &update.provider_id).await? {
+                return advance(deps, &account, &id, &update).await;
+            }
+            Ok(Applied::StatusParked)
+        }
+    }
+}
+
+/// Moves a message's status forward (never back; `failed` wins).
+pub(crate) async fn advance(
+    deps: &Deps,
+    account: &str,
+    message: &str,
+    update: &StatusUpdate,
+) -> ServiceResult<Applied> {
+    let status = status_of(update.status);
+    let at = attr::s(update.at.to_rfc3339());
+    let mut ops = vec![
+        UpdateOp::Set("status".into(), attr::s(status.as_str())),
+        UpdateOp::Set("status_rank".into(), attr::n(rank(status))),
+        UpdateOp::Add("version".into(), 1),
+    ];
+    match status {
+        MessageStatus::Sent => ops.push(UpdateOp::SetIfAbsent("sent_at".into(), at)),
+        MessageStatus::Delivered => ops.push(UpdateOp::SetIfAbsent("delivered_at".into(), at)),
+        MessageStatus::Read => ops.push(UpdateOp::SetIfAbsent("read_at".into(), at)),
+        MessageStatus::Failed => {
+            let verdict = super::meta_errors::judge(&crate::ports::ProviderError::Coded {
+                code: update.error_code.unwrap_or(131000),
+                title: update.error_title.clone().unwrap_or_default(),
+            });
+            let reason = match verdict {
+                super::meta_errors::Verdict::Fail { reason, .. } => reason,
+                super::meta_errors::Verdict::Retry => {
+                    format!(
+                        "WhatsApp reported a failure: {}",
+                        update.error_title.as_deref().unwrap_or("unknown error")
+                    )
+                }
+            };
+            let error = serde_dynamo::to_attribute_value(MessageError { code: update.error_code, reason })
+                .map_err(|e| ServiceError::invalid(e.to_string()))?;
+            ops.push(UpdateOp::Set("error".into(), error));
+        }
+        _ => {}
+    }
+    let condition = Condition::And(vec![
+        Condition::Exists,
+        Condition::Compare("status_rank".into(), Cmp::Lt, attr::n(rank(status))),
+        // A message still being claimed by the send function is not overtaken.
+        Condition::NotEquals("status".into(), attr::s(MessageStatus::Cancelled.as_str())),
+    ]);
+    match deps.table.update(&keys::message(account, message), ops, Some(condition)).await {
+        Ok(_) => Ok(Applied::StatusApplied),
+        Err(TableError::ConditionFailed) => Ok(Applied::StatusIgnored),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Applies the statuses parked for `provider_id` (called once the message is known).
+pub(crate) async fn apply_parked(
+    deps: &Deps,
+    account: &str,
+    message: &str,
+    provider_id: &str,
+) -> ServiceResult<()> {
+    let q = Query::partition(Index::Primary, keys::account_pk(account))
+        .sort(SortCondition::BeginsWith(keys::pending_status_prefix(provider_id)));
+    let page = deps.table.query(q).await?;
+    for item in page.items {
+        if let Some(raw) = attr::get_s(&item, "update")
+            && let Ok(update) = serde_json::from_str::<StatusUpdate>(raw)
+        {
+            advance(deps, account, message, &update).await?;
+        }
+        if let Some(key) = crate::ports::Key::of(&item) {
+            deps.table.delete(&key, None).await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,482 @@
+//! Messages: what agents send (the 24 h window, the send delay, cancel), listing, starting
+//! and restarting sessions with a template, and releasing `waiting_reply` messages.
+
+use super::channels;
+use super::contacts;
+use super::events::OutboundJob;
+use super::model::*;
+use super::sessions::{self, Access};
+use super::templates;
+use crate::accounts::Caller;
+use crate::deps::Deps;
+use crate::error::{ServiceError, ServiceResult};
+use crate::keys;
+use crate::ports::table::attr;
+use crate::ports::{Condition, Index, Item, OutgoingMessage, Query, TransactItem, UpdateOp};
+use crate::queues;
+use crate::record::{from_item, to_item};
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+/// WhatsApp's size limits per media type (PRODUCT.md §4); nothing over 100 MB.
+pub fn media_limit(kind: MessageKind) -> usize {
+    match kind {
+        MessageKind::Image | MessageKind::Sticker => 5 * 1024 * 1024,
+        MessageKind::Audio | MessageKind::Voice | MessageKind::Video => 16 * 1024 * 1024,
+        _ => 100 * 1024 * 1024,
+    }
+}
+
+/// The message as stored, with its index keys and status rank.
+pub(crate) fn message_item(m: &Message) -> ServiceResult<Item> {
+    let mut item = to_item(&keys::message(&m.account_id, &m.id), m)?;
+    item.insert("status_rank".into(), attr::n(rank(m.status)));
+    item.insert("gsi1pk".into(), attr::s(keys::session_messages_gsi1pk(&m.account_id, &m.session_id)));
+    item.insert("gsi1sk".into(), attr::s(&m.id));
+    if m.status == MessageStatus::WaitingReply {
+        item.insert("gsi2pk".into(), attr::s(keys::waiting_messages_gsi2pk(&m.account_id, &m.session_id)));
+        item.insert("gsi2sk".into(), attr::s(&m.id));
+    }
+    Ok(item)
+}
+
+pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<Message> {
+    match deps.table.get(&keys::message(account, id)).await? {
+        Some(item) => from_item(item),
+        None => Err(ServiceError::NotFound("message")),
+    }
+}
+
+/// What an agent sends.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Draft {
+    Text {
+        text: String,
+    },
+    /// A file uploaded with `POST /v1/uploads`.
+    Media {
+        blob_key: String,
+        kind: MessageKind,
+        caption: Option<String>,
+        filename: Option<String>,
+    },
+    Template {
+        template_id: String,
+        /// `["Ana", "10/12"]` for `{{1}}`, `{{2}}`; `{"name": "Ana"}` for named parameters.
+        #[serde(default)]
+        #[schema(value_type = Object)]
+        parameters: Value,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct SendMessage {
+    #[serde(flatten)]
+    pub draft: Draft,
+    /// The id of a message of this session to reply to.
+    pub reply_to_message_id: Option<String>,
+}
+
+fn new_message(deps: &Deps, s: &Session, author: AuthorKind, author_id: Option<String>) -> Message {
+    Message {
+        id: deps.ids.new_id(),
+        account_id: s.account_id.clone(),
+        session_id: s.id.clone(),
+        channel_id: s.channel_id.clone(),
+        contact_id: s.contact_id.clone(),
+        direction: Direction::Out,
+        kind: MessageKind::Text,
+        text: None,
+        content: Value::Null,
+        media: None,
+        provider_id: None,
+        status: MessageStatus::Queued,
+        error: None,
+        author,
+        author_id,
+        reply_to: None,
+        forwarded: false,
+        referral: None,
+        reactions: Vec::new(),
+        not_before: None,
+        attempts: 0,
+        claimed_at: None,
+        created_at: deps.clock.now(),
+        sent_at: None,
+        delivered_at: None,
+        read_at: None,
+        version: 1,
+    }
+}
+
+/// Turns a draft into a message of `session` (not yet stored).
+async fn compose(deps: &Deps, caller: &Caller, s: &Session, draft: Draft) -> ServiceResult<Message> {
+    let mut m = new_message(deps, s, AuthorKind::Agent, Some(caller.user_id.clone()));
+    match draft {
+        Draft::Text { text } => {
+            let text = text.trim_end().to_owned();
+            if text.trim().is_empty() || text.chars().count() > 4096 {
+                return Err(ServiceError::invalid("a text message has 1 to 4096 characters"));
+            }
+            m.text = Some(text);
+        }
+        Draft::Media { blob_key, kind, caption, filename } => {
+            if !kind.is_media() {
+                return Err(ServiceError::invalid("kind is image, audio, voice, video, document or sticker"));
+            }
+            // Uploads are per account: a key of another account is simply not found.
+            if !blob_key.starts_with(&format!("uploads/{}/", caller.account_id)) {
+                return Err(ServiceError::NotFound("upload"));
+            }
+            let blob = deps.blob.get(&blob_key).await.map_err(|e| ServiceError::invalid(e.to_string()))?;
+            let blob = blob.ok_or(ServiceError::NotFound("upload"))?;
+            if blob.bytes.len() > media_limit(kind) {
+                return Err(ServiceError::invalid(format!(
+                    "this {kind:?} is {} bytes; WhatsApp takes at most {} for it",
+                    blob.bytes.len(),
+                    media_limit(kind)
+                )));
+            }
+            m.kind = kind;
+            m.text = caption;
+            m.media = Some(Media {
+                blob_key: Some(blob_key),
+                mime_type: Some(blob.content_type),
+                filename,
+                provider_media_id: None,
+                fetch_error: None,
+            });
+        }
+        Draft::Template { template_id, parameters } => {
+            let t = templates::load(deps, &caller.account_id, &template_id).await?;
+            if t.channel_id != s.channel_id {
+                return Err(ServiceError::invalid("the template belongs to another channel"));
+            }
+            if t.status != TemplateStatus::Approved {
+                return Err(ServiceError::invalid("only approved templates can be sent"));
+            }
+            let (text, components) = templates::render(&t, &parameters)?;
+            m.kind = MessageKind::Template;
+            m.text = Some(text);
+            m.content = json!({"name": t.name, "language": t.language, "components": components, "template_id": t.id});
+        }
+    }
+    Ok(m)
+}
+
+/// Stores an outbound message and queues it, or holds it as `waiting_reply` when it is
+/// free-form and the 24 h window is closed (PRODUCT.md §4).
+async fn dispatch(deps: &Deps, s: &Session, mut m: Message) -> ServiceResult<Message> {
+    let channel = channels::load(deps, &s.account_id, &s.channel_id).await?.channel;
+    if channel.removed_at.is_some() {
+        return Err(ServiceError::conflict("the channel was removed: nothing can be sent on it"));
+    }
+    if !channel.active {
+        return Err(ServiceError::conflict("the channel is inactive"));
+    }
+    let now = deps.clock.now();
+    if m.kind != MessageKind::Template && !sessions::window_open(s, now) {
+        m.status = MessageStatus::WaitingReply;
+        deps.table.put(message_item(&m)?, Some(Condition::NotExists)).await?;
+        return Ok(m);
+    }
+    let delay = crate::accounts::teams::load_account(deps, &s.account_id).await?.send_delay_seconds.min(15);
+    m.status = MessageStatus::Queued;
+    m.not_before = Some(now + Duration::seconds(delay as i64));
+    deps.table.put(message_item(&m)?, Some(Condition::NotExists)).await?;
+    if let Err(e) = enqueue(deps, &[&m]).await {
+        tracing::error!(message_id = %m.id, error = %e, "could not queue a message");
+        fail(deps, &m.account_id, &m.id, None, "The message could not be queued; send it again.").await?;
+        return Err(ServiceError::conflict("the message could not be queued; try again"));
+    }
+    Ok(m)
+}
+
+/// Puts deliver jobs on the `outbound` queue, in order, one FIFO group per contact.
+pub(crate) async fn enqueue(deps: &Deps, messages: &[&Message]) -> Result<(), crate::ports::QueueError> {
+    let jobs = messages
+        .iter()
+        .map(|m| {
+            let job = OutboundJob::Deliver { account_id: m.account_id.clone(), message_id: m.id.clone() };
+            OutgoingMessage::new(serde_json::to_string(&job).unwrap_or_default())
+                .group(format!("{}:{}", m.channel_id, m.contact_id))
+                .dedup(format!("deliver:{}", m.id))
+        })
+        .collect();
+    deps.queue.send_batch(queues::OUTBOUND, jobs).await
+}
+
+/// Marks a message failed with a reason for agents (from any state but a final one).
+pub(crate) async fn fail(
+    deps: &Deps,
+    account: &str,
+    id: &str,
+    code: Option<i64>,
+    reason: &str,
+) -> ServiceResult<()> {
+    let error = serde_dynamo::to_attribute_value(MessageError { code, reason: reason.to_owned() })
+        .map_err(|e| ServiceError::invalid(e.to_string()))?;
+    let result = deps
+        .table
+        .update(
+            &keys::message(account, id),
+            vec![
+                UpdateOp::Set("status".into(), attr::s(MessageStatus::Failed.as_str())),
+                UpdateOp::Set("status_rank".into(), attr::n(rank(MessageStatus::Failed))),
+                UpdateOp::Set("error".into(), error),
+                UpdateOp::Remove("gsi2pk".into()),
+                UpdateOp::Remove("gsi2sk".into()),
+                UpdateOp::Add("version".into(), 1),
+            ],
+            Some(Condition::And(vec![
+                Condition::Exists,
+                Condition::Compare(
+                    "status_rank".into(),
+                    crate::ports::Cmp::Lt,
+                    attr::n(rank(MessageStatus::Failed)),
+                ),
+            ])),
+        )
+        .await;
+    match result {
+        Ok(_) | Err(crate::ports::TableError::ConditionFailed) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn send(
+    deps: &Deps,
+    caller: &Caller,
+    session_id: &str,
+    input: SendMessage,
+) -> ServiceResult<Message> {
+    let access = Access::of(deps, caller).await?;
+    let s = sessions::actionable(deps, &access, session_id).await?;
+    if s.status != SessionStatus::InProgress {
+        return Err(ServiceError::conflict("assume the session before sending (or restart a completed one)"));
+    }
+    let mut m = compose(deps, caller, &s, input.draft).await?;
+    if let Some(reply) = input.reply_to_message_id {
+        let target = load(deps, &caller.account_id, &reply).await?;
+        if target.session_id != s.id {
+            return Err(ServiceError::NotFound("message"));
+        }
+        m.reply_to = target.provider_id;
+    }
+    dispatch(deps, &s, m).await
+}
+
+/// Cancels a message still in its send delay.
+pub async fn cancel(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Message> {
+    let m = load(deps, &caller.account_id, id).await?;
+    let access = Access::of(deps, caller).await?;
+    sessions::actionable(deps, &access, &m.session_id).await.map_err(|e| match e {
+        ServiceError::NotFound(_) => ServiceError::NotFound("message"),
+        other => other,
+    })?;
+    let updated = deps
+        .table
+        .update(
+            &keys::message(&caller.account_id, id),
+            vec![
+                UpdateOp::Set("status".into(), attr::s(MessageStatus::Cancelled.as_str())),
+                UpdateOp::Set("status_rank".into(), attr::n(rank(MessageStatus::Cancelled))),
+                UpdateOp::Remove("gsi2pk".into()),
+                UpdateOp::Remove("gsi2sk".into()),
+                UpdateOp::Add("version".into(), 1),
+            ],
+            Some(Condition::Or(vec![
+                Condition::equals("status", attr::s(MessageStatus::Queued.as_str())),
+                Condition::equals("status", attr::s(MessageStatus::WaitingReply.as_str())),
+            ])),
+        )
+        .await;
+    match updated {
+        Ok(item) => from_item(item),
+        Err(crate::ports::TableError::ConditionFailed) => {
+            Err(ServiceError::conflict("the message is already on its way and can no longer be cancelled"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MessagePage {
+    /// Newest first.
+    pub items: Vec<Message>,
+    pub next_cursor: Option<String>,
+}
+
+/// A session's messages, newest first. Reading their own session clears its unread count.
+pub async fn list(
+    deps: &Deps,
+    caller: &Caller,
+    session_id: &str,
+    cursor: Option<String>,
+    limit: Option<u32>,
+) -> ServiceResult<MessagePage> {
+    let access = Access::of(deps, caller).await?;
+    let mut s = sessions::readable(deps, &access, session_id).await?;
+    let q = Query::partition(Index::Gsi1, keys::session_messages_gsi1pk(&caller.account_id, session_id))
+        .backward()
+        .limit(crate::accounts::users::page_size(limit))
+        .after(cursor);
+    let page = deps.table.query(q).await.map_err(crate::accounts::users::bad_cursor)?;
+    let items = page.items.into_iter().map(from_item).collect::<ServiceResult<Vec<Message>>>()?;
+    if s.unread > 0 && s.owner_id.as_deref() == Some(caller.user_id.as_str()) {
+        s.unread = 0;
+        // Losing this race only leaves the count for the next read.
+        let _ = sessions::save(deps, &mut s, vec![]).await;
+    }
+    Ok(MessagePage { items, next_cursor: page.cursor })
+}
+
+/// Queues the read receipt of the contact's last message (best effort: a failure to queue
+/// it is logged, the assume stands).
+pub(crate) async fn send_read_receipt(deps: &Deps, s: &Session) {
+    let Some(provider_id) = &s.last_inbound_provider_id else { return };
+    let job = OutboundJob::ReadReceipt {
+        account_id: s.account_id.clone(),
+        channel_id: s.channel_id.clone(),
+        provider_id: provider_id.clone(),
+    };
+    let message = OutgoingMessage::new(serde_json::to_string(&job).unwrap_or_default())
+        .group(format!("{}:{}", s.channel_id, s.contact_id))
+        .dedup(format!("read:{provider_id}"));
+    if let Err(e) = deps.queue.send(queues::OUTBOUND, message).await {
+        tracing::warn!(session_id = %s.id, error = %e, "could not queue a read receipt");
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct StartSession {
+    /// An existing contact, or
+    pub contact_id: Option<String>,
+    /// a phone number (the contact is created if new).
+    pub phone: Option<String>,
+    pub channel_id: String,
+    /// One of the caller's teams.
+    pub team_id: String,
+    pub template_id: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub parameters: Value,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Started {
+    pub session: Session,
+    pub message: Message,
+}
+
+/// Active start (*iniciar atendimento*): contact → channel with `agents_can_start` → one of
+/// the caller's teams → an approved template. The session is the caller's and waits.
+pub async fn start(deps: &Deps, caller: &Caller, input: StartSession) -> ServiceResult<Started> {
+    let access = Access::of(deps, caller).await?;
+    let channel = channels::load(deps, &caller.account_id, &input.channel_id).await?.channel;
+    if !channel.agents_can_start || !channel.active || channel.removed_at.is_some() {
+        return Err(ServiceError::forbidden("sessions cannot be started on this channel"));
+    }
+    if !caller.is_admin() && !access.is_member(&input.team_id) {
+        return Err(ServiceError::forbidden("start sessions in one of your teams"));
+    }
+    crate::accounts::teams::get(deps, caller, &input.team_id).await?;
+    let contact = match (input.contact_id, input.phone) {
+        (Some(id), _) => contacts::load(deps, &caller.account_id, &id).await?,
+        (None, Some(phone)) => contacts::find_or_create_by_phone(deps, caller, &phone).await?,
+        (None, None) => return Err(ServiceError::invalid("name a contact_id or a phone")),
+    };
+    if contact.status == ContactStatus::Blocked {
+        return Err(ServiceError::forbidden("the contact is blocked"));
+    }
+    let session = sessions::create_active(deps, caller, &channel.id, &contact.id, &input.team_id).await?;
+    let draft = Draft::Template { template_id: input.template_id, parameters: input.parameters };
+    let message = compose(deps, caller, &session, draft).await?;
+    let message = dispatch(deps, &session, message).await?;
+    Ok(Started { session, message })
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct Restart {
+    pub template_id: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub parameters: Value,
+}
+
+/// Restarts a completed session with an approved template; it then waits for the reply.
+pub async fn restart(
+    deps: &Deps,
+    caller: &Caller,
+    session_id: &str,
+    input: Restart,
+) -> ServiceResult<Started> {
+    let access = Access::of(deps, caller).await?;
+    let mut session = sessions::readable(deps, &access, session_id).await?;
+    let may = caller.is_admin()
+        || access.supervises(&session.team_id)
+        || session.completed_by.as_deref() == Some(caller.user_id.as_str())
+        || access.is_member(&session.team_id);
+    if !may {
+        return Err(ServiceError::forbidden("only the team's agents may restart its sessions"));
+    }
+    let draft = Draft::Template { template_id: input.template_id, parameters: input.parameters };
+    let message = compose(deps, caller, &session, draft).await?;
+    sessions::reopen_for(deps, caller, &mut session).await?;
+    let message = dispatch(deps, &session, message).await?;
+    Ok(Started { session, message })
+}
+
+/// Queues a session's `waiting_reply` messages, oldest first: the contact just wrote.
+/// Enqueues before flipping the statuses, so a crash in between leaves them waiting (the
+/// redelivered event releases them again; the queue drops the duplicate jobs).
+pub(crate) async fn release_waiting(deps: &Deps, account: &str, session: &str) -> ServiceResult<usize> {
+    let q = Query::partition(Index::Gsi2, keys::waiting_messages_gsi2pk(account, session));
+    let mut waiting = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = deps.table.query(q.clone().after(cursor)).await?;
+        for item in page.items {
+            waiting.push(from_item::<Message>(item)?);
+        }
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    if waiting.is_empty() {
+        return Ok(0);
+    }
+    enqueue(deps, &waiting.iter().collect::<Vec<_>>())
+        .await
+        .map_err(|e| ServiceError::conflict(e.to_string()))?;
+    let now = deps.clock.now();
+    for m in &waiting {
+        let result = deps
+            .table
+            .update(
+                &keys::message(account, &m.id),
+                vec![
+                    UpdateOp::Set("status".into(), attr::s(MessageStatus::Queued.as_str())),
+                    UpdateOp::Set("not_before".into(), attr::s(now.to_rfc3339())),
+                    UpdateOp::Remove("gsi2pk".into()),
+                    UpdateOp::Remove("gsi2sk".into()),
+                    UpdateOp::Add("version".into(), 1),
+                ],
+                Some(Condition::equals("status", attr::s(MessageStatus::WaitingReply.as_str()))),
+            )
+            .await;
+        match result {
+            Ok(_) | Err(crate::ports::TableError::ConditionFailed) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(waiting.len())
+}
+
+pub(crate) fn insert_message(m: &Message) -> ServiceResult<TransactItem> {
+    Ok(TransactItem::Put { item: message_item(m)?, condition: Some(Condition::NotExists) })
+}

@@ -1,0 +1,18 @@
+//! Conversations (PRODUCT.md §2–§4, §12): channels, contacts, sessions, messages, the
+//! application of provider events, and delivery.
+
+pub mod channels;
+pub mod contacts;
+pub mod delivery;
+pub mod events;
+pub mod inbound;
+pub mod messages;
+pub mod meta_errors;
+pub mod model;
+pub mod notes;
+pub mod phone;
+pub mod routing;
+pub mod sessions;
+pub mod templates;
+
+pub use model::*;

@@ -1,0 +1,354 @@
+//! The records of conversations: channels, contacts, sessions, messages, templates, notes.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelKind {
+    /// The official WhatsApp Cloud API.
+    WhatsappCloud,
+    /// A local stand-in: records what is sent, lets a person play the customer.
+    Sandbox,
+}
+
+/// A connected number. Secrets (access token, app secret, verify token) are stored beside
+/// the record but are never part of it, so they can never be returned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Channel {
+    pub id: String,
+    pub account_id: String,
+    pub kind: ChannelKind,
+    pub name: String,
+    /// Meta's phone-number id (sandbox channels get `sandbox-<id>`).
+    pub phone_number_id: String,
+    pub waba_id: Option<String>,
+    /// Off: receives nothing, no session can start on it.
+    pub active: bool,
+    /// *Contato ativo*: agents may start sessions on it.
+    pub agents_can_start: bool,
+    /// Whether the channel brings its own Meta app (own secret, own webhook URL).
+    pub has_own_app: bool,
+    /// Messages per second the channel may send (Meta's default is 80).
+    pub rate_limit_per_second: u32,
+    /// Set when removed (irreversible): sessions stay readable, sending fails.
+    pub removed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactStatus {
+    #[default]
+    Active,
+    Archived,
+    /// Messages from blocked contacts are ignored.
+    Blocked,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Contact {
+    pub id: String,
+    pub account_id: String,
+    pub name: Option<String>,
+    /// E.164, Brazilian numbers normalised; absent when WhatsApp gave only a user id.
+    pub phone: Option<String>,
+    pub wa_id: Option<String>,
+    /// Meta's business-scoped user id (`user_id`), when present.
+    pub bsuid: Option<String>,
+    pub email: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub status: ContactStatus,
+    pub created_at: DateTime<Utc>,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    /// *Novos*: waiting in the team's queue.
+    Pending,
+    /// *Em atendimento*: owned by an agent.
+    InProgress,
+    /// *Concluído*.
+    Completed,
+}
+
+impl SessionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Pending => "pending",
+            SessionStatus::InProgress => "in_progress",
+            SessionStatus::Completed => "completed",
+        }
+    }
+
+    pub fn is_open(self) -> bool {
+        self != SessionStatus::Completed
+    }
+}
+
+/// What happens when the contact writes after completion (PRODUCT.md §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ArchivePolicy {
+    /// A message within 12 h reopens the same session for the agent who completed it.
+    #[default]
+    Reopen12h,
+    /// Any later message opens a new session.
+    NewSession,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeCategory {
+    Won,
+    Lost,
+    Question,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Classification {
+    pub category: OutcomeCategory,
+    pub reason: Option<String>,
+    /// In cents.
+    pub amount_cents: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Session {
+    pub id: String,
+    pub account_id: String,
+    /// Human-readable, unique per account: `20261122-000123`.
+    pub protocol: String,
+    pub channel_id: String,
+    pub contact_id: String,
+    pub team_id: String,
+    pub owner_id: Option<String>,
+    pub status: SessionStatus,
+    /// The contact's last message: the 24 h window runs from here.
+    pub last_inbound_at: Option<DateTime<Utc>>,
+    /// Provider id of the contact's last message (read receipts point at it).
+    #[serde(default)]
+    pub last_inbound_provider_id: Option<String>,
+    pub last_activity_at: DateTime<Utc>,
+    /// Inbound messages since the owner last read the session.
+    pub unread: u32,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub completed_by: Option<String>,
+    pub archive_policy: Option<ArchivePolicy>,
+    pub classification: Option<Classification>,
+    pub created_at: DateTime<Utc>,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    In,
+    Out,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    Text,
+    Image,
+    Audio,
+    Voice,
+    Video,
+    Document,
+    Sticker,
+    Location,
+    Contacts,
+    Reaction,
+    InteractiveReply,
+    ButtonReply,
+    Template,
+    Order,
+    System,
+    Unsupported,
+}
+
+impl MessageKind {
+    pub fn is_media(self) -> bool {
+        matches!(self, Self::Image | Self::Audio | Self::Voice | Self::Video | Self::Document | Self::Sticker)
+    }
+}
+
+/// A message's delivery state. Provider statuses only move it forward (see [`rank`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageStatus {
+    /// Stored outside the 24 h window: sent when the contact writes again.
+    WaitingReply,
+    Queued,
+    /// Claimed by the send function; the provider call is under way.
+    Sending,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+    /// Cancelled during the send delay; never sent.
+    Cancelled,
+    /// Inbound messages: stored.
+    Received,
+}
+
+impl MessageStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::WaitingReply => "waiting_reply",
+            Self::Queued => "queued",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Delivered => "delivered",
+            Self::Read => "read",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Received => "received",
+        }
+    }
+}
+
+/// Order of the provider-driven states: a status update applies only to a lower rank;
+/// `failed` outranks everything.
+pub fn rank(status: MessageStatus) -> u8 {
+    match status {
+        MessageStatus::WaitingReply | MessageStatus::Queued | MessageStatus::Received => 0,
+        MessageStatus::Sending => 1,
+        MessageStatus::Sent => 2,
+        MessageStatus::Delivered => 3,
+        MessageStatus::Read => 4,
+        MessageStatus::Failed | MessageStatus::Cancelled => 9,
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorKind {
+    Contact,
+    Agent,
+    Bot,
+    Campaign,
+    Api,
+    System,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MessageError {
+    pub code: Option<i64>,
+    /// In plain words, for agents.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Media {
+    /// Where the bytes are in object storage (absent until fetched).
+    pub blob_key: Option<String>,
+    pub mime_type: Option<String>,
+    pub filename: Option<String>,
+    /// The provider's media id.
+    pub provider_media_id: Option<String>,
+    pub fetch_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Reaction {
+    pub emoji: String,
+    pub from: Direction,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Message {
+    pub id: String,
+    pub account_id: String,
+    pub session_id: String,
+    pub channel_id: String,
+    pub contact_id: String,
+    pub direction: Direction,
+    pub kind: MessageKind,
+    /// Text body, caption or the readable form of the content.
+    pub text: Option<String>,
+    /// The kind's structured content (location, contacts, interactive reply, template, ...).
+    #[schema(value_type = Object)]
+    pub content: Value,
+    pub media: Option<Media>,
+    /// Provider id (`wamid`).
+    pub provider_id: Option<String>,
+    pub status: MessageStatus,
+    pub error: Option<MessageError>,
+    pub author: AuthorKind,
+    pub author_id: Option<String>,
+    /// Provider id of the message this replies to.
+    pub reply_to: Option<String>,
+    #[serde(default)]
+    pub forwarded: bool,
+    /// Click-to-WhatsApp ad data.
+    #[schema(value_type = Object)]
+    pub referral: Option<Value>,
+    #[serde(default)]
+    pub reactions: Vec<Reaction>,
+    /// Not sent before this time (the send delay).
+    pub not_before: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub attempts: u32,
+    /// When the send function claimed it (a claim older than a visibility timeout was
+    /// interrupted).
+    pub claimed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub read_at: Option<DateTime<Utc>>,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateCategory {
+    Marketing,
+    Utility,
+    Authentication,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TemplateStatus {
+    Approved,
+    Pending,
+    Rejected,
+    Paused,
+    Disabled,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Template {
+    pub id: String,
+    pub account_id: String,
+    pub channel_id: String,
+    pub name: String,
+    pub language: String,
+    pub category: TemplateCategory,
+    /// ≤ 1024 characters with `{{1}}` or `{{name}}` parameters.
+    pub body: String,
+    pub status: TemplateStatus,
+    pub status_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Note {
+    pub id: String,
+    pub session_id: String,
+    pub author_id: String,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+    pub edited_at: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,72 @@
+//! The messaging provider port: send, mark read, fetch media.
+
+use crate::secret::Secret;
+use async_trait::async_trait;
+use serde_json::Value;
+
+/// What a provider needs to act for a channel.
+#[derive(Debug, Clone)]
+pub struct ChannelAccess {
+    pub channel_id: String,
+    pub sandbox: bool,
+    pub phone_number_id: String,
+    pub access_token: Secret,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutboundContent {
+    Text {
+        body: String,
+    },
+    /// `kind`: image, audio, video, document, sticker; `link`: a URL the provider can GET.
+    Media {
+        kind: String,
+        link: String,
+        caption: Option<String>,
+        filename: Option<String>,
+    },
+    /// `components` as the Cloud API takes them.
+    Template {
+        name: String,
+        language: String,
+        components: Value,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboundRequest {
+    /// Recipient's WhatsApp id.
+    pub to: String,
+    pub content: OutboundContent,
+    /// Provider id of the message replied to.
+    pub reply_to: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ProviderError {
+    /// The provider answered with an error code (Meta's `error.code`).
+    #[error("provider error {code}: {title}")]
+    Coded { code: i64, title: String },
+    /// An HTTP status without a readable error.
+    #[error("provider answered HTTP {0}")]
+    Http(u16),
+    #[error("the provider did not answer in time")]
+    Timeout,
+    #[error("could not reach the provider: {0}")]
+    Transport(String),
+}
+
+#[async_trait]
+pub trait Messaging: Send + Sync {
+    /// Sends; returns the provider's message id.
+    async fn send(&self, channel: &ChannelAccess, request: &OutboundRequest)
+    -> Result<String, ProviderError>;
+    /// Marks an inbound message read (blue ticks).
+    async fn mark_read(&self, channel: &ChannelAccess, provider_id: &str) -> Result<(), ProviderError>;
+    /// Downloads inbound media: (bytes, mime type).
+    async fn fetch_media(
+        &self,
+        channel: &ChannelAccess,
+        media_id: &str,
+    ) -> Result<(Vec<u8>, String), ProviderError>;
+}

@@ -1,0 +1,44 @@
+//! Provider adapters. `whatsapp` speaks Meta's wire formats (webhooks in, Cloud API out);
+//! `sandbox` stands in for a number locally. No business rule lives here.
+
+pub mod sandbox;
+pub mod whatsapp;
+
+use async_trait::async_trait;
+use atende_core::ports::{ChannelAccess, Messaging, OutboundRequest, ProviderError};
+use std::sync::Arc;
+
+/// Sends through the provider of each channel.
+pub struct ProviderRouter {
+    pub cloud: Arc<dyn Messaging>,
+    pub sandbox: Arc<dyn Messaging>,
+}
+
+impl ProviderRouter {
+    fn pick(&self, channel: &ChannelAccess) -> &Arc<dyn Messaging> {
+        if channel.sandbox { &self.sandbox } else { &self.cloud }
+    }
+}
+
+#[async_trait]
+impl Messaging for ProviderRouter {
+    async fn send(
+        &self,
+        channel: &ChannelAccess,
+        request: &OutboundRequest,
+    ) -> Result<String, ProviderError> {
+        self.pick(channel).send(channel, request).await
+    }
+
+    async fn mark_read(&self, channel: &ChannelAccess, provider_id: &str) -> Result<(), ProviderError> {
+        self.pick(channel).mark_read(channel, provider_id).await
+    }
+
+    async fn fetch_media(
+        &self,
+        channel: &ChannelAccess,
+        media_id: &str,
+    ) -> Result<(Vec<u8>, String), ProviderError> {
+        self.pick(channel).fetch_media(channel, media_id).await
+    }
+}

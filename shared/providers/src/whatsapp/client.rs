@@ -1,0 +1,138 @@
+//! The Graph API client: `POST /{version}/{phone-number id}/messages` to send and mark
+//! read, `GET /{version}/{media id}` then the media URL to download.
+
+use async_trait::async_trait;
+use atende_core::ports::{ChannelAccess, Messaging, OutboundContent, OutboundRequest, ProviderError};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+pub struct CloudApi {
+    http: reqwest::Client,
+    base: String,
+    version: String,
+}
+
+impl CloudApi {
+    /// `base`: e.g. `https://graph.facebook.com`; `version`: e.g. `v23.0`.
+    pub fn new(base: &str, version: &str, timeout: Duration) -> Self {
+        let http = reqwest::Client::builder().timeout(timeout).build().unwrap_or_default();
+        Self { http, base: base.trim_end_matches('/').to_owned(), version: version.to_owned() }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/{}/{path}", self.base, self.version)
+    }
+
+    async fn post(&self, channel: &ChannelAccess, body: &Value) -> Result<Value, ProviderError> {
+        let response = self
+            .http
+            .post(self.url(&format!("{}/messages", channel.phone_number_id)))
+            .bearer_auth(channel.access_token.expose())
+            .json(body)
+            .send()
+            .await
+            .map_err(transport)?;
+        read(response).await
+    }
+}
+
+fn transport(e: reqwest::Error) -> ProviderError {
+    if e.is_timeout() { ProviderError::Timeout } else { ProviderError::Transport(e.to_string()) }
+}
+
+/// A Graph API answer: the JSON body, or Meta's `error.code` when there is one.
+async fn read(response: reqwest::Response) -> Result<Value, ProviderError> {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    if let Some(code) = body["error"]["code"].as_i64() {
+        let title = body["error"]["error_data"]["details"]
+            .as_str()
+            .or_else(|| body["error"]["message"].as_str())
+            .unwrap_or("error")
+            .to_owned();
+        return Err(ProviderError::Coded { code, title });
+    }
+    if !status.is_success() {
+        return Err(ProviderError::Http(status.as_u16()));
+    }
+    Ok(body)
+}
+
+/// The documented request body of a send.
+pub fn message_body(request: &OutboundRequest) -> Value {
+    let mut body = json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": request.to});
+    match &request.content {
+        OutboundContent::Text { body: text } => {
+            body["type"] = json!("text");
+            body["text"] = json!({"preview_url": false, "body": text});
+        }
+        OutboundContent::Media { kind, link, caption, filename } => {
+            let mut media = json!({"link": link});
+            if let Some(c) = caption.as_ref().filter(|_| kind != "audio" && kind != "sticker") {
+                media["caption"] = json!(c);
+            }
+            if let Some(f) = filename.as_ref().filter(|_| kind == "document") {
+                media["filename"] = json!(f);
+            }
+            body["type"] = json!(kind);
+            body[kind.as_str()] = media;
+        }
+        OutboundContent::Template { name, language, components } => {
+            body["type"] = json!("template");
+            let mut template = json!({"name": name, "language": {"code": language}});
+            if components.as_array().is_some_and(|c| !c.is_empty()) {
+                template["components"] = components.clone();
+            }
+            body["template"] = template;
+        }
+    }
+    if let Some(reply) = &request.reply_to {
+        body["context"] = json!({"message_id": reply});
+    }
+    body
+}
+
+#[async_trait]
+impl Messaging for CloudApi {
+    async fn send(
+        &self,
+        channel: &ChannelAccess,
+        request: &OutboundRequest,
+    ) -> Result<String, ProviderError> {
+        let answer = self.post(channel, &message_body(request)).await?;
+        answer["messages"][0]["id"].as_str().map(str::to_owned).ok_or(ProviderError::Http(502))
+    }
+
+    async fn mark_read(&self, channel: &ChannelAccess, provider_id: &str) -> Result<(), ProviderError> {
+        self.post(
+            channel,
+            &json!({"messaging_product": "whatsapp", "status": "read", "message_id": provider_id}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn fetch_media(
+        &self,
+        channel: &ChannelAccess,
+        media_id: &str,
+    ) -> Result<(Vec<u8>, String), ProviderError> {
+        let meta = self
+            .http
+            .get(self.url(media_id))
+            .bearer_auth(channel.access_token.expose())
+            .send()
+            .await
+            .map_err(transport)?;
+        let meta = read(meta).await?;
+        let url = meta["url"].as_str().ok_or(ProviderError::Http(502))?;
+        let mime = meta["mime_type"].as_str().unwrap_or("application/octet-stream").to_owned();
+        let response =
+            self.http.get(url).bearer_auth(channel.access_token.expose()).send().await.map_err(transport)?;
+        if !response.status().is_success() {
+            return Err(ProviderError::Http(response.status().as_u16()));
+        }
+        let bytes = response.bytes().await.map_err(transport)?;
+        Ok((bytes.to_vec(), mime))
+    }
+}

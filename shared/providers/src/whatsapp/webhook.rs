@@ -1,0 +1,232 @@
+//! Meta's webhook payloads (`object: whatsapp_business_account`) into normalised events.
+//! Unknown `field`s are skipped, unknown message types become `unsupported` with the raw
+//! message kept, extra attributes are ignored.
+
+use atende_core::conversations::MessageKind;
+use atende_core::conversations::events::{
+    ChannelRef, DeliveryStatus, InboundEvent, InboundMessage, StatusUpdate, TemplateStatusUpdate,
+};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ParseError {
+    #[error("the body is not JSON: {0}")]
+    NotJson(String),
+    #[error("the body is not a WhatsApp webhook: {0}")]
+    NotWhatsapp(&'static str),
+}
+
+/// How to name the channel of every event in a payload.
+#[derive(Debug, Clone)]
+pub enum Route {
+    /// The deployment's app: by each change's `metadata.phone_number_id`.
+    ByPhoneNumberId,
+    /// A channel with its own app and URL.
+    Channel(String),
+}
+
+fn epoch(raw: &Value) -> DateTime<Utc> {
+    let secs = match raw {
+        Value::String(s) => s.parse::<i64>().ok(),
+        Value::Number(n) => n.as_i64(),
+        _ => None,
+    };
+    secs.and_then(|s| DateTime::from_timestamp(s, 0)).unwrap_or_else(Utc::now)
+}
+
+fn s(v: &Value) -> Option<String> {
+    v.as_str().map(str::to_owned)
+}
+
+pub fn parse(body: &[u8], route: &Route) -> Result<Vec<InboundEvent>, ParseError> {
+    let root: Value = serde_json::from_slice(body).map_err(|e| ParseError::NotJson(e.to_string()))?;
+    let entries =
+        root.get("entry").and_then(Value::as_array).ok_or(ParseError::NotWhatsapp("no entry list"))?;
+    let mut events = Vec::new();
+    for entry in entries {
+        let waba = entry.get("id").and_then(Value::as_str).unwrap_or_default();
+        for change in entry.get("changes").and_then(Value::as_array).into_iter().flatten() {
+            let value = &change["value"];
+            match change.get("field").and_then(Value::as_str) {
+                Some("messages") => parse_messages(value, route, &mut events),
+                Some("message_template_status_update") => {
+                    if let (Some(name), Some(event)) =
+                        (s(&value["message_template_name"]), s(&value["event"]))
+                    {
+                        events.push(InboundEvent::TemplateStatus(TemplateStatusUpdate {
+                            waba_id: waba.to_owned(),
+                            name,
+                            language: s(&value["message_template_language"]).unwrap_or_default(),
+                            event,
+                            reason: s(&value["reason"]),
+                        }));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(events)
+}
+
+fn parse_messages(value: &Value, route: &Route, events: &mut Vec<InboundEvent>) {
+    let channel = match route {
+        Route::Channel(id) => ChannelRef::Channel(id.clone()),
+        Route::ByPhoneNumberId => match value["metadata"]["phone_number_id"].as_str() {
+            Some(p) => ChannelRef::PhoneNumberId(p.to_owned()),
+            None => return,
+        },
+    };
+    let mut profiles: HashMap<String, (Option<String>, Option<String>)> = HashMap::new();
+    for c in value["contacts"].as_array().into_iter().flatten() {
+        if let Some(wa) = c["wa_id"].as_str() {
+            profiles.insert(wa.to_owned(), (s(&c["profile"]["name"]), s(&c["user_id"])));
+        }
+    }
+    for m in value["messages"].as_array().into_iter().flatten() {
+        if let Some(event) = message(m, &channel, &profiles) {
+            events.push(InboundEvent::Message(Box::new(event)));
+        }
+    }
+    for st in value["statuses"].as_array().into_iter().flatten() {
+        let status = match st["status"].as_str() {
+            Some("sent") => DeliveryStatus::Sent,
+            Some("delivered") => DeliveryStatus::Delivered,
+            Some("read") | Some("played") => DeliveryStatus::Read,
+            Some("failed") => DeliveryStatus::Failed,
+            _ => continue,
+        };
+        let Some(id) = s(&st["id"]) else { continue };
+        let error = &st["errors"][0];
+        events.push(InboundEvent::Status(StatusUpdate {
+            channel: channel.clone(),
+            provider_id: id,
+            recipient: s(&st["recipient_id"]),
+            status,
+            at: epoch(&st["timestamp"]),
+            error_code: error["code"].as_i64(),
+            error_title: s(&error["title"]).or_else(|| s(&error["message"])),
+        }));
+    }
+}
+
+fn message(
+    m: &Value,
+    channel: &ChannelRef,
+    profiles: &HashMap<String, (Option<String>, Option<String>)>,
+) -> Option<InboundMessage> {
+    let provider_id = s(&m["id"])?;
+    let wa_id = s(&m["from"]);
+    let (profile_name, bsuid) = wa_id.as_ref().and_then(|w| profiles.get(w)).cloned().unwrap_or_default();
+    let bsuid = bsuid.or_else(|| s(&m["from_user_id"]));
+    let kind_raw = m["type"].as_str().unwrap_or("unsupported");
+    let mut event = InboundMessage {
+        channel: channel.clone(),
+        wa_id,
+        bsuid,
+        profile_name,
+        provider_id,
+        sent_at: epoch(&m["timestamp"]),
+        kind: MessageKind::Unsupported,
+        text: None,
+        content: Value::Null,
+        media_id: None,
+        mime_type: None,
+        filename: None,
+        reply_to: s(&m["context"]["id"]),
+        forwarded: m["context"]["forwarded"].as_bool().unwrap_or(false)
+            || m["context"]["frequently_forwarded"].as_bool().unwrap_or(false),
+        referral: m.get("referral").cloned(),
+        reaction: None,
+    };
+    let body = &m[kind_raw];
+    match kind_raw {
+        "text" => {
+            event.kind = MessageKind::Text;
+            event.text = s(&body["body"]);
+        }
+        "image" | "video" | "document" | "audio" | "sticker" => {
+            event.kind = match kind_raw {
+                "image" => MessageKind::Image,
+                "video" => MessageKind::Video,
+                "document" => MessageKind::Document,
+                "sticker" => MessageKind::Sticker,
+                _ if body["voice"].as_bool() == Some(true) => MessageKind::Voice,
+                _ => MessageKind::Audio,
+            };
+            event.media_id = s(&body["id"]);
+            event.mime_type = s(&body["mime_type"]);
+            event.filename = s(&body["filename"]);
+            event.text = s(&body["caption"]);
+            event.content =
+                json!({"sha256": body["sha256"], "animated": body["animated"], "url": body["url"]});
+        }
+        "reaction" => {
+            event.kind = MessageKind::Reaction;
+            let target = s(&body["message_id"]).unwrap_or_default();
+            event.reaction = Some((target, body["emoji"].as_str().unwrap_or_default().to_owned()));
+        }
+        "location" => {
+            event.kind = MessageKind::Location;
+            event.text = s(&body["name"]).or_else(|| s(&body["address"]));
+            event.content = body.clone();
+        }
+        "contacts" => {
+            event.kind = MessageKind::Contacts;
+            event.content = body.clone();
+            event.text = body[0]["name"]["formatted_name"].as_str().map(str::to_owned);
+        }
+        "interactive" if body.is_object() => {
+            let reply =
+                body.get("button_reply").or_else(|| body.get("list_reply")).or_else(|| body.get("nfm_reply"));
+            match reply {
+                Some(r) => {
+                    event.kind = MessageKind::InteractiveReply;
+                    event.text = s(&r["title"]).or_else(|| s(&r["body"]));
+                    event.content = body.clone();
+                }
+                None => unsupported(&mut event, m),
+            }
+        }
+        "button" => {
+            event.kind = MessageKind::ButtonReply;
+            event.text = s(&body["text"]);
+            event.content = body.clone();
+        }
+        "order" => {
+            event.kind = MessageKind::Order;
+            event.text = s(&body["text"]);
+            event.content = body.clone();
+        }
+        "system" => {
+            event.kind = MessageKind::System;
+            event.text = s(&body["body"]);
+            event.content = body.clone();
+        }
+        _ => unsupported(&mut event, m),
+    }
+    Some(event)
+}
+
+/// Kept whole, never dropped: agents see that something arrived.
+fn unsupported(event: &mut InboundMessage, raw: &Value) {
+    event.kind = MessageKind::Unsupported;
+    event.content = raw.clone();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn junk_is_a_parse_error_not_a_panic() {
+        assert!(matches!(parse(b"{nope", &Route::ByPhoneNumberId), Err(ParseError::NotJson(_))));
+        assert!(matches!(parse(b"[]", &Route::ByPhoneNumberId), Err(ParseError::NotWhatsapp(_))));
+        assert_eq!(
+            parse(br#"{"entry":[{"changes":[{"field":"calls","value":{}}]}]}"#, &Route::ByPhoneNumberId),
+            Ok(vec![])
+        );
+    }
+}
