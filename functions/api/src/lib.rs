@@ -10,8 +10,10 @@ use atende_runtime::AppContext;
 use atende_runtime::auth::require_caller;
 use atende_runtime::http::with_standard_layers;
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{delete, get, post, put};
+use axum::routing::{delete, get, patch, post, put};
+use routes::conversations as cv;
 
 pub fn router(ctx: AppContext) -> Router {
     let authenticated = Router::new()
@@ -33,6 +35,29 @@ pub fn router(ctx: AppContext) -> Router {
         )
         .route("/v1/api-tokens", get(routes::tokens::list).post(routes::tokens::create))
         .route("/v1/api-tokens/{id}", delete(routes::tokens::revoke))
+        .route("/v1/account", get(cv::get_account).patch(cv::update_account))
+        .route("/v1/channels", get(cv::list_channels).post(cv::create_channel))
+        .route("/v1/channels/{id}", get(cv::get_channel).patch(cv::update_channel).delete(cv::remove_channel))
+        .route("/v1/contacts", get(cv::search_contacts).post(cv::create_contact))
+        .route("/v1/contacts/{id}", get(cv::get_contact).patch(cv::update_contact))
+        .route("/v1/templates", get(cv::list_templates).post(cv::create_template))
+        .route("/v1/templates/{id}", get(cv::get_template).delete(cv::delete_template))
+        .route("/v1/sessions", get(cv::list_sessions).post(cv::start_session))
+        .route("/v1/sessions/counts", get(cv::session_counts))
+        .route("/v1/sessions/{id}", get(cv::get_session))
+        .route("/v1/sessions/{id}/messages", get(cv::list_messages).post(cv::send_message))
+        .route("/v1/sessions/{id}/assume", post(cv::assume))
+        .route("/v1/sessions/{id}/return", post(cv::return_to_queue))
+        .route("/v1/sessions/{id}/complete", post(cv::complete))
+        .route("/v1/sessions/{id}/restart", post(cv::restart))
+        .route("/v1/sessions/{id}/transfer", post(cv::transfer))
+        .route("/v1/sessions/{id}/notes", get(cv::list_notes).post(cv::add_note))
+        .route("/v1/sessions/{id}/notes/{note_id}", patch(cv::edit_note).delete(cv::delete_note))
+        .route("/v1/messages/{id}/cancel", post(cv::cancel_message))
+        .route(
+            "/v1/uploads",
+            post(cv::upload).layer(DefaultBodyLimit::max(atende_core::conversations::uploads::MAX_UPLOAD)),
+        )
         .route_layer(from_fn_with_state(ctx.clone(), require_caller));
     let public = Router::new()
         .route("/v1/auth/login", post(routes::auth::login))

@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
 use crate::routes;
+use crate::routes::conversations as cv;
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -14,6 +15,13 @@ use utoipa::{Modify, OpenApi};
         routes::teams::list, routes::teams::create, routes::teams::get, routes::teams::update, routes::teams::delete,
         routes::teams::members, routes::teams::set_member, routes::teams::remove_member,
         routes::tokens::list, routes::tokens::create, routes::tokens::revoke,
+        cv::get_account, cv::update_account,
+        cv::list_channels, cv::create_channel, cv::get_channel, cv::update_channel, cv::remove_channel,
+        cv::search_contacts, cv::create_contact, cv::get_contact, cv::update_contact,
+        cv::list_templates, cv::create_template, cv::get_template, cv::delete_template,
+        cv::list_sessions, cv::start_session, cv::session_counts, cv::get_session,
+        cv::list_messages, cv::send_message, cv::assume, cv::return_to_queue, cv::complete, cv::restart, cv::transfer,
+        cv::list_notes, cv::add_note, cv::edit_note, cv::delete_note, cv::cancel_message, cv::upload,
     ),
     modifiers(&BearerAuth)
 )]

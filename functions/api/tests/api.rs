@@ -39,6 +39,7 @@ impl Api {
             tick_interval: Duration::from_secs(1),
             graph_url: "http://127.0.0.1:9".into(),
             graph_version: "v23.0".into(),
+            graph_timeout: Duration::from_secs(1),
             meta_app_secret: None,
             meta_verify_token: None,
         };

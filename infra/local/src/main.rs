@@ -2,6 +2,7 @@
 
 mod admin;
 mod serve;
+mod simulate;
 mod tick;
 
 use atende_runtime::settings::{Env, LocalSettings};
@@ -23,6 +24,9 @@ struct Cli {
 enum Command {
     /// Serve every HTTP router, run every queue consumer and the scheduler tick (default).
     Serve,
+    /// Play the customer: post a correctly signed, Meta-shaped webhook with a text message
+    /// from `--from` to a channel of the running server.
+    Simulate(simulate::Simulate),
     /// Administration of the local data directory.
     Admin {
         #[command(subcommand)]
@@ -40,5 +44,6 @@ async fn main() -> anyhow::Result<()> {
             serve::run(settings).await
         }
         Command::Admin { command } => admin::run(settings, command).await,
+        Command::Simulate(args) => simulate::run(settings, args).await,
     }
 }

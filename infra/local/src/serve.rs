@@ -3,7 +3,9 @@
 use crate::tick;
 use anyhow::Context;
 use atende_core::ports::SystemClock;
+use atende_core::queues;
 use atende_runtime::AppContext;
+use atende_runtime::consumer::consume;
 use atende_runtime::settings::LocalSettings;
 use axum::Router;
 use axum::routing::get;
@@ -13,14 +15,44 @@ use tokio::sync::watch;
 pub async fn run(settings: LocalSettings) -> anyhow::Result<()> {
     let (ctx, embedded) = AppContext::embedded(&settings, Arc::new(SystemClock))?;
     let (stop, stopped) = watch::channel(false);
-    // Queue consumers join here as the functions that own each queue arrive; the tick
-    // already sweeps expired items.
-    let background =
-        vec![tokio::spawn(tick::run(embedded.table.clone(), settings.tick_interval, stopped.clone()))];
+    let queue = ctx.deps.queue.clone();
+    let specs = atende_core::queues::all();
+    let spec = |name: &str| specs.iter().find(|s| s.name == name).cloned().expect("a known queue");
+    let (inbound, outbound) = (spec(queues::INBOUND), spec(queues::OUTBOUND));
+    let inbound_ctx = ctx.clone();
+    let send_ctx = ctx.clone();
+    // Every queue that has its function gets a consumer, as the event source mappings do
+    // in AWS; the tick sweeps expired items.
+    let background = vec![
+        tokio::spawn(tick::run(embedded.table.clone(), settings.tick_interval, stopped.clone())),
+        tokio::spawn(consume(
+            queue.clone(),
+            inbound.name,
+            inbound.fifo,
+            inbound.visibility_timeout,
+            move |event| {
+                let ctx = inbound_ctx.clone();
+                async move { atende_inbound::handle(&ctx, event).await }
+            },
+            stopped.clone(),
+        )),
+        tokio::spawn(consume(
+            queue,
+            outbound.name,
+            outbound.fifo,
+            outbound.visibility_timeout,
+            move |job| {
+                let ctx = send_ctx.clone();
+                async move { atende_send::handle(&ctx, job).await }
+            },
+            stopped.clone(),
+        )),
+    ];
 
     let app = Router::new()
         .route("/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .merge(atende_runtime::blobs::router(embedded.blob.clone()))
+        .merge(atende_webhook::router(ctx.clone()))
         .merge(atende_api::router(ctx));
     let listener = tokio::net::TcpListener::bind(settings.addr).await.with_context(|| {
         format!("listening on {} (set ATENDE_ADDR to use another address)", settings.addr)

@@ -24,16 +24,13 @@ pub struct AppContext {
 pub fn providers(
     graph_url: &str,
     graph_version: &str,
+    timeout: std::time::Duration,
     queue: Arc<dyn atende_core::ports::Queue>,
     ids: Arc<dyn atende_core::ports::Ids>,
     clock: Arc<dyn Clock>,
 ) -> Arc<dyn atende_core::ports::Messaging> {
     Arc::new(atende_providers::ProviderRouter {
-        cloud: Arc::new(atende_providers::whatsapp::CloudApi::new(
-            graph_url,
-            graph_version,
-            std::time::Duration::from_secs(10),
-        )),
+        cloud: Arc::new(atende_providers::whatsapp::CloudApi::new(graph_url, graph_version, timeout)),
         sandbox: Arc::new(atende_providers::sandbox::Sandbox { queue, ids, clock }),
     })
 }
@@ -83,6 +80,7 @@ impl AppContext {
             messaging: providers(
                 &settings.graph_url,
                 &settings.graph_version,
+                settings.graph_timeout,
                 queue_port,
                 ids.clone(),
                 clock.clone(),
@@ -148,7 +146,14 @@ pub async fn aws_deps(
     let ids: Arc<dyn atende_core::ports::Ids> = Arc::new(UlidIds::new(clock.clone()));
     Ok(Deps {
         table: Arc::new(DynamoTable::new(clients.dynamodb.clone(), &storage.table_name, clock.clone())),
-        messaging: providers(graph_url, graph_version, queue.clone(), ids.clone(), clock.clone()),
+        messaging: providers(
+            graph_url,
+            graph_version,
+            std::time::Duration::from_secs(10),
+            queue.clone(),
+            ids.clone(),
+            clock.clone(),
+        ),
         queue,
         blob: Arc::new(S3Blob::new(clients.s3.clone(), &storage.media_bucket)),
         clock,

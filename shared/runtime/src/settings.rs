@@ -145,6 +145,8 @@ pub struct LocalSettings {
     pub tick_interval: Duration,
     pub graph_url: String,
     pub graph_version: String,
+    /// How long a Graph API call may take.
+    pub graph_timeout: Duration,
     /// `None` = derived from the data directory's secret (see `atende simulate`).
     pub meta_app_secret: Option<Secret>,
     pub meta_verify_token: Option<Secret>,
@@ -165,6 +167,7 @@ impl LocalSettings {
                 .optional("ATENDE_GRAPH_API_URL")
                 .unwrap_or_else(|| "https://graph.facebook.com".into()),
             graph_version: env.optional("ATENDE_GRAPH_API_VERSION").unwrap_or_else(|| "v23.0".into()),
+            graph_timeout: Duration::from_millis(env.parsed("ATENDE_GRAPH_TIMEOUT_MS", 10_000u64)?),
             meta_app_secret: env.optional("ATENDE_META_APP_SECRET").map(Secret::new),
             meta_verify_token: env.optional("ATENDE_META_VERIFY_TOKEN").map(Secret::new),
         })

@@ -2,5 +2,6 @@
 //! sets), the harnesses that build each set, and fixtures.
 
 pub mod contract;
+pub mod fake_graph;
 pub mod fixtures;
 pub mod harness;

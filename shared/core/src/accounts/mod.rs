@@ -5,6 +5,7 @@ pub mod login;
 pub mod model;
 pub mod password;
 pub mod provisioning;
+pub mod settings;
 
 pub mod teams;
 pub mod tokens;

@@ -14,5 +14,6 @@ pub mod phone;
 pub mod routing;
 pub mod sessions;
 pub mod templates;
+pub mod uploads;
 
 pub use model::*;

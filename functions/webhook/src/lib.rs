@@ -1,0 +1,121 @@
+//! The `webhook` function: Meta's verify handshake and signed event deliveries. Checks the
+//! signature over the raw body before anything else, turns the payload into one queue
+//! message per event, and answers 200 only once all of them are durably enqueued.
+
+use atende_core::conversations::channels;
+use atende_core::ports::OutgoingMessage;
+use atende_core::secret::Secret;
+use atende_providers::whatsapp::{signature, webhook};
+use atende_runtime::http::with_standard_layers;
+use atende_runtime::{ApiError, AppContext};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+pub fn router(ctx: AppContext) -> Router {
+    with_standard_layers(
+        Router::new()
+            .route("/webhooks/whatsapp", get(verify_app).post(ingest_app))
+            .route("/webhooks/whatsapp/{channel_id}", get(verify_channel).post(ingest_channel))
+            .with_state(ctx),
+    )
+}
+
+#[derive(Deserialize)]
+struct Handshake {
+    #[serde(rename = "hub.mode")]
+    mode: Option<String>,
+    #[serde(rename = "hub.verify_token")]
+    token: Option<String>,
+    #[serde(rename = "hub.challenge")]
+    challenge: Option<String>,
+}
+
+fn handshake(q: Handshake, expected: &Secret) -> Result<String, ApiError> {
+    let token_ok =
+        q.token.as_deref().is_some_and(|t| bool::from(t.as_bytes().ct_eq(expected.expose().as_bytes())));
+    match (q.mode.as_deref(), q.challenge) {
+        (Some("subscribe"), Some(challenge)) if token_ok && !expected.expose().is_empty() => Ok(challenge),
+        _ => Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "the verify token does not match")),
+    }
+}
+
+async fn verify_app(State(ctx): State<AppContext>, Query(q): Query<Handshake>) -> Result<String, ApiError> {
+    handshake(q, &ctx.meta.verify_token)
+}
+
+async fn verify_channel(
+    State(ctx): State<AppContext>,
+    Path(channel): Path<String>,
+    Query(q): Query<Handshake>,
+) -> Result<String, ApiError> {
+    let by = atende_core::conversations::events::ChannelRef::Channel(channel);
+    let found = channels::resolve(&ctx.deps, &by).await?.ok_or_else(|| ApiError::not_found("channel"))?;
+    handshake(q, found.verify_token.as_ref().unwrap_or(&ctx.meta.verify_token))
+}
+
+async fn ingest_app(
+    State(ctx): State<AppContext>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let body = body.map_err(too_large)?;
+    ingest(&ctx, &ctx.meta.app_secret, &headers, &body, webhook::Route::ByPhoneNumberId).await
+}
+
+async fn ingest_channel(
+    State(ctx): State<AppContext>,
+    Path(channel): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let body = body.map_err(too_large)?;
+    let by = atende_core::conversations::events::ChannelRef::Channel(channel.clone());
+    let found = channels::resolve(&ctx.deps, &by).await?.ok_or_else(|| ApiError::not_found("channel"))?;
+    let secret = found.app_secret.unwrap_or_else(|| ctx.meta.app_secret.clone());
+    ingest(&ctx, &secret, &headers, &body, webhook::Route::Channel(channel)).await
+}
+
+fn too_large(e: BytesRejection) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "webhook bodies are at most 1 MiB")
+    } else {
+        ApiError::bad_request(e.body_text())
+    }
+}
+
+async fn ingest(
+    ctx: &AppContext,
+    secret: &Secret,
+    headers: &HeaderMap,
+    body: &[u8],
+    route: webhook::Route,
+) -> Result<StatusCode, ApiError> {
+    let header = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
+    if !signature::verify(secret.expose().as_bytes(), body, header) {
+        return Err(ApiError::unauthorized("the X-Hub-Signature-256 signature is missing or wrong"));
+    }
+    let events = webhook::parse(body, &route).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let messages: Vec<OutgoingMessage> = events
+        .iter()
+        .map(|event| {
+            let body = serde_json::to_string(event).unwrap_or_default();
+            OutgoingMessage::new(body).group(event.group()).dedup(event.dedup_id())
+        })
+        .collect();
+    if !messages.is_empty() {
+        // Meta retries anything but a 200: nothing is acknowledged before it is enqueued.
+        ctx.deps.queue.send_batch(atende_core::queues::INBOUND, messages).await.map_err(|e| {
+            tracing::error!(error = %e, "webhook events not enqueued");
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
+        })?;
+    }
+    tracing::info!(events = events.len(), "webhook accepted");
+    Ok(StatusCode::OK)
+}
