@@ -15,7 +15,13 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{delete, get, patch, post, put};
 use routes::conversations as cv;
 
+/// The API with the standard layers (what the Lambda serves).
 pub fn router(ctx: AppContext) -> Router {
+    with_standard_layers(routes(ctx))
+}
+
+/// The bare routes, for merging with other functions' routes (the local runtime).
+pub fn routes(ctx: AppContext) -> Router {
     let authenticated = Router::new()
         .route("/v1/me", get(routes::auth::me).patch(routes::auth::update_me))
         .route("/v1/users", get(routes::users::list).post(routes::users::create))
@@ -62,5 +68,5 @@ pub fn router(ctx: AppContext) -> Router {
     let public = Router::new()
         .route("/v1/auth/login", post(routes::auth::login))
         .route("/v1/openapi.json", get(openapi::document));
-    with_standard_layers(authenticated.merge(public).with_state(ctx))
+    authenticated.merge(public).with_state(ctx)
 }

@@ -520,6 +520,38 @@ const ISOLATED_ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/me"),
     ("patch", "/v1/me"),
     ("post", "/v1/auth/login"),
+    ("get", "/v1/account"),
+    ("patch", "/v1/account"),
+    ("get", "/v1/channels"),
+    ("post", "/v1/channels"),
+    ("get", "/v1/channels/{id}"),
+    ("patch", "/v1/channels/{id}"),
+    ("delete", "/v1/channels/{id}"),
+    ("get", "/v1/contacts"),
+    ("post", "/v1/contacts"),
+    ("get", "/v1/contacts/{id}"),
+    ("patch", "/v1/contacts/{id}"),
+    ("get", "/v1/templates"),
+    ("post", "/v1/templates"),
+    ("get", "/v1/templates/{id}"),
+    ("delete", "/v1/templates/{id}"),
+    ("get", "/v1/sessions"),
+    ("post", "/v1/sessions"),
+    ("get", "/v1/sessions/counts"),
+    ("get", "/v1/sessions/{id}"),
+    ("get", "/v1/sessions/{id}/messages"),
+    ("post", "/v1/sessions/{id}/messages"),
+    ("post", "/v1/sessions/{id}/assume"),
+    ("post", "/v1/sessions/{id}/return"),
+    ("post", "/v1/sessions/{id}/complete"),
+    ("post", "/v1/sessions/{id}/restart"),
+    ("post", "/v1/sessions/{id}/transfer"),
+    ("get", "/v1/sessions/{id}/notes"),
+    ("post", "/v1/sessions/{id}/notes"),
+    ("patch", "/v1/sessions/{id}/notes/{note_id}"),
+    ("delete", "/v1/sessions/{id}/notes/{note_id}"),
+    ("post", "/v1/messages/{id}/cancel"),
+    ("post", "/v1/uploads"),
 ];
 
 #[tokio::test]
@@ -558,7 +590,47 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         .await;
     let b_token_id = token["id"].as_str().unwrap().to_owned();
     let a_team = a.account.default_team.id.clone();
+    let b_default = b.account.default_team.id.clone();
+    let (_, channel) = api
+        .call(
+            Method::POST,
+            "/v1/channels",
+            Some(&b.admin_token),
+            Some(json!({"kind": "sandbox", "name": "B", "agents_can_start": true})),
+        )
+        .await;
+    let b_channel = channel["id"].as_str().unwrap().to_owned();
+    let (_, contact) = api
+        .call(
+            Method::POST,
+            "/v1/contacts",
+            Some(&b.admin_token),
+            Some(json!({"name": "Cliente B", "phone": "+5511912345678"})),
+        )
+        .await;
+    let b_contact = contact["id"].as_str().unwrap().to_owned();
+    let (_, template) = api
+        .call(Method::POST, "/v1/templates", Some(&b.admin_token), Some(json!({"channel_id": b_channel, "name": "oi", "language": "pt_BR", "category": "utility", "body": "Oi {{1}}"})))
+        .await;
+    let b_template = template["id"].as_str().unwrap().to_owned();
+    let (status, started) = api
+        .call(Method::POST, "/v1/sessions", Some(&b.admin_token), Some(json!({"contact_id": b_contact, "channel_id": b_channel, "team_id": b_default, "template_id": b_template, "parameters": ["B"]})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let b_session = started["session"]["id"].as_str().unwrap().to_owned();
+    let b_message = started["message"]["id"].as_str().unwrap().to_owned();
+    let (_, note) = api
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{b_session}/notes"),
+            Some(&b.admin_token),
+            Some(json!({"text": "nota de B"})),
+        )
+        .await;
+    let b_note = note["id"].as_str().unwrap().to_owned();
+    let b_upload = upload(&api, &b.admin_token, b"B's file").await;
     let before = snapshot(&api, &b.admin_token, &b_team).await;
+    let before_conversation = conversation_snapshot(&api, &b.admin_token, &b_session).await;
 
     let attempts: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, format!("/v1/users/{b_user}"), None),
@@ -572,16 +644,83 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         (Method::PUT, format!("/v1/teams/{a_team}/members/{b_user}"), Some(json!({"member": true}))),
         (Method::DELETE, format!("/v1/teams/{b_team}/members/{b_user}"), None),
         (Method::DELETE, format!("/v1/api-tokens/{b_token_id}"), None),
+        (Method::GET, format!("/v1/channels/{b_channel}"), None),
+        (Method::PATCH, format!("/v1/channels/{b_channel}"), Some(json!({"active": false}))),
+        (Method::DELETE, format!("/v1/channels/{b_channel}"), None),
+        (Method::GET, format!("/v1/contacts/{b_contact}"), None),
+        (Method::PATCH, format!("/v1/contacts/{b_contact}"), Some(json!({"name": "Hacked"}))),
+        (Method::GET, format!("/v1/templates/{b_template}"), None),
+        (Method::DELETE, format!("/v1/templates/{b_template}"), None),
+        (Method::GET, format!("/v1/sessions/{b_session}"), None),
+        (Method::GET, format!("/v1/sessions/{b_session}/messages"), None),
+        (
+            Method::POST,
+            format!("/v1/sessions/{b_session}/messages"),
+            Some(json!({"type": "text", "text": "hi"})),
+        ),
+        (Method::POST, format!("/v1/sessions/{b_session}/assume"), None),
+        (Method::POST, format!("/v1/sessions/{b_session}/return"), None),
+        (Method::POST, format!("/v1/sessions/{b_session}/complete"), Some(json!({}))),
+        (
+            Method::POST,
+            format!("/v1/sessions/{b_session}/restart"),
+            Some(json!({"template_id": b_template, "parameters": ["x"]})),
+        ),
+        (Method::POST, format!("/v1/sessions/{b_session}/transfer"), Some(json!({"team_id": a_team}))),
+        (Method::GET, format!("/v1/sessions/{b_session}/notes"), None),
+        (Method::POST, format!("/v1/sessions/{b_session}/notes"), Some(json!({"text": "x"}))),
+        (Method::PATCH, format!("/v1/sessions/{b_session}/notes/{b_note}"), Some(json!({"text": "x"}))),
+        (Method::DELETE, format!("/v1/sessions/{b_session}/notes/{b_note}"), None),
+        (Method::POST, format!("/v1/messages/{b_message}/cancel"), None),
+        // A's own routes pointed at B's things.
+        (
+            Method::POST,
+            "/v1/sessions".into(),
+            Some(
+                json!({"contact_id": b_contact, "channel_id": b_channel, "team_id": a_team, "template_id": b_template}),
+            ),
+        ),
+        (
+            Method::POST,
+            "/v1/templates".into(),
+            Some(
+                json!({"channel_id": b_channel, "name": "x", "language": "pt_BR", "category": "utility", "body": "x"}),
+            ),
+        ),
     ];
     for (method, path, body) in attempts {
         let (status, response) = api.call(method.clone(), &path, Some(&a.admin_token), body).await;
         assert_error(status, &response, StatusCode::NOT_FOUND);
     }
-    for path in ["/v1/users?include_deleted=true", "/v1/teams", "/v1/api-tokens", "/v1/me"] {
+    for path in [
+        "/v1/users?include_deleted=true",
+        "/v1/teams",
+        "/v1/api-tokens",
+        "/v1/me",
+        "/v1/account",
+        "/v1/channels",
+        "/v1/contacts",
+        "/v1/templates",
+        "/v1/sessions?tab=pending",
+        "/v1/sessions?tab=mine",
+        "/v1/sessions?tab=others",
+        "/v1/sessions?tab=completed",
+        "/v1/sessions/counts",
+    ] {
         let (status, listed) = api.call(Method::GET, path, Some(&a.admin_token), None).await;
         assert_eq!(status, StatusCode::OK);
         let text = listed.to_string();
-        for foreign in [&b_user, &b_team, &b_token_id, &b.account.account.id, &b.account.admin.id] {
+        for foreign in [
+            &b_user,
+            &b_team,
+            &b_token_id,
+            &b.account.account.id,
+            &b.account.admin.id,
+            &b_channel,
+            &b_contact,
+            &b_template,
+            &b_session,
+        ] {
             assert!(!text.contains(foreign.as_str()), "{path} leaks {foreign}");
         }
     }
@@ -590,7 +729,59 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
     api.create_team(&a.admin_token, "Acme Team").await;
     api.call(Method::POST, "/v1/api-tokens", Some(&a.admin_token), Some(json!({"name": "A"}))).await;
     api.call(Method::PATCH, "/v1/me", Some(&a.admin_token), Some(json!({"name": "Renamed"}))).await;
+    api.call(Method::PATCH, "/v1/account", Some(&a.admin_token), Some(json!({"send_delay_seconds": 5})))
+        .await;
+    api.call(
+        Method::POST,
+        "/v1/channels",
+        Some(&a.admin_token),
+        Some(json!({"kind": "sandbox", "name": "A"})),
+    )
+    .await;
+    api.call(Method::POST, "/v1/contacts", Some(&a.admin_token), Some(json!({"phone": "+5511912345678"})))
+        .await;
+    // B's upload, used by A, is not found either.
+    let (status, body) = api.call(Method::GET, "/v1/sessions/counts", Some(&a.admin_token), None).await;
+    assert_eq!((status, body["pending"].as_u64()), (StatusCode::OK, Some(0)));
+    let a_upload = upload(&api, &a.admin_token, b"A's file").await;
+    assert!(a_upload.starts_with(&format!("uploads/{}/", a.account.account.id)));
+    assert!(b_upload.starts_with(&format!("uploads/{}/", b.account.account.id)));
     assert_eq!(snapshot(&api, &b.admin_token, &b_team).await, before, "B's data is untouched");
+    assert_eq!(conversation_snapshot(&api, &b.admin_token, &b_session).await, before_conversation);
+}
+
+async fn upload(api: &Api, token: &str, bytes: &[u8]) -> String {
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/v1/uploads")
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "image/png")
+        .body(Body::from(bytes.to_vec()))
+        .unwrap();
+    let response = api.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value =
+        serde_json::from_slice(&axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap())
+            .unwrap();
+    body["blob_key"].as_str().unwrap().to_owned()
+}
+
+async fn conversation_snapshot(api: &Api, token: &str, session: &str) -> Vec<Value> {
+    let mut out = Vec::new();
+    for path in [
+        "/v1/account".to_owned(),
+        "/v1/channels".into(),
+        "/v1/contacts".into(),
+        "/v1/templates".into(),
+        format!("/v1/sessions/{session}"),
+        format!("/v1/sessions/{session}/messages"),
+        format!("/v1/sessions/{session}/notes"),
+    ] {
+        let (status, body) = api.call(Method::GET, &path, Some(token), None).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        out.push(body);
+    }
+    out
 }
 
 async fn snapshot(api: &Api, token: &str, team: &str) -> Vec<Value> {

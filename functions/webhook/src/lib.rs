@@ -18,13 +18,17 @@ use axum::routing::get;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
+/// The webhook routes with the standard layers (what the Lambda serves).
 pub fn router(ctx: AppContext) -> Router {
-    with_standard_layers(
-        Router::new()
-            .route("/webhooks/whatsapp", get(verify_app).post(ingest_app))
-            .route("/webhooks/whatsapp/{channel_id}", get(verify_channel).post(ingest_channel))
-            .with_state(ctx),
-    )
+    with_standard_layers(routes(ctx))
+}
+
+/// The bare routes, for merging with other functions' routes (the local runtime).
+pub fn routes(ctx: AppContext) -> Router {
+    Router::new()
+        .route("/webhooks/whatsapp", get(verify_app).post(ingest_app))
+        .route("/webhooks/whatsapp/{channel_id}", get(verify_channel).post(ingest_channel))
+        .with_state(ctx)
 }
 
 #[derive(Deserialize)]

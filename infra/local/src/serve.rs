@@ -6,6 +6,7 @@ use atende_core::ports::SystemClock;
 use atende_core::queues;
 use atende_runtime::AppContext;
 use atende_runtime::consumer::consume;
+use atende_runtime::http::with_standard_layers;
 use atende_runtime::settings::LocalSettings;
 use axum::Router;
 use axum::routing::get;
@@ -49,11 +50,13 @@ pub async fn run(settings: LocalSettings) -> anyhow::Result<()> {
         )),
     ];
 
-    let app = Router::new()
-        .route("/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
-        .merge(atende_runtime::blobs::router(embedded.blob.clone()))
-        .merge(atende_webhook::router(ctx.clone()))
-        .merge(atende_api::router(ctx));
+    let app = with_standard_layers(
+        Router::new()
+            .route("/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+            .merge(atende_runtime::blobs::router(embedded.blob.clone()))
+            .merge(atende_webhook::routes(ctx.clone()))
+            .merge(atende_api::routes(ctx)),
+    );
     let listener = tokio::net::TcpListener::bind(settings.addr).await.with_context(|| {
         format!("listening on {} (set ATENDE_ADDR to use another address)", settings.addr)
     })?;

@@ -249,7 +249,7 @@ async fn record_sent(deps: &Deps, account: &str, m: &Message, provider_id: &str)
                 UpdateOp::Set("provider_id".into(), attr::s(provider_id)),
                 UpdateOp::Set("status".into(), attr::s(MessageStatus::Sent.as_str())),
                 UpdateOp::Set("status_rank".into(), attr::n(rank(MessageStatus::Sent))),
-                UpdateOp::SetIfAbsent("sent_at".into(), attr::s(now.to_rfc3339())),
+                UpdateOp::Set("sent_at".into(), attr::s(now.to_rfc3339())),
                 UpdateOp::Add("version".into(), 1),
             ],
             condition: Some(Condition::Compare(

@@ -298,9 +298,10 @@ pub(crate) async fn advance(
         UpdateOp::Add("version".into(), 1),
     ];
     match status {
-        MessageStatus::Sent => ops.push(UpdateOp::SetIfAbsent("sent_at".into(), at)),
-        MessageStatus::Delivered => ops.push(UpdateOp::SetIfAbsent("delivered_at".into(), at)),
-        MessageStatus::Read => ops.push(UpdateOp::SetIfAbsent("read_at".into(), at)),
+        // The rank condition below lets each of these apply at most once.
+        MessageStatus::Sent => ops.push(UpdateOp::Set("sent_at".into(), at)),
+        MessageStatus::Delivered => ops.push(UpdateOp::Set("delivered_at".into(), at)),
+        MessageStatus::Read => ops.push(UpdateOp::Set("read_at".into(), at)),
         MessageStatus::Failed => {
             let verdict = super::meta_errors::judge(&crate::ports::ProviderError::Coded {
                 code: update.error_code.unwrap_or(131000),

@@ -392,9 +392,11 @@ pub async fn start(deps: &Deps, caller: &Caller, input: StartSession) -> Service
     if contact.status == ContactStatus::Blocked {
         return Err(ServiceError::forbidden("the contact is blocked"));
     }
-    let session = sessions::create_active(deps, caller, &channel.id, &contact.id, &input.team_id).await?;
+    let session = sessions::new_active(deps, caller, &channel.id, &contact.id, &input.team_id).await?;
     let draft = Draft::Template { template_id: input.template_id, parameters: input.parameters };
+    // Everything is checked before anything is written.
     let message = compose(deps, caller, &session, draft).await?;
+    sessions::store_active(deps, &session).await?;
     let message = dispatch(deps, &session, message).await?;
     Ok(Started { session, message })
 }

@@ -536,8 +536,9 @@ pub async fn transfer(deps: &Deps, caller: &Caller, id: &str, to: TransferTo) ->
     Ok(s)
 }
 
-/// Starts a session from the agent's side (*contato ativo*); see `messages::start`.
-pub(crate) async fn create_active(
+/// A session started from the agent's side (*contato ativo*), not yet stored: see
+/// `messages::start`, which composes the template before anything is written.
+pub(crate) async fn new_active(
     deps: &Deps,
     caller: &Caller,
     channel: &str,
@@ -565,8 +566,12 @@ pub(crate) async fn create_active(
         created_at: now,
         version: 1,
     };
-    create(deps, &s).await?;
     Ok(s)
+}
+
+/// Stores a session built by [`new_active`].
+pub(crate) async fn store_active(deps: &Deps, s: &Session) -> ServiceResult<()> {
+    create(deps, s).await
 }
 
 /// Reopens a completed session for the caller (the restart template goes with it).

@@ -1,6 +1,7 @@
 //! The `atende` binary as a user runs it: serve, create an account, log in, restart.
 
 use serde_json::{Value, json};
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 

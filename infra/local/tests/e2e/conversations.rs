@@ -1,0 +1,544 @@
+//! Whole conversations: WhatsApp in, agents, WhatsApp out, statuses back.
+
+use crate::stack::*;
+use atende_testkit::fake_graph::Fault;
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+fn id(v: &Value) -> String {
+    v["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_customer_writes_an_agent_assumes_and_answers_and_every_status_comes_back() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+
+    assert_eq!(stack.deliver(&fixture("message.json", "text")).await, StatusCode::OK);
+    stack.settle().await;
+    let pending = stack.sessions(&t.token, "pending").await;
+    assert_eq!(pending.len(), 1);
+    let session = id(&pending[0]);
+    assert_eq!(pending[0]["team_id"], t.default_team.as_str(), "new sessions wait in the default team");
+    assert_eq!(pending[0]["status"], "pending");
+    let inbound = stack.messages(&t.token, &session).await;
+    assert_eq!(inbound[0]["text"], "Body Text");
+    assert_eq!(inbound[0]["direction"], "in");
+    assert!(stack.graph.read_receipts().is_empty(), "no read receipt before someone assumes");
+
+    let (status, assumed) =
+        stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    assert_eq!(status, StatusCode::OK, "{assumed}");
+    assert_eq!(assumed["owner_id"], t.admin.as_str());
+    stack.settle().await;
+    let receipts = stack.graph.read_receipts();
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(
+        receipts[0].body,
+        json!({"messaging_product": "whatsapp", "status": "read", "message_id": "wamid.xyzxyz"})
+    );
+
+    let (status, sent) = stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/messages"),
+            &t.token,
+            Some(json!({"type": "text", "text": "Olá! Como posso ajudar?"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{sent}");
+    assert_eq!(sent["status"], "queued");
+    stack.settle().await;
+    let sends = stack.graph.sends();
+    assert_eq!(sends.len(), 1);
+    assert_eq!(sends[0].phone_number_id, FIXTURE_PHONE_ID);
+    assert_eq!(sends[0].authorization, "Bearer test-token");
+    assert_eq!(
+        sends[0].body,
+        json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": FIXTURE_WA_ID,
+               "type": "text", "text": {"preview_url": false, "body": "Olá! Como posso ajudar?"}})
+    );
+    let out = &stack.messages(&t.token, &session).await[0];
+    assert_eq!(out["status"], "sent");
+    let wamid = out["provider_id"].as_str().unwrap().to_owned();
+
+    // Out of order: read arrives before delivered; delivered must not pull it back.
+    for kind in ["read", "delivered", "sent"] {
+        assert_eq!(stack.deliver(&status_payload(kind, &wamid)).await, StatusCode::OK);
+        stack.settle().await;
+    }
+    let out = &stack.messages(&t.token, &session).await[0];
+    assert_eq!(out["status"], "read");
+    assert!(out["read_at"].is_string());
+
+    // A second answer whose `delivered` never comes: sent → read.
+    stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/messages"),
+            &t.token,
+            Some(json!({"type": "text", "text": "Mais algo?"})),
+        )
+        .await;
+    stack.settle().await;
+    let second = stack.messages(&t.token, &session).await[0].clone();
+    let wamid2 = second["provider_id"].as_str().unwrap().to_owned();
+    stack.deliver(&status_payload("read", &wamid2)).await;
+    stack.settle().await;
+    assert_eq!(stack.messages(&t.token, &session).await[0]["status"], "read");
+}
+
+/// The pywa fixtures reuse one wamid for many example payloads; each gets its own here, so
+/// each stands for one distinct real message.
+fn storm_events(outbound_a: &str, outbound_b: &str) -> (Vec<Value>, usize) {
+    let mut events = Vec::new();
+    let mut stored = 0;
+    for file in ["message.json", "callback_button.json", "callback_selection.json", "system.json"] {
+        for (name, mut payload) in fixture_cases(file) {
+            let m = first_event(&mut payload, "messages");
+            m["id"] = json!(format!("wamid.{file}.{name}"));
+            if m["type"] != "reaction" {
+                stored += 1;
+            }
+            events.push(payload);
+        }
+    }
+    for (name, payload) in fixture_cases("message_status.json") {
+        if name == "group" {
+            continue;
+        }
+        let mut a = payload.clone();
+        first_event(&mut a, "statuses")["id"] = json!(outbound_b);
+        events.push(a);
+        if name != "failed" {
+            let mut b = payload;
+            first_event(&mut b, "statuses")["id"] = json!(outbound_a);
+            events.push(b);
+        }
+    }
+    (events, stored)
+}
+
+#[tokio::test]
+async fn every_fixture_delivered_three_times_shuffled_by_8_senders_is_applied_once() {
+    use rand::seq::SliceRandom;
+    let stack = std::sync::Arc::new(Stack::new().await);
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    // Two answers of ours for the status fixtures to talk about.
+    stack.deliver(&text_from_customer("wamid.opening", "oi", stack.now())).await;
+    stack.settle().await;
+    let session = id(&stack.sessions(&t.token, "pending").await[0]);
+    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    for text in ["a", "b"] {
+        stack
+            .call(
+                Method::POST,
+                &format!("/v1/sessions/{session}/messages"),
+                &t.token,
+                Some(json!({"type": "text", "text": text})),
+            )
+            .await;
+    }
+    stack.settle().await;
+    let outs: Vec<Value> =
+        stack.messages(&t.token, &session).await.into_iter().filter(|m| m["direction"] == "out").collect();
+    let (b, a) = (
+        outs[0]["provider_id"].as_str().unwrap().to_owned(),
+        outs[1]["provider_id"].as_str().unwrap().to_owned(),
+    );
+
+    let (events, distinct) = storm_events(&a, &b);
+    let mut deliveries: Vec<Value> = events.iter().flat_map(|e| [e.clone(), e.clone(), e.clone()]).collect();
+    deliveries.shuffle(&mut rand::thread_rng());
+    let chunks: Vec<Vec<Value>> =
+        deliveries.chunks(deliveries.len().div_ceil(8)).map(<[Value]>::to_vec).collect();
+    let mut senders = Vec::new();
+    for chunk in chunks {
+        let stack = stack.clone();
+        senders.push(tokio::spawn(async move {
+            for payload in chunk {
+                assert_eq!(stack.deliver(&payload).await, StatusCode::OK);
+            }
+        }));
+    }
+    for s in senders {
+        s.await.unwrap();
+    }
+    stack.settle().await;
+
+    let all = stack.messages(&t.token, &session).await;
+    let inbound: Vec<&Value> = all.iter().filter(|m| m["direction"] == "in").collect();
+    assert_eq!(inbound.len(), distinct + 1, "each message stored once (+ the opening one)");
+    let mut ids: Vec<&str> = inbound.iter().map(|m| m["provider_id"].as_str().unwrap()).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), inbound.len(), "no message stored twice");
+    let by = |w: &str| all.iter().find(|m| m["provider_id"] == w).unwrap().clone();
+    assert_eq!(by(&a)["status"], "read", "sent, delivered, read, played in any order end read");
+    assert_eq!(by(&b)["status"], "failed", "failed wins");
+    assert_eq!(by(&b)["error"]["code"], 130472);
+    assert!(by(&b)["error"]["reason"].as_str().unwrap().contains("marketing template"));
+    let kinds: std::collections::BTreeSet<&str> =
+        inbound.iter().map(|m| m["kind"].as_str().unwrap()).collect();
+    for kind in [
+        "text",
+        "image",
+        "video",
+        "document",
+        "audio",
+        "voice",
+        "sticker",
+        "location",
+        "contacts",
+        "order",
+        "unsupported",
+        "interactive_reply",
+        "button_reply",
+        "system",
+    ] {
+        assert!(kinds.contains(kind), "{kind} missing from {kinds:?}");
+    }
+    let reply = by("wamid.message.json.reply");
+    assert_eq!(reply["reply_to"], "wamid.xyzxyz==");
+    assert_eq!(by("wamid.message.json.forwarded")["forwarded"], true);
+    assert_eq!(by("wamid.message.json.referral")["referral"]["ctwa_clid"], "CTWA_CLID");
+    let unsupported = by("wamid.message.json.interactive_message_with_err");
+    assert_eq!(unsupported["kind"], "unsupported");
+    assert!(unsupported["content"].is_object(), "the raw payload is kept");
+}
+
+#[tokio::test]
+async fn bad_webhooks_are_refused_and_store_nothing_and_the_service_keeps_serving() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let body = fixture("message.json", "text").to_string();
+    let (status, error) = stack.post_webhook(body.as_bytes(), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{error}");
+    assert_eq!(error["error"], "unauthorized");
+    let (status, _) = stack.post_webhook(body.as_bytes(), Some("sha256=00ff".into())).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let forged = atende_providers::whatsapp::signature::sign(b"another secret", body.as_bytes());
+    assert_eq!(stack.post_webhook(body.as_bytes(), Some(forged)).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(stack.embedded.queue.depth("inbound").await.unwrap(), 0, "nothing enqueued");
+
+    let huge = vec![b' '; 1024 * 1024 + 1];
+    let (status, error) = stack.post_webhook(&huge, Some(sign(&huge))).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{error}");
+    let broken = b"{\"entry\": [";
+    let (status, error) = stack.post_webhook(broken, Some(sign(broken))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert_eq!(error["error"], "invalid_request");
+    stack.settle().await;
+    assert!(stack.sessions(&t.token, "pending").await.is_empty());
+
+    assert_eq!(stack.deliver(&fixture("message.json", "text")).await, StatusCode::OK, "still serving");
+    stack.settle().await;
+    assert_eq!(stack.sessions(&t.token, "pending").await.len(), 1);
+}
+
+#[tokio::test]
+async fn meta_verify_handshake_echoes_the_challenge_only_for_the_right_token() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    let stack = Stack::new().await;
+    let ask = |token: &str| {
+        Request::builder()
+            .uri(format!(
+                "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=1158201444"
+            ))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let ok = stack.webhook.clone().oneshot(ask(VERIFY_TOKEN)).await.unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(axum::body::to_bytes(ok.into_body(), 100).await.unwrap().as_ref(), b"1158201444");
+    assert_eq!(stack.webhook.clone().oneshot(ask("wrong")).await.unwrap().status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn outside_the_window_free_text_waits_and_goes_out_in_order_when_the_customer_writes() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    stack.deliver(&text_from_customer("wamid.first", "oi", stack.now())).await;
+    stack.settle().await;
+    let session = id(&stack.sessions(&t.token, "pending").await[0]);
+    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    stack.settle().await;
+    stack.clock.advance(chrono::Duration::hours(25));
+    let token = stack.login("admin@acme.example", "a good password").await;
+    for text in ["primeira", "segunda"] {
+        let (status, m) = stack
+            .call(
+                Method::POST,
+                &format!("/v1/sessions/{session}/messages"),
+                &token,
+                Some(json!({"type": "text", "text": text})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        assert_eq!(m["status"], "waiting_reply");
+    }
+    stack.settle().await;
+    assert!(stack.graph.sends().is_empty(), "nothing goes out while the window is closed");
+
+    stack.deliver(&text_from_customer("wamid.second", "voltei", stack.now())).await;
+    stack.settle().await;
+    let bodies: Vec<String> =
+        stack.graph.sends().iter().map(|r| r.body["text"]["body"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(bodies, vec!["primeira", "segunda"]);
+    let statuses: Vec<Value> = stack
+        .messages(&token, &session)
+        .await
+        .iter()
+        .filter(|m| m["direction"] == "out")
+        .map(|m| m["status"].clone())
+        .collect();
+    assert_eq!(statuses, vec![json!("sent"), json!("sent")]);
+}
+
+#[tokio::test]
+async fn a_permanent_meta_error_fails_at_once_and_transient_ones_are_retried_until_sent_once() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    stack.deliver(&text_from_customer("wamid.in", "oi", stack.now())).await;
+    stack.settle().await;
+    let session = id(&stack.sessions(&t.token, "pending").await[0]);
+    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+
+    stack.graph.fail_next([Fault::Meta { code: 131026, status: 400 }]);
+    stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/messages"),
+            &t.token,
+            Some(json!({"type": "text", "text": "x"})),
+        )
+        .await;
+    stack.settle().await;
+    let failed = stack.messages(&t.token, &session).await[0].clone();
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(failed["error"]["code"], 131026);
+    assert!(failed["error"]["reason"].as_str().unwrap().contains("could not deliver"));
+    assert_eq!(failed["attempts"], 1, "no retry");
+    assert!(stack.graph.sends().is_empty());
+
+    stack.graph.fail_next([
+        Fault::Meta { code: 130429, status: 400 },
+        Fault::Http(500),
+        Fault::Stall(std::time::Duration::from_millis(800)),
+    ]);
+    stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/messages"),
+            &t.token,
+            Some(json!({"type": "text", "text": "y"})),
+        )
+        .await;
+    stack.settle().await;
+    let sent = stack.messages(&t.token, &session).await[0].clone();
+    assert_eq!(sent["status"], "sent", "{sent}");
+    assert_eq!(sent["attempts"], 4);
+    assert_eq!(stack.graph.sends().len(), 1, "sent exactly once");
+}
+
+#[tokio::test]
+async fn an_active_start_sends_the_template_and_the_reply_lands_in_the_same_session() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    let channel = stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let (status, template) = stack
+        .call(Method::POST, "/v1/templates", &t.token, Some(json!({"channel_id": channel, "name": "boas_vindas", "language": "pt_BR", "category": "utility", "body": "Olá {{1}}, tudo bem?"})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{template}");
+    assert_eq!(template["status"], "pending");
+    let (status, _) = stack
+        .call(Method::POST, "/v1/sessions", &t.token, Some(json!({"phone": "+972 98 765 4321", "channel_id": channel, "team_id": t.default_team, "template_id": id(&template), "parameters": ["Ana"]})))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "an unapproved template cannot start a session");
+
+    // Meta approves it.
+    let approval = json!({"object": "whatsapp_business_account", "entry": [{"id": "1234567890987654321", "time": 1, "changes": [{"field": "message_template_status_update",
+        "value": {"event": "APPROVED", "message_template_id": 1, "message_template_name": "boas_vindas", "message_template_language": "pt_BR", "reason": "NONE"}}]}]});
+    assert_eq!(stack.deliver(&approval).await, StatusCode::OK);
+    stack.settle().await;
+    let (_, template) =
+        stack.call(Method::GET, &format!("/v1/templates/{}", id(&template)), &t.token, None).await;
+    assert_eq!(template["status"], "approved");
+
+    let (status, started) = stack
+        .call(Method::POST, "/v1/sessions", &t.token, Some(json!({"phone": "+972 98 765 4321", "channel_id": channel, "team_id": t.default_team, "template_id": id(&template), "parameters": ["Ana"]})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    assert_eq!(started["session"]["status"], "in_progress");
+    assert_eq!(started["message"]["text"], "Olá Ana, tudo bem?");
+    stack.settle().await;
+    assert_eq!(
+        stack.graph.sends()[0].body,
+        json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": FIXTURE_WA_ID, "type": "template",
+               "template": {"name": "boas_vindas", "language": {"code": "pt_BR"},
+                            "components": [{"type": "body", "parameters": [{"type": "text", "text": "Ana"}]}]}})
+    );
+    let session = started["session"]["id"].as_str().unwrap();
+    stack.deliver(&text_from_customer("wamid.reply", "tudo ótimo", stack.now())).await;
+    stack.settle().await;
+    let messages = stack.messages(&t.token, session).await;
+    assert_eq!(messages[0]["text"], "tudo ótimo", "the reply lands in the started session");
+    assert!(stack.sessions(&t.token, "pending").await.is_empty(), "no second session");
+}
+
+#[tokio::test]
+async fn agents_act_only_on_their_own_sessions_unless_they_supervise_and_restricted_agents_see_only_theirs() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let (ana, ana_token) = stack.user(&t, "ana@acme.example", "agent").await;
+    let (bia, bia_token) = stack.user(&t, "bia@acme.example", "agent").await;
+    let (sup, sup_token) = stack.user(&t, "sup@acme.example", "agent").await;
+    let (rita, rita_token) = stack.user(&t, "rita@acme.example", "restricted_agent").await;
+    for (user, roles) in [
+        (&ana, json!({"member": true})),
+        (&bia, json!({"member": true})),
+        (&sup, json!({"member": false, "supervisor": true})),
+        (&rita, json!({"member": true})),
+    ] {
+        let (s, b) = stack
+            .call(Method::PUT, &format!("/v1/teams/{}/members/{user}", t.default_team), &t.token, Some(roles))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+    }
+    stack.deliver(&text_from_customer("wamid.c1", "oi", stack.now())).await;
+    let mut other = text_from_customer("wamid.c2", "olá", stack.now());
+    first_event(&mut other, "messages")["from"] = json!("5511987654321");
+    other["entry"][0]["changes"][0]["value"]["contacts"] =
+        json!([{"profile": {"name": "Outra"}, "wa_id": "5511987654321"}]);
+    stack.deliver(&other).await;
+    stack.settle().await;
+    let pending = stack.sessions(&ana_token, "pending").await;
+    assert_eq!(pending.len(), 2, "members see their team's queue");
+    let (s1, s2) = (id(&pending[0]), id(&pending[1]));
+    assert_eq!(
+        stack.call(Method::POST, &format!("/v1/sessions/{s1}/assume"), &ana_token, None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        stack.call(Method::POST, &format!("/v1/sessions/{s2}/assume"), &rita_token, None).await.0,
+        StatusCode::OK
+    );
+
+    let text = Some(json!({"type": "text", "text": "intruso"}));
+    let (status, _) =
+        stack.call(Method::POST, &format!("/v1/sessions/{s1}/messages"), &bia_token, text.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another member's session is not theirs to see");
+    assert_eq!(
+        stack.call(Method::POST, &format!("/v1/sessions/{s1}/complete"), &bia_token, Some(json!({}))).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        stack
+            .call(
+                Method::POST,
+                &format!("/v1/sessions/{s1}/messages"),
+                &sup_token,
+                Some(json!({"type": "text", "text": "supervisor aqui"}))
+            )
+            .await
+            .0,
+        StatusCode::CREATED
+    );
+    let others: Vec<String> = stack.sessions(&sup_token, "others").await.iter().map(id).collect();
+    assert_eq!(others.len(), 2, "supervisors see every session of the team");
+    assert!(stack.sessions(&bia_token, "others").await.is_empty());
+    let rita_mine: Vec<String> = stack.sessions(&rita_token, "mine").await.iter().map(id).collect();
+    assert_eq!(rita_mine, vec![s2.clone()]);
+    assert_eq!(
+        stack.call(Method::GET, &format!("/v1/sessions/{s1}"), &rita_token, None).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        stack.call(Method::GET, "/v1/contacts", &rita_token, None).await.0,
+        StatusCode::FORBIDDEN,
+        "no contact base for restricted agents"
+    );
+
+    let (status, done) = stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{s1}/complete"),
+            &ana_token,
+            Some(json!({"classification": {"category": "won", "reason": "venda", "amount_cents": 1500}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    assert!(
+        stack.sessions(&rita_token, "completed").await.is_empty(),
+        "restricted agents see only their own completed sessions"
+    );
+    assert_eq!(stack.sessions(&bia_token, "completed").await.len(), 1, "the team's rule is `all`");
+}
+
+#[tokio::test]
+async fn the_send_delay_holds_a_message_which_can_be_cancelled_meanwhile() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let (status, _) =
+        stack.call(Method::PATCH, "/v1/account", &t.token, Some(json!({"send_delay_seconds": 10}))).await;
+    assert_eq!(status, StatusCode::OK);
+    stack.deliver(&text_from_customer("wamid.in", "oi", stack.now())).await;
+    stack.drain().await;
+    let session = id(&stack.sessions(&t.token, "pending").await[0]);
+    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    let (_, keep) = stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/messages"),
+            &t.token,
+            Some(json!({"type": "text", "text": "fica"})),
+        )
+        .await;
+    let (_, oops) = stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/messages"),
+            &t.token,
+            Some(json!({"type": "text", "text": "ops"})),
+        )
+        .await;
+    stack.drain().await;
+    assert!(stack.graph.sends().is_empty(), "nothing before the delay");
+    let (status, cancelled) =
+        stack.call(Method::POST, &format!("/v1/messages/{}/cancel", id(&oops)), &t.token, None).await;
+    assert_eq!(status, StatusCode::OK, "{cancelled}");
+    assert_eq!(cancelled["status"], "cancelled");
+    stack.settle().await;
+    let bodies: Vec<Value> = stack.graph.sends().iter().map(|r| r.body["text"]["body"].clone()).collect();
+    assert_eq!(bodies, vec![json!("fica")]);
+    let (status, _) =
+        stack.call(Method::POST, &format!("/v1/messages/{}/cancel", id(&keep)), &t.token, None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "too late once sent");
+}
+
+#[tokio::test]
+async fn inbound_media_is_fetched_into_the_blob_store() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    stack.graph.add_media("65463453", b"\xff\xd8jpeg bytes", "image/jpeg");
+    stack.deliver(&fixture("message.json", "image")).await;
+    stack.drain().await;
+    let session = id(&stack.sessions(&t.token, "pending").await[0]);
+    let image = stack.messages(&t.token, &session).await[0].clone();
+    assert_eq!(image["kind"], "image");
+    let key = image["media"]["blob_key"].as_str().unwrap();
+    use atende_core::ports::Blob;
+    let blob = stack.embedded.blob.get(key).await.unwrap().unwrap();
+    assert_eq!(blob.bytes, b"\xff\xd8jpeg bytes");
+    assert_eq!(blob.content_type, "image/jpeg");
+}

@@ -1,0 +1,6 @@
+//! End-to-end tests: the `atende` binary as a user runs it, and whole conversations through
+//! the same routers and consumers, in-process, on the injected clock.
+
+mod binary;
+mod conversations;
+mod stack;

@@ -1,0 +1,278 @@
+//! The whole product in-process: routers called directly, consumers drained by hand, the
+//! clock moved by hand, Meta played by the fake Graph API.
+
+use atende_core::accounts::provisioning::{NewAccount, create_account};
+use atende_core::ports::{Clock, ManualClock};
+use atende_core::secret::Secret;
+use atende_providers::whatsapp::signature;
+use atende_runtime::AppContext;
+use atende_runtime::consumer::drain_once;
+use atende_runtime::context::Embedded;
+use atende_runtime::settings::LocalSettings;
+use atende_testkit::fake_graph::FakeGraph;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+
+pub const APP_SECRET: &str = "test-app-secret";
+pub const VERIFY_TOKEN: &str = "test-verify-token";
+/// The phone-number id of every pywa fixture.
+pub const FIXTURE_PHONE_ID: &str = "1122334455667";
+/// The customer of every pywa fixture.
+pub const FIXTURE_WA_ID: &str = "972987654321";
+
+pub struct Stack {
+    pub ctx: AppContext,
+    pub embedded: Embedded,
+    pub clock: ManualClock,
+    pub graph: FakeGraph,
+    pub api: Router,
+    pub webhook: Router,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Tenant {
+    pub token: String,
+    #[allow(dead_code)]
+    pub account: String,
+    pub admin: String,
+    pub default_team: String,
+}
+
+impl Stack {
+    pub async fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let graph = FakeGraph::start().await;
+        let clock = ManualClock::starting_now();
+        let settings = LocalSettings {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            data_dir: dir.path().to_owned(),
+            public_url: "http://127.0.0.1:0".into(),
+            jwt_secret: None,
+            session_ttl: Duration::from_secs(12 * 3600),
+            tick_interval: Duration::from_secs(1),
+            graph_url: graph.base_url.clone(),
+            graph_version: "v23.0".into(),
+            graph_timeout: Duration::from_millis(300),
+            meta_app_secret: Some(Secret::new(APP_SECRET)),
+            meta_verify_token: Some(Secret::new(VERIFY_TOKEN)),
+        };
+        let (ctx, embedded) = AppContext::embedded(&settings, Arc::new(clock.clone())).unwrap();
+        Self {
+            api: atende_api::router(ctx.clone()),
+            webhook: atende_webhook::router(ctx.clone()),
+            ctx,
+            embedded,
+            clock,
+            graph,
+            _dir: dir,
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let request =
+            Request::builder().method(method).uri(path).header("authorization", format!("Bearer {token}"));
+        let request = match body {
+            Some(b) => request.header("content-type", "application/json").body(Body::from(b.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .unwrap();
+        respond(self.api.clone().oneshot(request).await.unwrap()).await
+    }
+
+    /// Posts a webhook body as Meta would (signed with the app secret unless told).
+    pub async fn post_webhook(&self, body: &[u8], signature: Option<String>) -> (StatusCode, Value) {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri("/webhooks/whatsapp")
+            .header("content-type", "application/json");
+        if let Some(sig) = signature {
+            request = request.header("x-hub-signature-256", sig);
+        }
+        respond(self.webhook.clone().oneshot(request.body(Body::from(body.to_vec())).unwrap()).await.unwrap())
+            .await
+    }
+
+    pub async fn deliver(&self, payload: &Value) -> StatusCode {
+        let body = payload.to_string();
+        self.post_webhook(body.as_bytes(), Some(sign(body.as_bytes()))).await.0
+    }
+
+    /// Runs the inbound and outbound consumers until nothing is visible on either queue.
+    pub async fn drain(&self) {
+        let queue = self.ctx.deps.queue.clone();
+        let vis = Duration::from_secs(60);
+        loop {
+            let ctx = self.ctx.clone();
+            let inbound = drain_once(&queue, "inbound", true, vis, &|e| {
+                let ctx = ctx.clone();
+                async move { atende_inbound::handle(&ctx, e).await }
+            })
+            .await
+            .unwrap();
+            let ctx = self.ctx.clone();
+            let outbound = drain_once(&queue, "outbound", true, vis, &|j| {
+                let ctx = ctx.clone();
+                async move { atende_send::handle(&ctx, j).await }
+            })
+            .await
+            .unwrap();
+            if inbound + outbound == 0 {
+                break;
+            }
+        }
+    }
+
+    /// Drains, moving the clock a second at a time, until both queues are empty (retries,
+    /// backoffs and delays all run on the manual clock).
+    pub async fn settle(&self) {
+        for _ in 0..900 {
+            self.drain().await;
+            let left = self.embedded.queue.depth("inbound").await.unwrap()
+                + self.embedded.queue.depth("outbound").await.unwrap();
+            if left == 0 {
+                return;
+            }
+            self.clock.advance(chrono::Duration::seconds(1));
+        }
+        panic!("the queues never emptied");
+    }
+
+    pub async fn tenant(&self, name: &str) -> Tenant {
+        let email = format!("admin@{}.example", name.to_lowercase());
+        let created = create_account(
+            &self.ctx.deps,
+            NewAccount {
+                name: name.into(),
+                admin_email: email.clone(),
+                admin_password: Secret::new("a good password"),
+                admin_name: None,
+            },
+        )
+        .await
+        .unwrap();
+        Tenant {
+            token: self.login(&email, "a good password").await,
+            account: created.account.id,
+            admin: created.admin.id,
+            default_team: created.default_team.id,
+        }
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri("/v1/auth/login")
+            .header("content-type", "application/json")
+            .body(Body::from(json!({"email": email, "password": password}).to_string()))
+            .unwrap();
+        let (status, body) = respond(self.api.clone().oneshot(request).await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// A user of the tenant, logged in: (id, token).
+    pub async fn user(&self, t: &Tenant, email: &str, profile: &str) -> (String, String) {
+        let (status, user) = self
+            .call(
+                Method::POST,
+                "/v1/users",
+                &t.token,
+                Some(json!({"email": email, "password": "password123", "name": email, "profile": profile})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{user}");
+        (user["id"].as_str().unwrap().to_owned(), self.login(email, "password123").await)
+    }
+
+    pub async fn cloud_channel(&self, t: &Tenant, phone_number_id: &str) -> String {
+        let (status, channel) = self
+            .call(
+                Method::POST,
+                "/v1/channels",
+                &t.token,
+                Some(json!({"kind": "whatsapp_cloud", "name": "Main", "phone_number_id": phone_number_id,
+                    "waba_id": "1234567890987654321", "access_token": "test-token", "agents_can_start": true})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{channel}");
+        channel["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn sessions(&self, token: &str, tab: &str) -> Vec<Value> {
+        let (status, page) = self.call(Method::GET, &format!("/v1/sessions?tab={tab}"), token, None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        page["items"].as_array().unwrap().clone()
+    }
+
+    pub async fn messages(&self, token: &str, session: &str) -> Vec<Value> {
+        let (status, page) =
+            self.call(Method::GET, &format!("/v1/sessions/{session}/messages?limit=100"), token, None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        page["items"].as_array().unwrap().clone()
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}
+
+pub fn sign(body: &[u8]) -> String {
+    signature::sign(APP_SECRET.as_bytes(), body)
+}
+
+async fn respond(response: axum::response::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into())),
+    )
+}
+
+/// A pywa fixture payload: `file` (e.g. `message.json`), case `name`.
+pub fn fixture(file: &str, name: &str) -> Value {
+    let path = atende_testkit::fixtures::shared_fixture(&format!("whatsapp/{file}"));
+    let all: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    all[name].clone()
+}
+
+/// Every case of a fixture file.
+pub fn fixture_cases(file: &str) -> Vec<(String, Value)> {
+    let path = atende_testkit::fixtures::shared_fixture(&format!("whatsapp/{file}"));
+    let all: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    all.as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+/// The first message or status object of a payload, to edit.
+pub fn first_event<'a>(payload: &'a mut Value, list: &str) -> &'a mut Value {
+    &mut payload["entry"][0]["changes"][0]["value"][list][0]
+}
+
+/// A text message from the fixture customer with its own id and timestamp.
+pub fn text_from_customer(id: &str, text: &str, at: chrono::DateTime<chrono::Utc>) -> Value {
+    let mut payload = fixture("message.json", "text");
+    let m = first_event(&mut payload, "messages");
+    m["id"] = json!(id);
+    m["text"]["body"] = json!(text);
+    m["timestamp"] = json!(at.timestamp().to_string());
+    payload
+}
+
+/// A status payload for `provider_id`.
+pub fn status_payload(kind: &str, provider_id: &str) -> Value {
+    let mut payload = fixture("message_status.json", kind);
+    first_event(&mut payload, "statuses")["id"] = json!(provider_id);
+    payload
+}
