@@ -542,3 +542,106 @@ async fn inbound_media_is_fetched_into_the_blob_store() {
     assert_eq!(blob.bytes, b"\xff\xd8jpeg bytes");
     assert_eq!(blob.content_type, "image/jpeg");
 }
+
+#[tokio::test]
+async fn pacing_never_lets_more_than_the_rate_through_in_any_one_second_window() {
+    use atende_core::conversations::delivery::take_slot;
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    let channel = stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let rate = 80;
+    let mut grants: Vec<i64> = Vec::new();
+    // Three seconds, a millisecond at a time, with everyone trying as hard as they can.
+    for _ in 0..3000 {
+        while take_slot(&stack.ctx.deps, &t.account, &channel, rate).await.unwrap().is_none() {
+            grants.push(stack.now().timestamp_micros());
+        }
+        stack.clock.advance(chrono::Duration::milliseconds(1));
+    }
+    let busiest = grants
+        .iter()
+        .map(|&g| grants.iter().filter(|&&x| x >= g && x < g + 1_000_000).count())
+        .max()
+        .unwrap();
+    assert!(busiest <= rate as usize, "{busiest} sends in one second");
+    assert!(grants.len() >= 3 * rate as usize - 1, "the rate is used, not just respected: {}", grants.len());
+}
+
+#[tokio::test]
+async fn a_message_within_12h_reopens_the_session_for_its_agent_and_new_session_starts_afresh() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    stack.deliver(&text_from_customer("wamid.1", "oi", stack.now())).await;
+    stack.settle().await;
+    let session = id(&stack.sessions(&t.token, "pending").await[0]);
+    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    stack.call(Method::POST, &format!("/v1/sessions/{session}/complete"), &t.token, Some(json!({}))).await;
+    stack.clock.advance(chrono::Duration::hours(11));
+    stack.deliver(&text_from_customer("wamid.2", "esqueci uma coisa", stack.now())).await;
+    stack.settle().await;
+    let mine = stack.sessions(&t.token, "mine").await;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(id(&mine[0]), session, "the same session, back with its agent");
+    assert_eq!(mine[0]["owner_id"], t.admin.as_str());
+
+    stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/complete"),
+            &t.token,
+            Some(json!({"archive_policy": "new_session"})),
+        )
+        .await;
+    stack.deliver(&text_from_customer("wamid.3", "outra dúvida", stack.now())).await;
+    stack.settle().await;
+    let pending = stack.sessions(&t.token, "pending").await;
+    assert_eq!(pending.len(), 1);
+    assert_ne!(id(&pending[0]), session, "a new session after new_session");
+}
+
+#[tokio::test]
+async fn media_goes_out_by_link_and_the_agents_display_name_signs_text() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    stack.call(Method::PATCH, "/v1/me", &t.token, Some(json!({"display_name": "Ana"}))).await;
+    stack.deliver(&text_from_customer("wamid.1", "oi", stack.now())).await;
+    stack.settle().await;
+    let session = id(&stack.sessions(&t.token, "pending").await[0]);
+    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/v1/uploads")
+        .header("authorization", format!("Bearer {}", t.token))
+        .header("content-type", "image/png")
+        .body(Body::from(vec![0x89u8, b'P', b'N', b'G']))
+        .unwrap();
+    let response = stack.api.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let upload: Value =
+        serde_json::from_slice(&axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap())
+            .unwrap();
+    let (status, m) = stack
+        .call(Method::POST, &format!("/v1/sessions/{session}/messages"), &t.token,
+            Some(json!({"type": "media", "kind": "image", "blob_key": upload["blob_key"], "caption": "o boleto"})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/messages"),
+            &t.token,
+            Some(json!({"type": "text", "text": "Segue."})),
+        )
+        .await;
+    stack.settle().await;
+    let sends = stack.graph.sends();
+    assert_eq!(sends[0].body["type"], "image");
+    assert_eq!(sends[0].body["image"]["caption"], "o boleto");
+    assert!(sends[0].body["image"]["link"].as_str().unwrap().contains("/blobs/uploads/"));
+    assert_eq!(sends[1].body["text"]["body"], "*Ana:*\nSegue.");
+}

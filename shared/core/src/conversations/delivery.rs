@@ -55,29 +55,55 @@ pub async fn run(deps: &Deps, job: OutboundJob) -> ServiceResult<Outcome> {
     }
 }
 
-/// Takes the channel's next send slot (strict spacing of 1/rate seconds, so no one-second
-/// window ever holds more than `rate` sends), or says how long to wait for it.
-async fn take_slot(
+/// Takes a send slot of the channel, or says how long to wait for one. The channel keeps
+/// the times of its last `rate` sends (a sliding log, conditional on its version): a send is
+/// allowed only when the oldest of them is at least a second old, so no one-second window
+/// ever holds more than `rate` sends, and a busy channel uses its whole rate.
+pub async fn take_slot(
     deps: &Deps,
     account: &str,
     channel: &str,
     rate: u32,
 ) -> ServiceResult<Option<StdDuration>> {
+    const WINDOW_US: i64 = 1_000_000;
     let key = keys::send_rate(account, channel);
-    let interval_us = 1_000_000 / i64::from(rate.max(1));
+    let rate = rate.max(1) as usize;
     for _ in 0..20 {
         let now_us = deps.clock.now().timestamp_micros();
         let current = deps.table.get(&key).await?;
-        let next = current.as_ref().and_then(|i| attr::get_n(i, "next_us"));
-        let slot = next.unwrap_or(now_us).max(now_us);
-        if slot > now_us {
-            return Ok(Some(StdDuration::from_micros((slot - now_us) as u64)));
-        }
-        let condition = match next {
-            Some(n) => Condition::equals("next_us", attr::n(n)),
-            None => Condition::AttributeNotExists("next_us".into()),
+        let version = current.as_ref().and_then(|i| attr::get_n(i, "version"));
+        let mut log: Vec<i64> = match current.as_ref().and_then(|i| i.get("log")) {
+            Some(crate::ports::AttributeValue::L(list)) => list
+                .iter()
+                .filter_map(|v| match v {
+                    crate::ports::AttributeValue::N(n) => n.parse().ok(),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
         };
-        let ops = vec![UpdateOp::Set("next_us".into(), attr::n(slot + interval_us))];
+        if log.len() > rate {
+            log.drain(..log.len() - rate);
+        }
+        if log.len() == rate {
+            let wait = log[0] + WINDOW_US - now_us;
+            if wait > 0 {
+                return Ok(Some(StdDuration::from_micros(wait as u64)));
+            }
+            log.remove(0);
+        }
+        log.push(now_us);
+        let condition = match version {
+            Some(v) => Condition::version_is(v as u64),
+            None => Condition::NotExists,
+        };
+        let ops = vec![
+            UpdateOp::Set(
+                "log".into(),
+                crate::ports::AttributeValue::L(log.iter().map(|t| attr::n(t)).collect()),
+            ),
+            UpdateOp::Add("version".into(), 1),
+        ];
         match deps.table.update(&key, ops, Some(condition)).await {
             Ok(_) => return Ok(None),
             Err(TableError::ConditionFailed) => continue,
