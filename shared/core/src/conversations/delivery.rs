@@ -98,10 +98,7 @@ pub async fn take_slot(
             None => Condition::NotExists,
         };
         let ops = vec![
-            UpdateOp::Set(
-                "log".into(),
-                crate::ports::AttributeValue::L(log.iter().map(|t| attr::n(t)).collect()),
-            ),
+            UpdateOp::Set("log".into(), crate::ports::AttributeValue::L(log.iter().map(attr::n).collect())),
             UpdateOp::Add("version".into(), 1),
         ];
         match deps.table.update(&key, ops, Some(condition)).await {
