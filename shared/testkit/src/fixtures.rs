@@ -1,4 +1,4 @@
-//! Paths to the shared fixtures (`../shared` beside the repository root).
+//! The test fixtures kept in the repository (`shared/testkit/fixtures`).
 
 use std::path::PathBuf;
 
@@ -7,7 +7,7 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// `../shared/fixtures/<name>` beside the repository.
+/// `shared/testkit/fixtures/<name>`, e.g. `whatsapp/message.json` (pywa's payloads, MIT).
 pub fn shared_fixture(name: &str) -> PathBuf {
-    repo_root().join("../shared/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
 }
