@@ -84,6 +84,11 @@ impl FakeGraph {
         self.lock().media.insert(id.to_owned(), (bytes.to_vec(), mime.to_owned()));
     }
 
+    /// The id the next successful request will get (to send a status before its message).
+    pub fn next_message_id(&self) -> String {
+        format!("wamid.fake.{}", self.lock().counter + 1)
+    }
+
     /// Every message send (read receipts excluded), in arrival order.
     pub fn sends(&self) -> Vec<Recorded> {
         self.lock().sends.iter().filter(|r| r.body["status"] != "read").cloned().collect()

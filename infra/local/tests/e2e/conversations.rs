@@ -645,3 +645,231 @@ async fn media_goes_out_by_link_and_the_agents_display_name_signs_text() {
     assert!(sends[0].body["image"]["link"].as_str().unwrap().contains("/blobs/uploads/"));
     assert_eq!(sends[1].body["text"]["body"], "*Ana:*\nSegue.");
 }
+
+#[tokio::test]
+async fn transfer_follows_the_team_choice_rule_and_return_and_restart_work() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    let channel = stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let (ana, ana_token) = stack.user(&t, "ana@acme.example", "agent").await;
+    let (_, sales) = stack.call(Method::POST, "/v1/teams", &t.token, Some(json!({"name": "Vendas"}))).await;
+    let sales = id(&sales);
+    stack
+        .call(
+            Method::PUT,
+            &format!("/v1/teams/{sales}/members/{ana}"),
+            &t.token,
+            Some(json!({"member": true})),
+        )
+        .await;
+    stack.deliver(&text_from_customer("wamid.1", "oi", stack.now())).await;
+    stack.settle().await;
+    let session = id(&stack.sessions(&t.token, "pending").await[0]);
+    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+
+    let (status, body) = stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/transfer"),
+            &t.token,
+            Some(json!({"user_id": ana})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "ana is not in the default team: the caller must name her team: {body}"
+    );
+    let (status, moved) = stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/transfer"),
+            &t.token,
+            Some(json!({"user_id": ana, "team_id": sales})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{moved}");
+    assert_eq!(
+        (moved["owner_id"].as_str(), moved["team_id"].as_str(), moved["status"].as_str()),
+        (Some(ana.as_str()), Some(sales.as_str()), Some("in_progress"))
+    );
+    let (status, back) =
+        stack.call(Method::POST, &format!("/v1/sessions/{session}/return"), &ana_token, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((back["status"].as_str(), back["owner_id"].as_str()), (Some("pending"), None));
+    let (_, to_team) = stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/transfer"),
+            &t.token,
+            Some(json!({"team_id": t.default_team})),
+        )
+        .await;
+    assert_eq!(to_team["team_id"], t.default_team.as_str());
+    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/complete"),
+            &t.token,
+            Some(json!({"archive_policy": "new_session"})),
+        )
+        .await;
+
+    let (_, tpl) = stack
+        .call(Method::POST, "/v1/templates", &t.token, Some(json!({"channel_id": channel, "name": "retomar", "language": "pt_BR", "category": "utility", "body": "Podemos continuar?"})))
+        .await;
+    let approval = json!({"object": "whatsapp_business_account", "entry": [{"id": "1234567890987654321", "changes": [{"field": "message_template_status_update",
+        "value": {"event": "APPROVED", "message_template_name": "retomar", "message_template_language": "pt_BR"}}]}]});
+    stack.deliver(&approval).await;
+    stack.settle().await;
+    let (status, restarted) = stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/restart"),
+            &t.token,
+            Some(json!({"template_id": id(&tpl)})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{restarted}");
+    assert_eq!(restarted["session"]["status"], "in_progress");
+    stack.settle().await;
+    assert_eq!(stack.graph.sends().last().unwrap().body["template"]["name"], "retomar");
+}
+
+#[tokio::test]
+async fn notes_are_editable_by_their_author_for_two_hours_and_admins_delete_any() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let (ana, ana_token) = stack.user(&t, "ana@acme.example", "agent").await;
+    stack
+        .call(
+            Method::PUT,
+            &format!("/v1/teams/{}/members/{ana}", t.default_team),
+            &t.token,
+            Some(json!({"member": true})),
+        )
+        .await;
+    stack.deliver(&text_from_customer("wamid.1", "oi", stack.now())).await;
+    stack.settle().await;
+    let session = id(&stack.sessions(&ana_token, "pending").await[0]);
+    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &ana_token, None).await;
+    let (status, note) = stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/notes"),
+            &ana_token,
+            Some(json!({"text": "cliente VIP"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let path = format!("/v1/sessions/{session}/notes/{}", id(&note));
+    let (status, edited) =
+        stack.call(Method::PATCH, &path, &ana_token, Some(json!({"text": "cliente VIP desde 2020"}))).await;
+    assert_eq!((status, edited["text"].as_str()), (StatusCode::OK, Some("cliente VIP desde 2020")));
+    assert_eq!(
+        stack.call(Method::PATCH, &path, &t.token, Some(json!({"text": "x"}))).await.0,
+        StatusCode::FORBIDDEN,
+        "only the author edits"
+    );
+    stack.clock.advance(chrono::Duration::hours(2) + chrono::Duration::seconds(1));
+    let ana_token = stack.login("ana@acme.example", "password123").await;
+    assert_eq!(
+        stack.call(Method::PATCH, &path, &ana_token, Some(json!({"text": "tarde"}))).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(stack.call(Method::DELETE, &path, &ana_token, None).await.0, StatusCode::FORBIDDEN);
+    let admin = stack.login("admin@acme.example", "a good password").await;
+    assert_eq!(stack.call(Method::DELETE, &path, &admin, None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(stack.sessions(&admin, "others").await.len(), 1);
+    assert!(
+        stack.messages(&admin, &session).await.iter().all(|m| m["text"] != "cliente VIP"),
+        "notes are never messages"
+    );
+}
+
+#[tokio::test]
+async fn blocked_contacts_are_ignored_and_archived_ones_come_back() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let (status, contact) = stack
+        .call(
+            Method::POST,
+            "/v1/contacts",
+            &t.token,
+            Some(json!({"name": "Fulano", "phone": "+972987654321"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{contact}");
+    let path = format!("/v1/contacts/{}", id(&contact));
+    stack.call(Method::PATCH, &path, &t.token, Some(json!({"status": "blocked"}))).await;
+    stack.deliver(&text_from_customer("wamid.1", "spam", stack.now())).await;
+    stack.settle().await;
+    assert!(
+        stack.sessions(&t.token, "pending").await.is_empty(),
+        "a blocked contact's message opens nothing"
+    );
+
+    stack.call(Method::PATCH, &path, &t.token, Some(json!({"status": "archived"}))).await;
+    stack.deliver(&text_from_customer("wamid.2", "voltei", stack.now())).await;
+    stack.settle().await;
+    assert_eq!(stack.sessions(&t.token, "pending").await.len(), 1);
+    let (_, again) = stack.call(Method::GET, &path, &t.token, None).await;
+    assert_eq!(again["status"], "active", "an archived contact returns to active when it writes");
+    let (_, found) = stack.call(Method::GET, "/v1/contacts?q=fula", &t.token, None).await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    let (_, by_phone) = stack.call(Method::GET, "/v1/contacts?q=98765", &t.token, None).await;
+    assert_eq!(by_phone["items"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn reactions_attach_to_their_message_and_early_statuses_wait_for_theirs() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let (_, channels) = stack.call(Method::GET, "/v1/channels", &t.token, None).await;
+    assert!(!channels.to_string().contains("test-token"), "secrets are never returned");
+    stack.deliver(&text_from_customer("wamid.1", "oi", stack.now())).await;
+    stack.settle().await;
+    let session = id(&stack.sessions(&t.token, "pending").await[0]);
+    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/messages"),
+            &t.token,
+            Some(json!({"type": "text", "text": "oi!"})),
+        )
+        .await;
+    stack.settle().await;
+    let out = stack.messages(&t.token, &session).await[0].clone();
+    let wamid = out["provider_id"].as_str().unwrap().to_owned();
+
+    let mut reaction = fixture("message.json", "reaction");
+    first_event(&mut reaction, "messages")["id"] = json!("wamid.reaction.1");
+    first_event(&mut reaction, "messages")["reaction"]["message_id"] = json!(wamid);
+    stack.deliver(&reaction).await;
+    stack.settle().await;
+    let messages = stack.messages(&t.token, &session).await;
+    assert_eq!(messages.len(), 2, "a reaction is not a message");
+    assert_eq!(messages[0]["reactions"][0]["emoji"], "\u{1f62e}");
+
+    // A status for a message the send has not recorded yet is parked, then applied.
+    let next = stack.graph.next_message_id();
+    stack.deliver(&status_payload("delivered", &next)).await;
+    stack.settle().await;
+    stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/messages"),
+            &t.token,
+            Some(json!({"type": "text", "text": "mais uma"})),
+        )
+        .await;
+    stack.settle().await;
+    let latest = stack.messages(&t.token, &session).await[0].clone();
+    assert_eq!(latest["provider_id"], next.as_str());
+    assert_eq!(latest["status"], "delivered", "the early status was kept and applied");
+}
