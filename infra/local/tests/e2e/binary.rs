@@ -32,13 +32,18 @@ async fn start(data_dir: &std::path::Path, port: u16) -> Server {
         .spawn()
         .expect("the atende binary starts");
     let server = Server { child, base: format!("http://127.0.0.1:{port}") };
-    // Waiting for a process to listen (not a timer of ours): bounded, and it fails loudly.
+    wait_healthy(&server).await;
+    server
+}
+
+/// Waits for a process to listen (not a timer of ours): bounded, and it fails loudly.
+async fn wait_healthy(server: &Server) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(r) = reqwest::get(format!("{}/health", server.base)).await
             && r.status().is_success()
         {
-            return server;
+            return;
         }
         assert!(Instant::now() < deadline, "atende did not answer /health");
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -177,4 +182,192 @@ async fn create_account_with_aws_writes_to_the_deployments_table() {
         .await
         .unwrap();
     assert!(item.item.is_some(), "the account is in the deployment's table");
+}
+
+/// Polls `check` until it returns `Some` (the server processes queues in the background):
+/// bounded, and it fails loudly.
+async fn eventually<T, F, Fut>(what: &str, check: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn over_http_a_real_fixture_becomes_a_session_that_an_agent_answers_through_the_graph_api() {
+    use crate::stack::{APP_SECRET, FIXTURE_PHONE_ID, FIXTURE_WA_ID, fixture, status_payload};
+    let graph = atende_testkit::fake_graph::FakeGraph::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = Command::new(BIN)
+        .env("ATENDE_ADDR", format!("127.0.0.1:{port}"))
+        .env("ATENDE_DATA_DIR", dir.path())
+        .env("ATENDE_LOG", "warn")
+        .env("ATENDE_GRAPH_API_URL", &graph.base_url)
+        .env("ATENDE_META_APP_SECRET", APP_SECRET)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+    wait_healthy(&server).await;
+    create_account(dir.path(), "ana@acme.example");
+    let token = login(&server.base, "ana@acme.example").await;
+    let http = reqwest::Client::new();
+    let api = |path: &str| format!("{}{path}", server.base);
+    let channel: Value = http
+        .post(api("/v1/channels"))
+        .bearer_auth(&token)
+        .json(&json!({"kind": "whatsapp_cloud", "name": "Main", "phone_number_id": FIXTURE_PHONE_ID, "access_token": "tok"}))
+        .send().await.unwrap().json().await.unwrap();
+    assert!(channel["id"].is_string(), "{channel}");
+
+    let post_webhook = |payload: Value| {
+        let http = http.clone();
+        let url = api("/webhooks/whatsapp");
+        async move {
+            let body = payload.to_string();
+            let sig = atende_providers::whatsapp::signature::sign(APP_SECRET.as_bytes(), body.as_bytes());
+            http.post(url)
+                .header("content-type", "application/json")
+                .header("x-hub-signature-256", sig)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(post_webhook(fixture("message.json", "text")).await, 200);
+    let session: String = eventually("the pending session", || async {
+        let page: Value = http
+            .get(api("/v1/sessions?tab=pending"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        page["items"][0]["id"].as_str().map(str::to_owned)
+    })
+    .await;
+    let assumed =
+        http.post(api(&format!("/v1/sessions/{session}/assume"))).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(assumed.status(), 200);
+    let sent = http
+        .post(api(&format!("/v1/sessions/{session}/messages")))
+        .bearer_auth(&token)
+        .json(&json!({"type": "text", "text": "Olá!"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 201);
+    let recorded = eventually("the send at the Graph API", || async { graph.sends().first().cloned() }).await;
+    assert_eq!(
+        recorded.body,
+        json!({"messaging_product": "whatsapp", "recipient_type": "individual", "to": FIXTURE_WA_ID, "type": "text", "text": {"preview_url": false, "body": "Olá!"}})
+    );
+    assert_eq!(
+        eventually("the read receipt", || async { graph.read_receipts().first().cloned() }).await.body["message_id"],
+        "wamid.xyzxyz"
+    );
+    let wamid: String = eventually("the sent status", || async {
+        let page: Value = http
+            .get(api(&format!("/v1/sessions/{session}/messages")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        (page["items"][0]["status"] == "sent")
+            .then(|| page["items"][0]["provider_id"].as_str().unwrap().to_owned())
+    })
+    .await;
+    for kind in ["read", "delivered"] {
+        assert_eq!(post_webhook(status_payload(kind, &wamid)).await, 200);
+    }
+    eventually("the read status", || async {
+        let page: Value = http
+            .get(api(&format!("/v1/sessions/{session}/messages")))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        (page["items"][0]["status"] == "read").then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn simulate_plays_the_customer_of_a_sandbox_channel() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let server = start(dir.path(), port).await;
+    create_account(dir.path(), "ana@acme.example");
+    let token = login(&server.base, "ana@acme.example").await;
+    let http = reqwest::Client::new();
+    let channel: Value = http
+        .post(format!("{}/v1/channels", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"kind": "sandbox", "name": "Sandbox"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let channel = channel["id"].as_str().unwrap();
+    let out = Command::new(BIN)
+        .args([
+            "simulate",
+            "--channel",
+            channel,
+            "--from",
+            "+5511987654321",
+            "--name",
+            "Maria",
+            "Oi, tudo bem?",
+        ])
+        .env("ATENDE_DATA_DIR", dir.path())
+        .env("ATENDE_ADDR", format!("127.0.0.1:{port}"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text: String = eventually("the simulated message", || async {
+        let page: Value = http
+            .get(format!("{}/v1/sessions?tab=pending", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        let session = page["items"][0]["id"].as_str()?.to_owned();
+        let msgs: Value = http
+            .get(format!("{}/v1/sessions/{session}/messages", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        msgs["items"][0]["text"].as_str().map(str::to_owned)
+    })
+    .await;
+    assert_eq!(text, "Oi, tudo bem?");
 }
