@@ -14,6 +14,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{delete, get, patch, post, put};
 use routes::conversations as cv;
+use routes::routing as rt;
 
 /// The API with the standard layers (what the Lambda serves).
 pub fn router(ctx: AppContext) -> Router {
@@ -60,6 +61,17 @@ pub fn routes(ctx: AppContext) -> Router {
         .route("/v1/sessions/{id}/notes", get(cv::list_notes).post(cv::add_note))
         .route("/v1/sessions/{id}/notes/{note_id}", patch(cv::edit_note).delete(cv::delete_note))
         .route("/v1/messages/{id}/cancel", post(cv::cancel_message))
+        .route("/v1/wallets", get(rt::list_wallets).post(rt::create_wallet))
+        .route("/v1/wallets/{id}", get(rt::get_wallet).put(rt::update_wallet).delete(rt::delete_wallet))
+        .route("/v1/wallets/{id}/contacts/{contact_id}", put(rt::join_wallet).delete(rt::leave_wallet))
+        .route("/v1/business-hours", get(rt::get_hours).put(rt::put_hours).delete(rt::delete_hours))
+        .route("/v1/business-hours/status", get(rt::hours_status))
+        .route("/v1/channels/{id}/business-hours", get(rt::get_channel_hours).put(rt::put_channel_hours))
+        .route("/v1/channels/{id}/keep-alive", get(rt::get_keep_alive).put(rt::put_keep_alive))
+        .route("/v1/scheduled-messages", get(rt::list_scheduled).post(rt::create_scheduled))
+        .route("/v1/scheduled-messages/{id}", get(rt::get_scheduled))
+        .route("/v1/scheduled-messages/{id}/cancel", post(rt::cancel_scheduled))
+        .route("/v1/scheduled-messages/{id}/reschedule", post(rt::reschedule))
         .route(
             "/v1/uploads",
             post(cv::upload).layer(DefaultBodyLimit::max(atende_core::conversations::uploads::MAX_UPLOAD)),

@@ -2,6 +2,7 @@
 
 use crate::routes;
 use crate::routes::conversations as cv;
+use crate::routes::routing as rt;
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -22,6 +23,10 @@ use utoipa::{Modify, OpenApi};
         cv::list_sessions, cv::start_session, cv::session_counts, cv::get_session,
         cv::list_messages, cv::send_message, cv::assume, cv::return_to_queue, cv::complete, cv::restart, cv::transfer,
         cv::list_notes, cv::add_note, cv::edit_note, cv::delete_note, cv::cancel_message, cv::upload,
+        rt::list_wallets, rt::create_wallet, rt::get_wallet, rt::update_wallet, rt::delete_wallet, rt::join_wallet, rt::leave_wallet,
+        rt::get_hours, rt::put_hours, rt::delete_hours, rt::hours_status, rt::get_channel_hours, rt::put_channel_hours,
+        rt::get_keep_alive, rt::put_keep_alive,
+        rt::list_scheduled, rt::create_scheduled, rt::get_scheduled, rt::cancel_scheduled, rt::reschedule,
     ),
     modifiers(&BearerAuth)
 )]

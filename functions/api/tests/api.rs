@@ -1,7 +1,7 @@
 //! The API over HTTP semantics (in-process, embedded storage, injected clock).
 
 use atende_core::accounts::provisioning::{NewAccount, ProvisionedAccount, create_account};
-use atende_core::ports::ManualClock;
+use atende_core::ports::{Clock, ManualClock};
 use atende_core::secret::Secret;
 use atende_runtime::AppContext;
 use atende_runtime::settings::LocalSettings;
@@ -552,6 +552,26 @@ const ISOLATED_ROUTES: &[(&str, &str)] = &[
     ("delete", "/v1/sessions/{id}/notes/{note_id}"),
     ("post", "/v1/messages/{id}/cancel"),
     ("post", "/v1/uploads"),
+    ("get", "/v1/wallets"),
+    ("post", "/v1/wallets"),
+    ("get", "/v1/wallets/{id}"),
+    ("put", "/v1/wallets/{id}"),
+    ("delete", "/v1/wallets/{id}"),
+    ("put", "/v1/wallets/{id}/contacts/{contact_id}"),
+    ("delete", "/v1/wallets/{id}/contacts/{contact_id}"),
+    ("get", "/v1/business-hours"),
+    ("put", "/v1/business-hours"),
+    ("delete", "/v1/business-hours"),
+    ("get", "/v1/business-hours/status"),
+    ("get", "/v1/channels/{id}/business-hours"),
+    ("put", "/v1/channels/{id}/business-hours"),
+    ("get", "/v1/channels/{id}/keep-alive"),
+    ("put", "/v1/channels/{id}/keep-alive"),
+    ("get", "/v1/scheduled-messages"),
+    ("post", "/v1/scheduled-messages"),
+    ("get", "/v1/scheduled-messages/{id}"),
+    ("post", "/v1/scheduled-messages/{id}/cancel"),
+    ("post", "/v1/scheduled-messages/{id}/reschedule"),
 ];
 
 #[tokio::test]
@@ -629,6 +649,21 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         .await;
     let b_note = note["id"].as_str().unwrap().to_owned();
     let b_upload = upload(&api, &b.admin_token, b"B's file").await;
+    let (_, wallet) = api
+        .call(Method::POST, "/v1/wallets", Some(&b.admin_token), Some(json!({"name": "VIP", "kind": "shared", "team_id": b_default, "agents": [b_user]})))
+        .await;
+    let b_wallet = wallet["id"].as_str().unwrap().to_owned();
+    api.call(Method::PUT, &format!("/v1/wallets/{b_wallet}/contacts/{b_contact}"), Some(&b.admin_token), None).await;
+    let hours = json!({"timezone": "America/Sao_Paulo", "days": {"mon": [{"start": "08:00", "end": "18:00"}]}, "auto_reply": {"enabled": true, "text": "fechado"}});
+    api.call(Method::PUT, &format!("/v1/channels/{b_channel}/business-hours"), Some(&b.admin_token), Some(hours.clone())).await;
+    let keep = json!({"idle_minutes": 30, "inactivity_message": "ainda aí?", "close_minutes": 30, "closing_message": "tchau", "enabled": true});
+    api.call(Method::PUT, &format!("/v1/channels/{b_channel}/keep-alive"), Some(&b.admin_token), Some(keep.clone())).await;
+    let due = (api.clock.now() + chrono::Duration::hours(1)).to_rfc3339();
+    let (status, sched) = api
+        .call(Method::POST, "/v1/scheduled-messages", Some(&b.admin_token), Some(json!({"contact_id": b_contact, "channel_id": b_channel, "team_id": b_default, "template_id": b_template, "parameters": ["x"], "due_at": due})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{sched}");
+    let b_sched = sched["id"].as_str().unwrap().to_owned();
     let before = snapshot(&api, &b.admin_token, &b_team).await;
     let before_conversation = conversation_snapshot(&api, &b.admin_token, &b_session).await;
 
@@ -672,6 +707,20 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         (Method::PATCH, format!("/v1/sessions/{b_session}/notes/{b_note}"), Some(json!({"text": "x"}))),
         (Method::DELETE, format!("/v1/sessions/{b_session}/notes/{b_note}"), None),
         (Method::POST, format!("/v1/messages/{b_message}/cancel"), None),
+        (Method::GET, format!("/v1/wallets/{b_wallet}"), None),
+        (Method::PUT, format!("/v1/wallets/{b_wallet}"), Some(json!({"name": "x", "kind": "shared", "team_id": a_team, "agents": [a.account.admin.id]}))),
+        (Method::DELETE, format!("/v1/wallets/{b_wallet}"), None),
+        (Method::PUT, format!("/v1/wallets/{b_wallet}/contacts/{b_contact}"), None),
+        (Method::DELETE, format!("/v1/wallets/{b_wallet}/contacts/{b_contact}"), None),
+        (Method::GET, format!("/v1/channels/{b_channel}/business-hours"), None),
+        (Method::PUT, format!("/v1/channels/{b_channel}/business-hours"), Some(hours.clone())),
+        (Method::GET, format!("/v1/channels/{b_channel}/keep-alive"), None),
+        (Method::PUT, format!("/v1/channels/{b_channel}/keep-alive"), Some(keep.clone())),
+        (Method::GET, format!("/v1/business-hours/status?channel_id={b_channel}"), None),
+        (Method::GET, format!("/v1/scheduled-messages/{b_sched}"), None),
+        (Method::POST, format!("/v1/scheduled-messages/{b_sched}/cancel"), None),
+        (Method::POST, format!("/v1/scheduled-messages/{b_sched}/reschedule"), Some(json!({"due_at": due}))),
+        (Method::POST, "/v1/scheduled-messages".into(), Some(json!({"contact_id": b_contact, "channel_id": b_channel, "team_id": a_team, "template_id": b_template, "due_at": due}))),
         // A's own routes pointed at B's things.
         (
             Method::POST,
@@ -706,6 +755,9 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         "/v1/sessions?tab=others",
         "/v1/sessions?tab=completed",
         "/v1/sessions/counts",
+        "/v1/wallets",
+        "/v1/scheduled-messages",
+        "/v1/business-hours/status",
     ] {
         let (status, listed) = api.call(Method::GET, path, Some(&a.admin_token), None).await;
         assert_eq!(status, StatusCode::OK);
@@ -776,6 +828,8 @@ async fn conversation_snapshot(api: &Api, token: &str, session: &str) -> Vec<Val
         format!("/v1/sessions/{session}"),
         format!("/v1/sessions/{session}/messages"),
         format!("/v1/sessions/{session}/notes"),
+        "/v1/wallets".into(),
+        "/v1/scheduled-messages".into(),
     ] {
         let (status, body) = api.call(Method::GET, &path, Some(token), None).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");

@@ -19,13 +19,25 @@ pub async fn run(settings: LocalSettings) -> anyhow::Result<()> {
     let queue = ctx.deps.queue.clone();
     let specs = atende_core::queues::all();
     let spec = |name: &str| specs.iter().find(|s| s.name == name).cloned().expect("a known queue");
-    let (inbound, outbound) = (spec(queues::INBOUND), spec(queues::OUTBOUND));
+    let (inbound, outbound, routing) = (spec(queues::INBOUND), spec(queues::OUTBOUND), spec(queues::ROUTING));
     let inbound_ctx = ctx.clone();
     let send_ctx = ctx.clone();
+    let transfer_ctx = ctx.clone();
     // Every queue that has its function gets a consumer, as the event source mappings do
     // in AWS; the tick sweeps expired items.
     let background = vec![
-        tokio::spawn(tick::run(embedded.table.clone(), settings.tick_interval, stopped.clone())),
+        tokio::spawn(tick::run(ctx.clone(), embedded.table.clone(), settings.tick_interval, stopped.clone())),
+        tokio::spawn(consume(
+            queue.clone(),
+            routing.name,
+            routing.fifo,
+            routing.visibility_timeout,
+            move |job| {
+                let ctx = transfer_ctx.clone();
+                async move { atende_transfer::handle(&ctx, job).await }
+            },
+            stopped.clone(),
+        )),
         tokio::spawn(consume(
             queue.clone(),
             inbound.name,

@@ -1,12 +1,13 @@
 //! The scheduler tick, locally: what EventBridge's `rate(1 minute)` does in AWS, at a
-//! configurable interval (`ATENDE_TICK_MS`). Today it sweeps expired table items, as
-//! DynamoDB's TTL does in AWS; the timer mechanism adds its dispatch here.
+//! configurable interval (`ATENDE_TICK_MS`): fires due timers, and sweeps expired table
+//! items as DynamoDB's TTL does in AWS.
 
 use atende_embedded::SqliteTable;
+use atende_runtime::AppContext;
 use std::time::Duration;
 use tokio::sync::watch;
 
-pub async fn run(table: SqliteTable, every: Duration, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(ctx: AppContext, table: SqliteTable, every: Duration, mut shutdown: watch::Receiver<bool>) {
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -16,6 +17,9 @@ pub async fn run(table: SqliteTable, every: Duration, mut shutdown: watch::Recei
         }
         if *shutdown.borrow() {
             break;
+        }
+        if let Err(e) = atende_scheduler::tick(&ctx).await {
+            tracing::error!(error = %format!("{e:#}"), "the scheduler tick failed");
         }
         match table.purge_expired().await {
             Ok(0) => {}

@@ -177,3 +177,39 @@ pub fn note(account: &str, session: &str, note: &str) -> Key {
 pub fn notes_prefix(session: &str) -> String {
     format!("NOTE#{session}#")
 }
+
+/// Timer shards: due timers are spread over this many partitions.
+pub const TIMER_SHARDS: u32 = 4;
+
+/// `TIMER#<shard>` / `<due ms>#<timer>`: a timer (global: the scheduler scans every
+/// account's timers; the job it carries names the account).
+pub fn timer(shard: u32, due_ms: i64, id: &str) -> Key {
+    Key::new(timer_pk(shard), format!("{due_ms:014}#{id}"))
+}
+
+pub fn timer_pk(shard: u32) -> String {
+    format!("TIMER#{shard}")
+}
+
+/// `A#<account>` / `WALLET#<wallet>`: a wallet (*carteira*).
+pub fn wallet(account: &str, wallet: &str) -> Key {
+    Key::new(account_pk(account), format!("WALLET#{wallet}"))
+}
+
+pub const WALLET_PREFIX: &str = "WALLET#";
+
+/// `A#<account>` / `HOURS#<scope>`: business hours of the account (`account`) or a channel.
+pub fn business_hours(account: &str, scope: &str) -> Key {
+    Key::new(account_pk(account), format!("HOURS#{scope}"))
+}
+
+/// `A#<account>` / `KEEPALIVE#<channel>`: a channel's keep-alive configuration.
+pub fn keep_alive(account: &str, channel: &str) -> Key {
+    Key::new(account_pk(account), format!("KEEPALIVE#{channel}"))
+}
+
+pub const SCHEDULED_PREFIX: &str = "SCHED#";
+/// `A#<account>` / `SCHED#<id>`: a scheduled message.
+pub fn scheduled_message(account: &str, id: &str) -> Key {
+    Key::new(account_pk(account), format!("{SCHEDULED_PREFIX}{id}"))
+}

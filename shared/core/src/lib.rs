@@ -12,6 +12,7 @@ pub mod ports;
 pub mod queues;
 pub(crate) mod record;
 pub mod secret;
+pub mod time;
 
 pub use deps::Deps;
 pub use error::{ServiceError, ServiceResult};

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod conversations;
+pub mod routing;
 pub mod teams;
 pub mod tokens;
 pub mod users;

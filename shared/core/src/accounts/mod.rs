@@ -12,4 +12,4 @@ pub mod tokens;
 pub mod users;
 
 pub use caller::Caller;
-pub use model::{Account, ApiToken, Membership, Profile, Team, User, Visibility};
+pub use model::{Account, ApiToken, Distribution, Membership, Overflow, Profile, Team, User, Visibility};

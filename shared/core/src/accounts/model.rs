@@ -62,6 +62,22 @@ pub enum Visibility {
     Owner,
 }
 
+/// Overflow (*transbordo*) of a team's distribution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Overflow {
+    /// Minutes (2–120) the designated member has to assume before the next one is offered it.
+    pub handoff_minutes: u32,
+    /// Minutes after which the session is released to the whole team.
+    pub max_minutes: u32,
+}
+
+/// Distribution (*distribuição*): each new session is offered to one member in turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+pub struct Distribution {
+    pub enabled: bool,
+    pub overflow: Option<Overflow>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Team {
     pub id: String,
@@ -69,6 +85,8 @@ pub struct Team {
     pub name: String,
     #[serde(default)]
     pub visibility: Visibility,
+    #[serde(default)]
+    pub distribution: Distribution,
     /// Whether this is the account's default team (derived from the account, not stored).
     #[serde(default, skip_deserializing)]
     pub is_default: bool,

@@ -35,6 +35,7 @@ pub async fn create_account(deps: &Deps, input: NewAccount) -> ServiceResult<Pro
         account_id: account_id.clone(),
         name: "Default".into(),
         visibility: Visibility::All,
+        distribution: Default::default(),
         is_default: true,
         created_at: now,
         version: 1,

@@ -25,6 +25,7 @@ pub struct TeamPatch {
     pub visibility: Option<Visibility>,
     /// `true` makes this the account's default team (the previous one stops being it).
     pub is_default: Option<bool>,
+    pub distribution: Option<super::model::Distribution>,
 }
 
 /// A user's roles in a team; at least one must be true.
@@ -82,7 +83,7 @@ pub(crate) fn membership_write(account: &str, membership: &Membership) -> Transa
     }
 }
 
-async fn load_team(deps: &Deps, account: &Account, id: &str) -> ServiceResult<Team> {
+pub(crate) async fn load_team(deps: &Deps, account: &Account, id: &str) -> ServiceResult<Team> {
     match deps.table.get(&keys::team(&account.id, id)).await? {
         Some(item) => {
             let mut team: Team = from_item(item)?;
@@ -100,6 +101,7 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewTeam) -> ServiceResu
         account_id: caller.account_id.clone(),
         name: clean_name(&input.name)?,
         visibility: input.visibility,
+        distribution: Default::default(),
         is_default: false,
         created_at: deps.clock.now(),
         version: 1,
@@ -147,6 +149,14 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: TeamPatch) ->
     }
     if let Some(visibility) = patch.visibility {
         team.visibility = visibility;
+    }
+    if let Some(d) = patch.distribution {
+        if let Some(o) = d.overflow
+            && (!(2..=120).contains(&o.handoff_minutes) || o.max_minutes < o.handoff_minutes)
+        {
+            return Err(ServiceError::invalid("handoff_minutes is 2 to 120 and max_minutes at least that"));
+        }
+        team.distribution = d;
     }
     let read_version = team.version;
     team.version += 1;

@@ -71,7 +71,7 @@ pub fn normalize_email(raw: &str) -> ServiceResult<String> {
     if valid { Ok(email) } else { Err(ServiceError::invalid("the email address is not valid")) }
 }
 
-pub(crate) fn clean_name(raw: &str) -> ServiceResult<String> {
+pub fn clean_name(raw: &str) -> ServiceResult<String> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > 120 {
         return Err(ServiceError::invalid("a name needs 1 to 120 characters"));

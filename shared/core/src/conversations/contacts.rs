@@ -151,6 +151,8 @@ pub async fn upsert_from_whatsapp(
                     email: None,
                     tags: Vec::new(),
                     status: ContactStatus::Active,
+                    wallet_id: None,
+                    wallet_joined_at: None,
                     created_at: deps.clock.now(),
                     version: 1,
                 };
@@ -210,6 +212,8 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewContact) -> ServiceR
         email: clean_email(input.email)?,
         tags: input.tags,
         status: ContactStatus::Active,
+        wallet_id: None,
+        wallet_joined_at: None,
         created_at: deps.clock.now(),
         version: 1,
     };

@@ -7,7 +7,9 @@ use super::events::{DeliveryStatus, InboundEvent, InboundMessage, StatusUpdate};
 use super::messages::{self, insert_message};
 use super::model::*;
 use super::sessions;
+use super::routing::{self, RoutingJob};
 use super::templates;
+use crate::time::business_hours;
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
@@ -151,6 +153,7 @@ async fn apply_message(deps: &Deps, event: InboundMessage) -> ServiceResult<Appl
         match sessions::save(deps, &mut session, extra).await {
             Ok(()) => {
                 messages::release_waiting(deps, &account, &session.id).await?;
+                after_inbound(deps, &mut session, opened, now).await?;
                 return Ok(Applied::Stored {
                     message_id: m.id,
                     session_id: session.id,
@@ -163,6 +166,30 @@ async fn apply_message(deps: &Deps, event: InboundMessage) -> ServiceResult<Appl
         }
     }
     Err(ServiceError::conflict("the session kept changing while a message arrived"))
+}
+
+/// What a customer message sets in motion: routing for a new session, the keep-alive
+/// count, the out-of-hours auto-reply.
+async fn after_inbound(deps: &Deps, s: &mut Session, opened: sessions::Opened, now: chrono::DateTime<chrono::Utc>) -> ServiceResult<()> {
+    if opened == sessions::Opened::New {
+        let job = RoutingJob::NewSession { account_id: s.account_id.clone(), session_id: s.id.clone() };
+        routing::enqueue(deps, &job).await?;
+    }
+    crate::time::keep_alive::arm(deps, s, now).await?;
+    if let Some(hours) = business_hours::effective(deps, &s.account_id, Some(&s.channel_id)).await?
+        && let Some(period) = business_hours::auto_reply_due(&hours, now, s.auto_reply_for)
+    {
+        // Mark first, then send: a retry after a crash never sends the reply twice.
+        s.auto_reply_for = Some(period);
+        match sessions::save(deps, s, vec![]).await {
+            Ok(()) => {
+                messages::send_system(deps, s, &hours.auto_reply.text).await?;
+            }
+            Err(ServiceError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Fetches inbound media into the blob store. A failure is recorded on the message, which

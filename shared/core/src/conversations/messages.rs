@@ -482,3 +482,23 @@ pub(crate) async fn release_waiting(deps: &Deps, account: &str, session: &str) -
 pub(crate) fn insert_message(m: &Message) -> ServiceResult<TransactItem> {
     Ok(TransactItem::Put { item: message_item(m)?, condition: Some(Condition::NotExists) })
 }
+
+/// A message from the system (auto-replies, keep-alive): sent like an agent's, waiting for
+/// the window like an agent's.
+pub async fn send_system(deps: &Deps, s: &Session, text: &str) -> ServiceResult<Message> {
+    let mut m = new_message(deps, s, AuthorKind::System, None);
+    m.text = Some(text.to_owned());
+    dispatch(deps, s, m).await
+}
+
+/// Sends an approved template in `session` on behalf of `author` (scheduled messages).
+pub(crate) async fn send_template_as(
+    deps: &Deps,
+    author: &Caller,
+    s: &Session,
+    template_id: &str,
+    parameters: Value,
+) -> ServiceResult<Message> {
+    let m = compose(deps, author, s, Draft::Template { template_id: template_id.to_owned(), parameters }).await?;
+    dispatch(deps, s, m).await
+}

@@ -15,5 +15,6 @@ pub mod routing;
 pub mod sessions;
 pub mod templates;
 pub mod uploads;
+pub mod wallets;
 
 pub use model::*;

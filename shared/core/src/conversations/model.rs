@@ -64,6 +64,11 @@ pub struct Contact {
     pub tags: Vec<String>,
     #[serde(default)]
     pub status: ContactStatus,
+    /// The wallet (*carteira*) the contact belongs to, and since when.
+    #[serde(default)]
+    pub wallet_id: Option<String>,
+    #[serde(default)]
+    pub wallet_joined_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub version: u64,
 }
@@ -140,6 +145,19 @@ pub struct Session {
     pub last_activity_at: DateTime<Utc>,
     /// Inbound messages since the owner last read the session.
     pub unread: u32,
+    /// Distribution: the member this pending session is offered to (only they, supervisors
+    /// and admins see it until it is released to the whole team).
+    #[serde(default)]
+    pub designated_to: Option<String>,
+    /// Bumped at every routing decision: timers carry it to recognise they are stale.
+    #[serde(default)]
+    pub routing_seq: u32,
+    /// When distribution began (overflow's `max_minutes` counts from here).
+    #[serde(default)]
+    pub routing_started_at: Option<DateTime<Utc>>,
+    /// The closed period (its reopening time) whose out-of-hours reply this session got.
+    #[serde(default)]
+    pub auto_reply_for: Option<DateTime<Utc>>,
     pub completed_at: Option<DateTime<Utc>>,
     pub completed_by: Option<String>,
     pub archive_policy: Option<ArchivePolicy>,

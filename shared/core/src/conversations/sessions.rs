@@ -155,6 +155,10 @@ pub async fn for_inbound(
             last_inbound_provider_id: None,
             last_activity_at: now,
             unread: 0,
+            designated_to: None,
+            routing_seq: 0,
+            routing_started_at: None,
+            auto_reply_for: None,
             completed_at: None,
             completed_by: None,
             archive_policy: None,
@@ -227,7 +231,11 @@ impl Access {
             return true;
         }
         match s.status {
-            SessionStatus::Pending => self.is_member(&s.team_id),
+            // A session offered to one member is theirs to see until it is released.
+            SessionStatus::Pending => {
+                self.is_member(&s.team_id)
+                    && s.designated_to.as_deref().is_none_or(|d| d == self.caller.user_id)
+            }
             // Members work only the sessions they own.
             SessionStatus::InProgress => false,
             SessionStatus::Completed => {
@@ -250,7 +258,9 @@ impl Access {
     }
 
     fn can_assume(&self, s: &Session) -> bool {
-        self.admin() || self.is_member(&s.team_id)
+        self.admin()
+            || self.supervises(&s.team_id)
+            || (self.is_member(&s.team_id) && s.designated_to.as_deref().is_none_or(|d| d == self.caller.user_id))
     }
 }
 
@@ -429,6 +439,8 @@ pub async fn assume(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Ses
     }
     s.status = SessionStatus::InProgress;
     s.owner_id = Some(caller.user_id.clone());
+    s.designated_to = None;
+    s.routing_seq += 1;
     s.unread = 0;
     s.last_activity_at = deps.clock.now();
     save(deps, &mut s, vec![]).await?;
@@ -463,10 +475,35 @@ pub async fn complete(deps: &Deps, caller: &Caller, id: &str, input: Completion)
     if s.status == SessionStatus::Completed {
         return Err(ServiceError::conflict("the session is already completed"));
     }
+    let by = s.owner_id.clone().unwrap_or_else(|| caller.user_id.clone());
+    close(deps, &mut s, Some(by), input).await?;
+    Ok(s)
+}
+
+/// Completion by the system (keep-alive): the owner, if any, is who handled it.
+pub async fn complete_by_system(deps: &Deps, account: &str, id: &str) -> ServiceResult<()> {
+    for _ in 0..3 {
+        let mut s = load(deps, account, id).await?;
+        if s.status == SessionStatus::Completed {
+            return Ok(());
+        }
+        let by = s.owner_id.clone();
+        match close(deps, &mut s, by, Completion::default()).await {
+            Ok(()) => return Ok(()),
+            Err(ServiceError::Conflict(_)) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(ServiceError::conflict("the session kept changing"))
+}
+
+async fn close(deps: &Deps, s: &mut Session, by: Option<String>, input: Completion) -> ServiceResult<()> {
     let now = deps.clock.now();
     s.status = SessionStatus::Completed;
     s.completed_at = Some(now);
-    s.completed_by = Some(s.owner_id.clone().unwrap_or_else(|| caller.user_id.clone()));
+    s.completed_by = by;
+    s.designated_to = None;
+    s.routing_seq += 1;
     s.archive_policy = Some(input.archive_policy.unwrap_or_default());
     s.classification = input.classification;
     s.last_activity_at = now;
@@ -485,8 +522,7 @@ pub async fn complete(deps: &Deps, caller: &Caller, id: &str, input: Completion)
             condition: None,
         },
     ];
-    save(deps, &mut s, extra).await?;
-    Ok(s)
+    save(deps, s, extra).await
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -559,6 +595,10 @@ pub(crate) async fn new_active(
         last_inbound_provider_id: None,
         last_activity_at: now,
         unread: 0,
+        designated_to: None,
+        routing_seq: 0,
+        routing_started_at: None,
+        auto_reply_for: None,
         completed_at: None,
         completed_by: None,
         archive_policy: None,

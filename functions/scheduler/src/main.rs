@@ -1,0 +1,18 @@
+//! The `scheduler` Lambda (EventBridge, every minute): wiring only.
+
+use atende_runtime::settings::{AwsSettings, Env};
+use atende_runtime::{AppContext, telemetry};
+use lambda_runtime::{LambdaEvent, service_fn};
+use serde_json::Value;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    telemetry::init();
+    let ctx = AppContext::aws(&AwsSettings::from_env(&Env::process())?).await?;
+    let ctx = &ctx;
+    lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| async move {
+        let fired = atende_scheduler::tick(ctx).await?;
+        Ok::<_, lambda_runtime::Error>(serde_json::json!({ "fired": fired }))
+    }))
+    .await
+}

@@ -1,0 +1,95 @@
+//! Keep-alive (TalkToMe), per channel, inactive until explicitly enabled: after
+//! `idle_minutes` without a customer message the inactivity message goes out; if the
+//! customer still does not write within `close_minutes`, the closing message goes out and
+//! the session is completed. Any customer message restarts the count (its timers go stale).
+
+use crate::accounts::Caller;
+use crate::conversations::model::Session;
+use crate::conversations::routing::RoutingJob;
+use crate::conversations::{channels, messages, sessions};
+use crate::deps::Deps;
+use crate::error::{ServiceError, ServiceResult};
+use crate::keys;
+use crate::queues;
+use crate::record::{from_item, to_item};
+use crate::time::timers;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct KeepAlive {
+    pub idle_minutes: u32,
+    pub inactivity_message: String,
+    pub close_minutes: u32,
+    pub closing_message: String,
+    /// Saved configurations do nothing until enabled.
+    #[serde(default)]
+    pub enabled: bool,
+}
+
+pub async fn config(deps: &Deps, account: &str, channel: &str) -> ServiceResult<Option<KeepAlive>> {
+    match deps.table.get(&keys::keep_alive(account, channel)).await? {
+        Some(item) => Ok(Some(from_item(item)?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn get(deps: &Deps, caller: &Caller, channel: &str) -> ServiceResult<KeepAlive> {
+    channels::load(deps, &caller.account_id, channel).await?;
+    config(deps, &caller.account_id, channel).await?.ok_or(ServiceError::NotFound("keep-alive"))
+}
+
+pub async fn put(deps: &Deps, caller: &Caller, channel: &str, input: KeepAlive) -> ServiceResult<KeepAlive> {
+    caller.require_admin()?;
+    channels::load(deps, &caller.account_id, channel).await?;
+    if input.idle_minutes == 0 || input.close_minutes == 0 {
+        return Err(ServiceError::invalid("idle_minutes and close_minutes are at least 1"));
+    }
+    if input.inactivity_message.trim().is_empty() || input.closing_message.trim().is_empty() {
+        return Err(ServiceError::invalid("both messages need a text"));
+    }
+    deps.table.put(to_item(&keys::keep_alive(&caller.account_id, channel), &input)?, None).await?;
+    Ok(input)
+}
+
+/// After a customer message: starts the count (when the channel's keep-alive is enabled).
+pub(crate) async fn arm(deps: &Deps, s: &Session, last_inbound: DateTime<Utc>) -> ServiceResult<()> {
+    let Some(cfg) = config(deps, &s.account_id, &s.channel_id).await? else { return Ok(()) };
+    if !cfg.enabled {
+        return Ok(());
+    }
+    schedule(deps, s, last_inbound, last_inbound + Duration::minutes(i64::from(cfg.idle_minutes)), false).await
+}
+
+async fn schedule(deps: &Deps, s: &Session, last_inbound: DateTime<Utc>, due: DateTime<Utc>, closing: bool) -> ServiceResult<()> {
+    let job = RoutingJob::KeepAlive {
+        account_id: s.account_id.clone(),
+        session_id: s.id.clone(),
+        last_inbound_ms: last_inbound.timestamp_millis(),
+        closing,
+    };
+    let id = format!("keepalive:{}:{}:{closing}", s.id, last_inbound.timestamp_millis());
+    timers::schedule(deps, &id, due, queues::ROUTING, None, &job).await
+}
+
+pub(crate) async fn fire(deps: &Deps, account: &str, session: &str, last_inbound_ms: i64, closing: bool) -> ServiceResult<()> {
+    let s = sessions::load(deps, account, session).await?;
+    let current = s.last_inbound_at.map(|t| t.timestamp_millis());
+    if !s.status.is_open() || current != Some(last_inbound_ms) {
+        return Ok(()); // the customer wrote, or the session ended: stale
+    }
+    let Some(cfg) = config(deps, account, &s.channel_id).await? else { return Ok(()) };
+    if !cfg.enabled {
+        return Ok(());
+    }
+    let last_inbound = s.last_inbound_at.unwrap_or_else(|| deps.clock.now());
+    if closing {
+        messages::send_system(deps, &s, &cfg.closing_message).await?;
+        sessions::complete_by_system(deps, account, &s.id).await
+    } else {
+        messages::send_system(deps, &s, &cfg.inactivity_message).await?;
+        let due = deps.clock.now() + Duration::minutes(i64::from(cfg.close_minutes));
+        schedule(deps, &s, last_inbound, due, true).await
+    }
+}
