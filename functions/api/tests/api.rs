@@ -650,14 +650,37 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
     let b_note = note["id"].as_str().unwrap().to_owned();
     let b_upload = upload(&api, &b.admin_token, b"B's file").await;
     let (_, wallet) = api
-        .call(Method::POST, "/v1/wallets", Some(&b.admin_token), Some(json!({"name": "VIP", "kind": "shared", "team_id": b_default, "agents": [b_user]})))
+        .call(
+            Method::POST,
+            "/v1/wallets",
+            Some(&b.admin_token),
+            Some(json!({"name": "VIP", "kind": "shared", "team_id": b_default, "agents": [b_user]})),
+        )
         .await;
     let b_wallet = wallet["id"].as_str().unwrap().to_owned();
-    api.call(Method::PUT, &format!("/v1/wallets/{b_wallet}/contacts/{b_contact}"), Some(&b.admin_token), None).await;
+    api.call(
+        Method::PUT,
+        &format!("/v1/wallets/{b_wallet}/contacts/{b_contact}"),
+        Some(&b.admin_token),
+        None,
+    )
+    .await;
     let hours = json!({"timezone": "America/Sao_Paulo", "days": {"mon": [{"start": "08:00", "end": "18:00"}]}, "auto_reply": {"enabled": true, "text": "fechado"}});
-    api.call(Method::PUT, &format!("/v1/channels/{b_channel}/business-hours"), Some(&b.admin_token), Some(hours.clone())).await;
+    api.call(
+        Method::PUT,
+        &format!("/v1/channels/{b_channel}/business-hours"),
+        Some(&b.admin_token),
+        Some(hours.clone()),
+    )
+    .await;
     let keep = json!({"idle_minutes": 30, "inactivity_message": "ainda aí?", "close_minutes": 30, "closing_message": "tchau", "enabled": true});
-    api.call(Method::PUT, &format!("/v1/channels/{b_channel}/keep-alive"), Some(&b.admin_token), Some(keep.clone())).await;
+    api.call(
+        Method::PUT,
+        &format!("/v1/channels/{b_channel}/keep-alive"),
+        Some(&b.admin_token),
+        Some(keep.clone()),
+    )
+    .await;
     let due = (api.clock.now() + chrono::Duration::hours(1)).to_rfc3339();
     let (status, sched) = api
         .call(Method::POST, "/v1/scheduled-messages", Some(&b.admin_token), Some(json!({"contact_id": b_contact, "channel_id": b_channel, "team_id": b_default, "template_id": b_template, "parameters": ["x"], "due_at": due})))
@@ -708,7 +731,11 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         (Method::DELETE, format!("/v1/sessions/{b_session}/notes/{b_note}"), None),
         (Method::POST, format!("/v1/messages/{b_message}/cancel"), None),
         (Method::GET, format!("/v1/wallets/{b_wallet}"), None),
-        (Method::PUT, format!("/v1/wallets/{b_wallet}"), Some(json!({"name": "x", "kind": "shared", "team_id": a_team, "agents": [a.account.admin.id]}))),
+        (
+            Method::PUT,
+            format!("/v1/wallets/{b_wallet}"),
+            Some(json!({"name": "x", "kind": "shared", "team_id": a_team, "agents": [a.account.admin.id]})),
+        ),
         (Method::DELETE, format!("/v1/wallets/{b_wallet}"), None),
         (Method::PUT, format!("/v1/wallets/{b_wallet}/contacts/{b_contact}"), None),
         (Method::DELETE, format!("/v1/wallets/{b_wallet}/contacts/{b_contact}"), None),
@@ -720,7 +747,13 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         (Method::GET, format!("/v1/scheduled-messages/{b_sched}"), None),
         (Method::POST, format!("/v1/scheduled-messages/{b_sched}/cancel"), None),
         (Method::POST, format!("/v1/scheduled-messages/{b_sched}/reschedule"), Some(json!({"due_at": due}))),
-        (Method::POST, "/v1/scheduled-messages".into(), Some(json!({"contact_id": b_contact, "channel_id": b_channel, "team_id": a_team, "template_id": b_template, "due_at": due}))),
+        (
+            Method::POST,
+            "/v1/scheduled-messages".into(),
+            Some(
+                json!({"contact_id": b_contact, "channel_id": b_channel, "team_id": a_team, "template_id": b_template, "due_at": due}),
+            ),
+        ),
         // A's own routes pointed at B's things.
         (
             Method::POST,

@@ -28,3 +28,9 @@ pub(crate) fn concurrent(error: crate::ports::TableError) -> ServiceError {
         other => ServiceError::Storage(other),
     }
 }
+
+/// A timestamp as records store it (chrono's serde form, `...Z`), for conditions and
+/// updates that must match stored values exactly.
+pub(crate) fn ts(at: chrono::DateTime<chrono::Utc>) -> crate::ports::AttributeValue {
+    crate::ports::table::attr::s(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+}

@@ -3,7 +3,9 @@
 use atende_core::conversations::wallets::{self, Wallet, WalletInput, WalletList};
 use atende_core::time::business_hours::{self, BusinessHours, HoursStatus};
 use atende_core::time::keep_alive::{self, KeepAlive};
-use atende_core::time::scheduled::{self, NewScheduled, Reschedule, ScheduledFilter, ScheduledList, ScheduledMessage};
+use atende_core::time::scheduled::{
+    self, NewScheduled, Reschedule, ScheduledFilter, ScheduledList, ScheduledMessage,
+};
 use atende_runtime::auth::Authenticated;
 use atende_runtime::extract::{JsonBody, QueryParams};
 use atende_runtime::http_error::utoipa_schema::ErrorBody;
@@ -17,31 +19,51 @@ use utoipa::IntoParams;
 type Ctx = State<AppContext>;
 
 #[utoipa::path(get, path = "/v1/wallets", tag = "routing", security(("bearer" = [])), responses((status = 200, body = WalletList)))]
-pub async fn list_wallets(State(ctx): Ctx, Authenticated(c): Authenticated) -> Result<Json<WalletList>, ApiError> {
+pub async fn list_wallets(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+) -> Result<Json<WalletList>, ApiError> {
     Ok(Json(wallets::list(&ctx.deps, &c).await?))
 }
 
 #[utoipa::path(post, path = "/v1/wallets", tag = "routing", security(("bearer" = [])), request_body = WalletInput,
     responses((status = 201, body = Wallet), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn create_wallet(State(ctx): Ctx, Authenticated(c): Authenticated, JsonBody(i): JsonBody<WalletInput>) -> Result<(StatusCode, Json<Wallet>), ApiError> {
+pub async fn create_wallet(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    JsonBody(i): JsonBody<WalletInput>,
+) -> Result<(StatusCode, Json<Wallet>), ApiError> {
     Ok((StatusCode::CREATED, Json(wallets::create(&ctx.deps, &c, i).await?)))
 }
 
 #[utoipa::path(get, path = "/v1/wallets/{id}", tag = "routing", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Wallet), (status = 404, body = ErrorBody)))]
-pub async fn get_wallet(State(ctx): Ctx, Authenticated(c): Authenticated, Path(id): Path<String>) -> Result<Json<Wallet>, ApiError> {
+pub async fn get_wallet(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Wallet>, ApiError> {
     Ok(Json(wallets::get(&ctx.deps, &c, &id).await?))
 }
 
 #[utoipa::path(put, path = "/v1/wallets/{id}", tag = "routing", security(("bearer" = [])), params(("id" = String, Path)), request_body = WalletInput,
     responses((status = 200, body = Wallet), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn update_wallet(State(ctx): Ctx, Authenticated(c): Authenticated, Path(id): Path<String>, JsonBody(i): JsonBody<WalletInput>) -> Result<Json<Wallet>, ApiError> {
+pub async fn update_wallet(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    Path(id): Path<String>,
+    JsonBody(i): JsonBody<WalletInput>,
+) -> Result<Json<Wallet>, ApiError> {
     Ok(Json(wallets::update(&ctx.deps, &c, &id, i).await?))
 }
 
 #[utoipa::path(delete, path = "/v1/wallets/{id}", tag = "routing", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn delete_wallet(State(ctx): Ctx, Authenticated(c): Authenticated, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+pub async fn delete_wallet(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
     wallets::delete(&ctx.deps, &c, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -49,7 +71,11 @@ pub async fn delete_wallet(State(ctx): Ctx, Authenticated(c): Authenticated, Pat
 /// Put a contact in the wallet.
 #[utoipa::path(put, path = "/v1/wallets/{id}/contacts/{contact_id}", tag = "routing", security(("bearer" = [])),
     params(("id" = String, Path), ("contact_id" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn join_wallet(State(ctx): Ctx, Authenticated(c): Authenticated, Path((id, contact)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+pub async fn join_wallet(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    Path((id, contact)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     wallets::set_contact(&ctx.deps, &c, &contact, Some(&id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -57,7 +83,11 @@ pub async fn join_wallet(State(ctx): Ctx, Authenticated(c): Authenticated, Path(
 /// Take a contact out of the wallet.
 #[utoipa::path(delete, path = "/v1/wallets/{id}/contacts/{contact_id}", tag = "routing", security(("bearer" = [])),
     params(("id" = String, Path), ("contact_id" = String, Path)), responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn leave_wallet(State(ctx): Ctx, Authenticated(c): Authenticated, Path((id, contact)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+pub async fn leave_wallet(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    Path((id, contact)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     wallets::get(&ctx.deps, &c, &id).await?;
     wallets::set_contact(&ctx.deps, &c, &contact, None).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -65,13 +95,20 @@ pub async fn leave_wallet(State(ctx): Ctx, Authenticated(c): Authenticated, Path
 
 #[utoipa::path(get, path = "/v1/business-hours", tag = "routing", security(("bearer" = [])),
     responses((status = 200, body = BusinessHours), (status = 404, body = ErrorBody)))]
-pub async fn get_hours(State(ctx): Ctx, Authenticated(c): Authenticated) -> Result<Json<BusinessHours>, ApiError> {
+pub async fn get_hours(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+) -> Result<Json<BusinessHours>, ApiError> {
     Ok(Json(business_hours::get(&ctx.deps, &c, None).await?))
 }
 
 #[utoipa::path(put, path = "/v1/business-hours", tag = "routing", security(("bearer" = [])), request_body = BusinessHours,
     responses((status = 200, body = BusinessHours), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn put_hours(State(ctx): Ctx, Authenticated(c): Authenticated, JsonBody(h): JsonBody<BusinessHours>) -> Result<Json<BusinessHours>, ApiError> {
+pub async fn put_hours(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    JsonBody(h): JsonBody<BusinessHours>,
+) -> Result<Json<BusinessHours>, ApiError> {
     Ok(Json(business_hours::put(&ctx.deps, &c, None, h).await?))
 }
 
@@ -90,7 +127,11 @@ pub struct StatusQuery {
 /// Open or closed now, and the next change.
 #[utoipa::path(get, path = "/v1/business-hours/status", tag = "routing", security(("bearer" = [])), params(StatusQuery),
     responses((status = 200, body = HoursStatus)))]
-pub async fn hours_status(State(ctx): Ctx, Authenticated(c): Authenticated, QueryParams(q): QueryParams<StatusQuery>) -> Result<Json<HoursStatus>, ApiError> {
+pub async fn hours_status(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    QueryParams(q): QueryParams<StatusQuery>,
+) -> Result<Json<HoursStatus>, ApiError> {
     if let Some(ch) = &q.channel_id {
         atende_core::conversations::channels::get(&ctx.deps, &c, ch).await?;
     }
@@ -99,55 +140,94 @@ pub async fn hours_status(State(ctx): Ctx, Authenticated(c): Authenticated, Quer
 
 #[utoipa::path(get, path = "/v1/channels/{id}/business-hours", tag = "routing", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = BusinessHours), (status = 404, body = ErrorBody)))]
-pub async fn get_channel_hours(State(ctx): Ctx, Authenticated(c): Authenticated, Path(id): Path<String>) -> Result<Json<BusinessHours>, ApiError> {
+pub async fn get_channel_hours(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<BusinessHours>, ApiError> {
     Ok(Json(business_hours::get(&ctx.deps, &c, Some(&id)).await?))
 }
 
 #[utoipa::path(put, path = "/v1/channels/{id}/business-hours", tag = "routing", security(("bearer" = [])), params(("id" = String, Path)), request_body = BusinessHours,
     responses((status = 200, body = BusinessHours), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn put_channel_hours(State(ctx): Ctx, Authenticated(c): Authenticated, Path(id): Path<String>, JsonBody(h): JsonBody<BusinessHours>) -> Result<Json<BusinessHours>, ApiError> {
+pub async fn put_channel_hours(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    Path(id): Path<String>,
+    JsonBody(h): JsonBody<BusinessHours>,
+) -> Result<Json<BusinessHours>, ApiError> {
     Ok(Json(business_hours::put(&ctx.deps, &c, Some(&id), h).await?))
 }
 
 #[utoipa::path(get, path = "/v1/channels/{id}/keep-alive", tag = "routing", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = KeepAlive), (status = 404, body = ErrorBody)))]
-pub async fn get_keep_alive(State(ctx): Ctx, Authenticated(c): Authenticated, Path(id): Path<String>) -> Result<Json<KeepAlive>, ApiError> {
+pub async fn get_keep_alive(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<KeepAlive>, ApiError> {
     Ok(Json(keep_alive::get(&ctx.deps, &c, &id).await?))
 }
 
 /// Configure keep-alive; it acts only once `enabled` is true.
 #[utoipa::path(put, path = "/v1/channels/{id}/keep-alive", tag = "routing", security(("bearer" = [])), params(("id" = String, Path)), request_body = KeepAlive,
     responses((status = 200, body = KeepAlive), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn put_keep_alive(State(ctx): Ctx, Authenticated(c): Authenticated, Path(id): Path<String>, JsonBody(k): JsonBody<KeepAlive>) -> Result<Json<KeepAlive>, ApiError> {
+pub async fn put_keep_alive(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    Path(id): Path<String>,
+    JsonBody(k): JsonBody<KeepAlive>,
+) -> Result<Json<KeepAlive>, ApiError> {
     Ok(Json(keep_alive::put(&ctx.deps, &c, &id, k).await?))
 }
 
 #[utoipa::path(get, path = "/v1/scheduled-messages", tag = "routing", security(("bearer" = [])), params(ScheduledFilter),
     responses((status = 200, body = ScheduledList)))]
-pub async fn list_scheduled(State(ctx): Ctx, Authenticated(c): Authenticated, QueryParams(f): QueryParams<ScheduledFilter>) -> Result<Json<ScheduledList>, ApiError> {
+pub async fn list_scheduled(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    QueryParams(f): QueryParams<ScheduledFilter>,
+) -> Result<Json<ScheduledList>, ApiError> {
     Ok(Json(scheduled::list(&ctx.deps, &c, f).await?))
 }
 
 #[utoipa::path(post, path = "/v1/scheduled-messages", tag = "routing", security(("bearer" = [])), request_body = NewScheduled,
     responses((status = 201, body = ScheduledMessage), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn create_scheduled(State(ctx): Ctx, Authenticated(c): Authenticated, JsonBody(i): JsonBody<NewScheduled>) -> Result<(StatusCode, Json<ScheduledMessage>), ApiError> {
+pub async fn create_scheduled(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    JsonBody(i): JsonBody<NewScheduled>,
+) -> Result<(StatusCode, Json<ScheduledMessage>), ApiError> {
     Ok((StatusCode::CREATED, Json(scheduled::create(&ctx.deps, &c, i).await?)))
 }
 
 #[utoipa::path(get, path = "/v1/scheduled-messages/{id}", tag = "routing", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ScheduledMessage), (status = 404, body = ErrorBody)))]
-pub async fn get_scheduled(State(ctx): Ctx, Authenticated(c): Authenticated, Path(id): Path<String>) -> Result<Json<ScheduledMessage>, ApiError> {
+pub async fn get_scheduled(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<ScheduledMessage>, ApiError> {
     Ok(Json(scheduled::get(&ctx.deps, &c, &id).await?))
 }
 
 #[utoipa::path(post, path = "/v1/scheduled-messages/{id}/cancel", tag = "routing", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = ScheduledMessage), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn cancel_scheduled(State(ctx): Ctx, Authenticated(c): Authenticated, Path(id): Path<String>) -> Result<Json<ScheduledMessage>, ApiError> {
+pub async fn cancel_scheduled(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<ScheduledMessage>, ApiError> {
     Ok(Json(scheduled::cancel(&ctx.deps, &c, &id).await?))
 }
 
 #[utoipa::path(post, path = "/v1/scheduled-messages/{id}/reschedule", tag = "routing", security(("bearer" = [])), params(("id" = String, Path)), request_body = Reschedule,
     responses((status = 200, body = ScheduledMessage), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn reschedule(State(ctx): Ctx, Authenticated(c): Authenticated, Path(id): Path<String>, JsonBody(i): JsonBody<Reschedule>) -> Result<Json<ScheduledMessage>, ApiError> {
+pub async fn reschedule(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    Path(id): Path<String>,
+    JsonBody(i): JsonBody<Reschedule>,
+) -> Result<Json<ScheduledMessage>, ApiError> {
     Ok(Json(scheduled::reschedule(&ctx.deps, &c, &id, i).await?))
 }

@@ -3,4 +3,5 @@
 
 mod binary;
 mod conversations;
+mod routing;
 mod stack;

@@ -127,7 +127,14 @@ impl Stack {
             })
             .await
             .unwrap();
-            if inbound + outbound == 0 {
+            let ctx = self.ctx.clone();
+            let routing = drain_once(&queue, "routing", false, vis, &|j| {
+                let ctx = ctx.clone();
+                async move { atende_transfer::handle(&ctx, j).await }
+            })
+            .await
+            .unwrap();
+            if inbound + outbound + routing == 0 {
                 break;
             }
         }
@@ -137,15 +144,29 @@ impl Stack {
     /// backoffs and delays all run on the manual clock).
     pub async fn settle(&self) {
         for _ in 0..900 {
+            self.tick().await;
             self.drain().await;
-            let left = self.embedded.queue.depth("inbound").await.unwrap()
-                + self.embedded.queue.depth("outbound").await.unwrap();
+            let q = &self.embedded.queue;
+            let left = q.depth("inbound").await.unwrap()
+                + q.depth("outbound").await.unwrap()
+                + q.depth("routing").await.unwrap();
             if left == 0 {
                 return;
             }
             self.clock.advance(chrono::Duration::seconds(1));
         }
         panic!("the queues never emptied");
+    }
+
+    /// The scheduler tick (what EventBridge or the local runtime's interval runs).
+    pub async fn tick(&self) -> usize {
+        atende_scheduler::tick(&self.ctx).await.unwrap()
+    }
+
+    /// Moves the clock forward, firing due timers and draining, as time passes.
+    pub async fn pass(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+        self.settle().await;
     }
 
     pub async fn tenant(&self, name: &str) -> Tenant {

@@ -75,7 +75,7 @@ pub(crate) fn membership_write(account: &str, membership: &Membership) -> Transa
             UpdateOp::Set("user_id".into(), attr::s(&membership.user_id)),
             UpdateOp::Set("member".into(), serde_dynamo::AttributeValue::Bool(membership.member)),
             UpdateOp::Set("supervisor".into(), serde_dynamo::AttributeValue::Bool(membership.supervisor)),
-            UpdateOp::SetIfAbsent("joined_at".into(), attr::s(membership.joined_at.to_rfc3339())),
+            UpdateOp::SetIfAbsent("joined_at".into(), crate::record::ts(membership.joined_at)),
             UpdateOp::Set("gsi1pk".into(), attr::s(keys::user_teams_gsi1pk(account, &membership.user_id))),
             UpdateOp::Set("gsi1sk".into(), attr::s(&membership.team_id)),
         ],

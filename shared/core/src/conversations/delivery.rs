@@ -154,7 +154,7 @@ async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome>
             vec![
                 UpdateOp::Set("status".into(), attr::s(MessageStatus::Sending.as_str())),
                 UpdateOp::Set("status_rank".into(), attr::n(rank(MessageStatus::Sending))),
-                UpdateOp::Set("claimed_at".into(), attr::s(now.to_rfc3339())),
+                UpdateOp::Set("claimed_at".into(), crate::record::ts(now)),
                 UpdateOp::Add("attempts".into(), 1),
                 UpdateOp::Add("version".into(), 1),
             ],
@@ -272,7 +272,7 @@ async fn record_sent(deps: &Deps, account: &str, m: &Message, provider_id: &str)
                 UpdateOp::Set("provider_id".into(), attr::s(provider_id)),
                 UpdateOp::Set("status".into(), attr::s(MessageStatus::Sent.as_str())),
                 UpdateOp::Set("status_rank".into(), attr::n(rank(MessageStatus::Sent))),
-                UpdateOp::Set("sent_at".into(), attr::s(now.to_rfc3339())),
+                UpdateOp::Set("sent_at".into(), crate::record::ts(now)),
                 UpdateOp::Add("version".into(), 1),
             ],
             condition: Some(Condition::Compare(

@@ -6,15 +6,15 @@ use super::contacts;
 use super::events::{DeliveryStatus, InboundEvent, InboundMessage, StatusUpdate};
 use super::messages::{self, insert_message};
 use super::model::*;
-use super::sessions;
 use super::routing::{self, RoutingJob};
+use super::sessions;
 use super::templates;
-use crate::time::business_hours;
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
 use crate::ports::table::attr;
 use crate::ports::{Cmp, Condition, Index, Item, Query, SortCondition, TableError, TransactItem, UpdateOp};
+use crate::time::business_hours;
 use chrono::Duration;
 
 /// How long a status for a message not (yet) known is kept before it is dropped.
@@ -170,7 +170,12 @@ async fn apply_message(deps: &Deps, event: InboundMessage) -> ServiceResult<Appl
 
 /// What a customer message sets in motion: routing for a new session, the keep-alive
 /// count, the out-of-hours auto-reply.
-async fn after_inbound(deps: &Deps, s: &mut Session, opened: sessions::Opened, now: chrono::DateTime<chrono::Utc>) -> ServiceResult<()> {
+async fn after_inbound(
+    deps: &Deps,
+    s: &mut Session,
+    opened: sessions::Opened,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<()> {
     if opened == sessions::Opened::New {
         let job = RoutingJob::NewSession { account_id: s.account_id.clone(), session_id: s.id.clone() };
         routing::enqueue(deps, &job).await?;
@@ -318,7 +323,7 @@ pub(crate) async fn advance(
     update: &StatusUpdate,
 ) -> ServiceResult<Applied> {
     let status = status_of(update.status);
-    let at = attr::s(update.at.to_rfc3339());
+    let at = crate::record::ts(update.at);
     let mut ops = vec![
         UpdateOp::Set("status".into(), attr::s(status.as_str())),
         UpdateOp::Set("status_rank".into(), attr::n(rank(status))),

@@ -463,7 +463,7 @@ pub(crate) async fn release_waiting(deps: &Deps, account: &str, session: &str) -
                 &keys::message(account, &m.id),
                 vec![
                     UpdateOp::Set("status".into(), attr::s(MessageStatus::Queued.as_str())),
-                    UpdateOp::Set("not_before".into(), attr::s(now.to_rfc3339())),
+                    UpdateOp::Set("not_before".into(), crate::record::ts(now)),
                     UpdateOp::Remove("gsi2pk".into()),
                     UpdateOp::Remove("gsi2sk".into()),
                     UpdateOp::Add("version".into(), 1),
@@ -499,6 +499,7 @@ pub(crate) async fn send_template_as(
     template_id: &str,
     parameters: Value,
 ) -> ServiceResult<Message> {
-    let m = compose(deps, author, s, Draft::Template { template_id: template_id.to_owned(), parameters }).await?;
+    let m =
+        compose(deps, author, s, Draft::Template { template_id: template_id.to_owned(), parameters }).await?;
     dispatch(deps, s, m).await
 }

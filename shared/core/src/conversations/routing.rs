@@ -46,11 +46,15 @@ pub(crate) async fn enqueue(deps: &Deps, job: &RoutingJob) -> ServiceResult<()> 
 pub async fn run(deps: &Deps, job: RoutingJob) -> ServiceResult<()> {
     match job {
         RoutingJob::NewSession { account_id, session_id } => route_new(deps, &account_id, &session_id).await,
-        RoutingJob::Overflow { account_id, session_id, seq } => overflow(deps, &account_id, &session_id, seq).await,
+        RoutingJob::Overflow { account_id, session_id, seq } => {
+            overflow(deps, &account_id, &session_id, seq).await
+        }
         RoutingJob::KeepAlive { account_id, session_id, last_inbound_ms, closing } => {
             keep_alive::fire(deps, &account_id, &session_id, last_inbound_ms, closing).await
         }
-        RoutingJob::Scheduled { account_id, id, due_ms } => scheduled::fire(deps, &account_id, &id, due_ms).await,
+        RoutingJob::Scheduled { account_id, id, due_ms } => {
+            scheduled::fire(deps, &account_id, &id, due_ms).await
+        }
     }
 }
 
@@ -78,7 +82,13 @@ async fn team_rotation(deps: &Deps, account: &str, team: &str) -> ServiceResult<
 
 /// The next of `eligible` after the pool's last pick, in `order`; the pick is recorded with
 /// a version check, so two sessions routed at once never take the same turn.
-async fn next_in_turn(deps: &Deps, account: &str, pool: &str, order: &[String], eligible: &[String]) -> ServiceResult<Option<String>> {
+async fn next_in_turn(
+    deps: &Deps,
+    account: &str,
+    pool: &str,
+    order: &[String],
+    eligible: &[String],
+) -> ServiceResult<Option<String>> {
     if eligible.is_empty() {
         return Ok(None);
     }
@@ -88,7 +98,10 @@ async fn next_in_turn(deps: &Deps, account: &str, pool: &str, order: &[String], 
         let last = state.as_ref().and_then(|s| attr::get_s(s, "last")).map(str::to_owned);
         let version = state.as_ref().and_then(|s| attr::get_n(s, "version"));
         let start = last.as_ref().and_then(|l| order.iter().position(|u| u == l)).map_or(0, |i| i + 1);
-        let pick = (0..order.len()).map(|k| &order[(start + k) % order.len()]).find(|u| eligible.contains(u)).cloned();
+        let pick = (0..order.len())
+            .map(|k| &order[(start + k) % order.len()])
+            .find(|u| eligible.contains(u))
+            .cloned();
         let Some(pick) = pick else { return Ok(None) };
         let condition = match version {
             Some(v) => Condition::version_is(v as u64),
@@ -125,7 +138,9 @@ async fn route_new(deps: &Deps, account: &str, session_id: &str) -> ServiceResul
             }
             WalletKind::Shared => {
                 let eligible = rotation(deps, account, wallet.agents.clone()).await?;
-                if let Some(pick) = next_in_turn(deps, account, &format!("W{}", wallet.id), &wallet.agents, &eligible).await? {
+                if let Some(pick) =
+                    next_in_turn(deps, account, &format!("W{}", wallet.id), &wallet.agents, &eligible).await?
+                {
                     return designate(deps, s, pick, None, now).await;
                 }
             }
@@ -172,15 +187,21 @@ async fn designate(
     }
     if let Some(o) = overflow {
         let started = s.routing_started_at.unwrap_or(now);
-        let due = (now + Duration::minutes(i64::from(o.handoff_minutes))).min(started + Duration::minutes(i64::from(o.max_minutes)));
+        let due = (now + Duration::minutes(i64::from(o.handoff_minutes)))
+            .min(started + Duration::minutes(i64::from(o.max_minutes)));
         schedule_overflow(deps, &s, due).await?;
     }
     Ok(())
 }
 
 async fn schedule_overflow(deps: &Deps, s: &Session, due: DateTime<Utc>) -> ServiceResult<()> {
-    let job = RoutingJob::Overflow { account_id: s.account_id.clone(), session_id: s.id.clone(), seq: s.routing_seq };
-    timers::schedule(deps, &format!("overflow:{}:{}", s.id, s.routing_seq), due, queues::ROUTING, None, &job).await
+    let job = RoutingJob::Overflow {
+        account_id: s.account_id.clone(),
+        session_id: s.id.clone(),
+        seq: s.routing_seq,
+    };
+    timers::schedule(deps, &format!("overflow:{}:{}", s.id, s.routing_seq), due, queues::ROUTING, None, &job)
+        .await
 }
 
 async fn overflow(deps: &Deps, account: &str, session_id: &str, seq: u32) -> ServiceResult<()> {

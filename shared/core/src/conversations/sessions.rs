@@ -260,7 +260,8 @@ impl Access {
     fn can_assume(&self, s: &Session) -> bool {
         self.admin()
             || self.supervises(&s.team_id)
-            || (self.is_member(&s.team_id) && s.designated_to.as_deref().is_none_or(|d| d == self.caller.user_id))
+            || (self.is_member(&s.team_id)
+                && s.designated_to.as_deref().is_none_or(|d| d == self.caller.user_id))
     }
 }
 

@@ -60,7 +60,9 @@ pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<Wallet>
 async fn check(deps: &Deps, caller: &Caller, input: &WalletInput) -> ServiceResult<()> {
     teams::get(deps, caller, &input.team_id).await?;
     if input.agents.is_empty() || (input.kind == WalletKind::SingleAgent && input.agents.len() != 1) {
-        return Err(ServiceError::invalid("a single_agent wallet names one agent, a shared one at least one"));
+        return Err(ServiceError::invalid(
+            "a single_agent wallet names one agent, a shared one at least one",
+        ));
     }
     for agent in &input.agents {
         users::load_active(deps, &caller.account_id, agent).await?;
@@ -82,7 +84,9 @@ pub async fn create(deps: &Deps, caller: &Caller, input: WalletInput) -> Service
         created_at: deps.clock.now(),
         version: 1,
     };
-    deps.table.put(to_item(&keys::wallet(&wallet.account_id, &wallet.id), &wallet)?, Some(Condition::NotExists)).await?;
+    deps.table
+        .put(to_item(&keys::wallet(&wallet.account_id, &wallet.id), &wallet)?, Some(Condition::NotExists))
+        .await?;
     Ok(wallet)
 }
 
@@ -124,7 +128,12 @@ pub async fn delete(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()>
 }
 
 /// Puts a contact in a wallet (or takes it out with `None`).
-pub async fn set_contact(deps: &Deps, caller: &Caller, contact: &str, wallet: Option<&str>) -> ServiceResult<()> {
+pub async fn set_contact(
+    deps: &Deps,
+    caller: &Caller,
+    contact: &str,
+    wallet: Option<&str>,
+) -> ServiceResult<()> {
     caller.require_admin()?;
     if let Some(w) = wallet {
         load(deps, &caller.account_id, w).await?;
@@ -133,17 +142,26 @@ pub async fn set_contact(deps: &Deps, caller: &Caller, contact: &str, wallet: Op
     let ops = match wallet {
         Some(w) => vec![
             UpdateOp::Set("wallet_id".into(), attr::s(w)),
-            UpdateOp::Set("wallet_joined_at".into(), attr::s(deps.clock.now().to_rfc3339())),
+            UpdateOp::Set("wallet_joined_at".into(), crate::record::ts(deps.clock.now())),
             UpdateOp::Add("version".into(), 1),
         ],
-        None => vec![UpdateOp::Remove("wallet_id".into()), UpdateOp::Remove("wallet_joined_at".into()), UpdateOp::Add("version".into(), 1)],
+        None => vec![
+            UpdateOp::Remove("wallet_id".into()),
+            UpdateOp::Remove("wallet_joined_at".into()),
+            UpdateOp::Add("version".into(), 1),
+        ],
     };
     deps.table.update(&keys::contact(&caller.account_id, contact), ops, Some(Condition::Exists)).await?;
     Ok(())
 }
 
 /// The contact's wallet if the binding holds now.
-pub async fn of_contact(deps: &Deps, account: &str, contact: &super::model::Contact, now: DateTime<Utc>) -> ServiceResult<Option<Wallet>> {
+pub async fn of_contact(
+    deps: &Deps,
+    account: &str,
+    contact: &super::model::Contact,
+    now: DateTime<Utc>,
+) -> ServiceResult<Option<Wallet>> {
     let Some(id) = &contact.wallet_id else { return Ok(None) };
     let wallet = match load(deps, account, id).await {
         Ok(w) => w,

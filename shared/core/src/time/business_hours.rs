@@ -45,12 +45,15 @@ pub struct BusinessHours {
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
 fn hhmm(s: &str) -> ServiceResult<NaiveTime> {
-    NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| ServiceError::invalid(format!("`{s}` is not a HH:MM time")))
+    NaiveTime::parse_from_str(s, "%H:%M")
+        .map_err(|_| ServiceError::invalid(format!("`{s}` is not a HH:MM time")))
 }
 
 impl BusinessHours {
     pub fn validate(&self) -> ServiceResult<()> {
-        self.timezone.parse::<Tz>().map_err(|_| ServiceError::invalid("timezone must be an IANA name, e.g. America/Sao_Paulo"))?;
+        self.timezone
+            .parse::<Tz>()
+            .map_err(|_| ServiceError::invalid("timezone must be an IANA name, e.g. America/Sao_Paulo"))?;
         for (day, periods) in &self.days {
             if !DAYS.contains(&day.as_str()) {
                 return Err(ServiceError::invalid(format!("`{day}` is not a weekday (mon … sun)")));
@@ -96,7 +99,11 @@ fn scope_key(account: &str, channel: Option<&str>) -> crate::ports::Key {
     keys::business_hours(account, channel.unwrap_or("account"))
 }
 
-async fn load_scope(deps: &Deps, account: &str, channel: Option<&str>) -> ServiceResult<Option<BusinessHours>> {
+async fn load_scope(
+    deps: &Deps,
+    account: &str,
+    channel: Option<&str>,
+) -> ServiceResult<Option<BusinessHours>> {
     match deps.table.get(&scope_key(account, channel)).await? {
         Some(item) => Ok(Some(from_item(item)?)),
         None => Ok(None),
@@ -104,7 +111,11 @@ async fn load_scope(deps: &Deps, account: &str, channel: Option<&str>) -> Servic
 }
 
 /// The hours that apply to a channel: its own, else the account's, else none (always open).
-pub async fn effective(deps: &Deps, account: &str, channel: Option<&str>) -> ServiceResult<Option<BusinessHours>> {
+pub async fn effective(
+    deps: &Deps,
+    account: &str,
+    channel: Option<&str>,
+) -> ServiceResult<Option<BusinessHours>> {
     if let Some(c) = channel
         && let Some(own) = load_scope(deps, account, Some(c)).await?
     {
@@ -120,7 +131,12 @@ pub async fn get(deps: &Deps, caller: &Caller, channel: Option<&str>) -> Service
     load_scope(deps, &caller.account_id, channel).await?.ok_or(ServiceError::NotFound("business hours"))
 }
 
-pub async fn put(deps: &Deps, caller: &Caller, channel: Option<&str>, hours: BusinessHours) -> ServiceResult<BusinessHours> {
+pub async fn put(
+    deps: &Deps,
+    caller: &Caller,
+    channel: Option<&str>,
+    hours: BusinessHours,
+) -> ServiceResult<BusinessHours> {
     caller.require_admin()?;
     hours.validate()?;
     if let Some(c) = channel {
@@ -132,9 +148,11 @@ pub async fn put(deps: &Deps, caller: &Caller, channel: Option<&str>, hours: Bus
 
 pub async fn remove(deps: &Deps, caller: &Caller, channel: Option<&str>) -> ServiceResult<()> {
     caller.require_admin()?;
-    deps.table.delete(&scope_key(&caller.account_id, channel), Some(Condition::Exists)).await.map_err(|e| match e {
-        crate::ports::TableError::ConditionFailed => ServiceError::NotFound("business hours"),
-        other => other.into(),
+    deps.table.delete(&scope_key(&caller.account_id, channel), Some(Condition::Exists)).await.map_err(|e| {
+        match e {
+            crate::ports::TableError::ConditionFailed => ServiceError::NotFound("business hours"),
+            other => other.into(),
+        }
     })
 }
 
@@ -157,7 +175,11 @@ pub async fn status(deps: &Deps, caller: &Caller, channel: Option<&str>) -> Serv
 
 /// Whether the out-of-hours auto-reply is due for a session now, and for which closed
 /// period (identified by its reopening time).
-pub fn auto_reply_due(hours: &BusinessHours, now: DateTime<Utc>, already_for: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
+pub fn auto_reply_due(
+    hours: &BusinessHours,
+    now: DateTime<Utc>,
+    already_for: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
     if !hours.auto_reply.enabled || hours.is_open(now) {
         return None;
     }
@@ -171,10 +193,16 @@ mod tests {
     use chrono::TimeZone;
 
     fn sao_paulo() -> BusinessHours {
-        let day = vec![Period { start: "08:00".into(), end: "12:00".into() }, Period { start: "13:00".into(), end: "18:00".into() }];
+        let day = vec![
+            Period { start: "08:00".into(), end: "12:00".into() },
+            Period { start: "13:00".into(), end: "18:00".into() },
+        ];
         BusinessHours {
             timezone: "America/Sao_Paulo".into(),
-            days: ["mon", "tue", "wed", "thu", "fri"].iter().map(|d| ((*d).to_owned(), day.clone())).collect(),
+            days: ["mon", "tue", "wed", "thu", "fri"]
+                .iter()
+                .map(|d| ((*d).to_owned(), day.clone()))
+                .collect(),
             closed_dates: vec![NaiveDate::from_ymd_opt(2026, 12, 25).unwrap()],
             auto_reply: AutoReply { enabled: true, text: "Voltamos às 8h".into() },
         }
@@ -200,7 +228,11 @@ mod tests {
         let h = sao_paulo();
         assert_eq!(h.next_change(local(2026, 11, 23, 12, 30)), Some(local(2026, 11, 23, 13, 0)));
         assert_eq!(h.next_change(local(2026, 11, 23, 9, 15)), Some(local(2026, 11, 23, 12, 0)));
-        assert_eq!(h.next_change(local(2026, 12, 24, 19, 0)), Some(local(2026, 12, 28, 8, 0)), "over the holiday and weekend");
+        assert_eq!(
+            h.next_change(local(2026, 12, 24, 19, 0)),
+            Some(local(2026, 12, 28, 8, 0)),
+            "over the holiday and weekend"
+        );
     }
 
     #[test]
@@ -209,7 +241,10 @@ mod tests {
         let lunch = local(2026, 11, 23, 12, 10);
         let period = auto_reply_due(&h, lunch, None).unwrap();
         assert_eq!(auto_reply_due(&h, lunch + Duration::minutes(20), Some(period)), None, "once per period");
-        assert!(auto_reply_due(&h, local(2026, 11, 23, 19, 0), Some(period)).is_some(), "a new closed period");
+        assert!(
+            auto_reply_due(&h, local(2026, 11, 23, 19, 0), Some(period)).is_some(),
+            "a new closed period"
+        );
         assert_eq!(auto_reply_due(&h, local(2026, 11, 23, 10, 0), None), None, "never inside hours");
     }
 

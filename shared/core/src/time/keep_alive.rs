@@ -59,10 +59,17 @@ pub(crate) async fn arm(deps: &Deps, s: &Session, last_inbound: DateTime<Utc>) -
     if !cfg.enabled {
         return Ok(());
     }
-    schedule(deps, s, last_inbound, last_inbound + Duration::minutes(i64::from(cfg.idle_minutes)), false).await
+    schedule(deps, s, last_inbound, last_inbound + Duration::minutes(i64::from(cfg.idle_minutes)), false)
+        .await
 }
 
-async fn schedule(deps: &Deps, s: &Session, last_inbound: DateTime<Utc>, due: DateTime<Utc>, closing: bool) -> ServiceResult<()> {
+async fn schedule(
+    deps: &Deps,
+    s: &Session,
+    last_inbound: DateTime<Utc>,
+    due: DateTime<Utc>,
+    closing: bool,
+) -> ServiceResult<()> {
     let job = RoutingJob::KeepAlive {
         account_id: s.account_id.clone(),
         session_id: s.id.clone(),
@@ -73,7 +80,13 @@ async fn schedule(deps: &Deps, s: &Session, last_inbound: DateTime<Utc>, due: Da
     timers::schedule(deps, &id, due, queues::ROUTING, None, &job).await
 }
 
-pub(crate) async fn fire(deps: &Deps, account: &str, session: &str, last_inbound_ms: i64, closing: bool) -> ServiceResult<()> {
+pub(crate) async fn fire(
+    deps: &Deps,
+    account: &str,
+    session: &str,
+    last_inbound_ms: i64,
+    closing: bool,
+) -> ServiceResult<()> {
     let s = sessions::load(deps, account, session).await?;
     let current = s.last_inbound_at.map(|t| t.timestamp_millis());
     if !s.status.is_open() || current != Some(last_inbound_ms) {

@@ -12,7 +12,7 @@ use crate::keys;
 use crate::ports::table::attr;
 use crate::ports::{Condition, Index, Query, SortCondition, TableError, UpdateOp};
 use crate::queues;
-use crate::record::{concurrent, from_item, to_item};
+use crate::record::{concurrent, from_item, to_item, ts};
 use crate::time::timers;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -102,7 +102,8 @@ pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<Schedul
 async fn arm(deps: &Deps, m: &ScheduledMessage) -> ServiceResult<()> {
     let due_ms = m.due_at.timestamp_millis();
     let job = RoutingJob::Scheduled { account_id: m.account_id.clone(), id: m.id.clone(), due_ms };
-    timers::schedule(deps, &format!("scheduled:{}:{due_ms}", m.id), m.due_at, queues::ROUTING, None, &job).await
+    timers::schedule(deps, &format!("scheduled:{}:{due_ms}", m.id), m.due_at, queues::ROUTING, None, &job)
+        .await
 }
 
 pub async fn create(deps: &Deps, caller: &Caller, input: NewScheduled) -> ServiceResult<ScheduledMessage> {
@@ -137,7 +138,9 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewScheduled) -> Servic
         created_at: deps.clock.now(),
         version: 1,
     };
-    deps.table.put(to_item(&keys::scheduled_message(&m.account_id, &m.id), &m)?, Some(Condition::NotExists)).await?;
+    deps.table
+        .put(to_item(&keys::scheduled_message(&m.account_id, &m.id), &m)?, Some(Condition::NotExists))
+        .await?;
     arm(deps, &m).await?;
     Ok(m)
 }
@@ -179,10 +182,19 @@ async fn transition(
     ops: Vec<UpdateOp>,
     refused: &str,
 ) -> ServiceResult<ScheduledMessage> {
-    let allowed = Condition::Or(from.iter().map(|s| Condition::equals("status", attr::s(s.as_str()))).collect());
+    let allowed =
+        Condition::Or(from.iter().map(|s| Condition::equals("status", attr::s(s.as_str()))).collect());
     let mut ops = ops;
     ops.push(UpdateOp::Add("version".into(), 1));
-    match deps.table.update(&keys::scheduled_message(account, id), ops, Some(Condition::And(vec![Condition::Exists, allowed]))).await {
+    match deps
+        .table
+        .update(
+            &keys::scheduled_message(account, id),
+            ops,
+            Some(Condition::And(vec![Condition::Exists, allowed])),
+        )
+        .await
+    {
         Ok(item) => from_item(item),
         Err(TableError::ConditionFailed) => {
             load(deps, account, id).await?;
@@ -204,7 +216,12 @@ pub async fn cancel(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Sch
     .await
 }
 
-pub async fn reschedule(deps: &Deps, caller: &Caller, id: &str, input: Reschedule) -> ServiceResult<ScheduledMessage> {
+pub async fn reschedule(
+    deps: &Deps,
+    caller: &Caller,
+    id: &str,
+    input: Reschedule,
+) -> ServiceResult<ScheduledMessage> {
     if input.due_at <= deps.clock.now() {
         return Err(ServiceError::invalid("due_at must be in the future"));
     }
@@ -215,7 +232,7 @@ pub async fn reschedule(deps: &Deps, caller: &Caller, id: &str, input: Reschedul
         &[ScheduledStatus::Scheduled, ScheduledStatus::Failed, ScheduledStatus::Cancelled],
         vec![
             UpdateOp::Set("status".into(), attr::s(ScheduledStatus::Scheduled.as_str())),
-            UpdateOp::Set("due_at".into(), attr::s(input.due_at.to_rfc3339())),
+            UpdateOp::Set("due_at".into(), ts(input.due_at)),
             UpdateOp::Remove("error".into()),
         ],
         "a message being sent or already sent cannot be rescheduled",
@@ -240,10 +257,13 @@ pub(crate) async fn fire(deps: &Deps, account: &str, id: &str, due_ms: i64) -> S
         .table
         .update(
             &keys::scheduled_message(account, id),
-            vec![UpdateOp::Set("status".into(), attr::s(ScheduledStatus::Sending.as_str())), UpdateOp::Add("version".into(), 1)],
+            vec![
+                UpdateOp::Set("status".into(), attr::s(ScheduledStatus::Sending.as_str())),
+                UpdateOp::Add("version".into(), 1),
+            ],
             Some(Condition::And(vec![
                 Condition::equals("status", attr::s(ScheduledStatus::Scheduled.as_str())),
-                Condition::equals("due_at", attr::s(m.due_at.to_rfc3339())),
+                Condition::equals("due_at", ts(m.due_at)),
             ])),
         )
         .await;
@@ -279,6 +299,7 @@ async fn send(deps: &Deps, m: &ScheduledMessage) -> ServiceResult<(String, Strin
             s
         }
     };
-    let message = messages::send_template_as(deps, &caller, &session, &m.template_id, m.parameters.clone()).await?;
+    let message =
+        messages::send_template_as(deps, &caller, &session, &m.template_id, m.parameters.clone()).await?;
     Ok((session.id, message.id))
 }

@@ -9,7 +9,9 @@ use crate::deps::Deps;
 use crate::error::ServiceResult;
 use crate::keys;
 use crate::ports::table::attr;
-use crate::ports::{Cmp, Condition, Index, Item, Key, OutgoingMessage, Query, SortCondition, TableError, UpdateOp};
+use crate::ports::{
+    Cmp, Condition, Index, Item, Key, OutgoingMessage, Query, SortCondition, TableError, UpdateOp,
+};
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
