@@ -51,6 +51,7 @@ pub fn routes(ctx: AppContext) -> Router {
         .route("/v1/templates/{id}", get(cv::get_template).delete(cv::delete_template))
         .route("/v1/sessions", get(cv::list_sessions).post(cv::start_session))
         .route("/v1/sessions/counts", get(cv::session_counts))
+        .route("/v1/sessions/bulk-complete", post(cv::bulk_complete))
         .route("/v1/sessions/{id}", get(cv::get_session))
         .route("/v1/sessions/{id}/messages", get(cv::list_messages).post(cv::send_message))
         .route("/v1/sessions/{id}/assume", post(cv::assume))

@@ -20,7 +20,7 @@ use utoipa::{Modify, OpenApi};
         cv::list_channels, cv::create_channel, cv::get_channel, cv::update_channel, cv::remove_channel,
         cv::search_contacts, cv::create_contact, cv::get_contact, cv::update_contact,
         cv::list_templates, cv::create_template, cv::get_template, cv::delete_template,
-        cv::list_sessions, cv::start_session, cv::session_counts, cv::get_session,
+        cv::list_sessions, cv::start_session, cv::session_counts, cv::bulk_complete, cv::get_session,
         cv::list_messages, cv::send_message, cv::assume, cv::return_to_queue, cv::complete, cv::restart, cv::transfer,
         cv::list_notes, cv::add_note, cv::edit_note, cv::delete_note, cv::cancel_message, cv::upload,
         rt::list_wallets, rt::create_wallet, rt::get_wallet, rt::update_wallet, rt::delete_wallet, rt::join_wallet, rt::leave_wallet,

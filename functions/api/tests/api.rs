@@ -538,6 +538,7 @@ const ISOLATED_ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/sessions"),
     ("post", "/v1/sessions"),
     ("get", "/v1/sessions/counts"),
+    ("post", "/v1/sessions/bulk-complete"),
     ("get", "/v1/sessions/{id}"),
     ("get", "/v1/sessions/{id}/messages"),
     ("post", "/v1/sessions/{id}/messages"),

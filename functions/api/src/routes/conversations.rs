@@ -4,6 +4,7 @@ use atende_core::accounts::Account;
 use atende_core::accounts::settings::{self as account_settings, AccountPatch};
 use atende_core::conversations::channels::{self, ChannelList, ChannelPatch, NewChannel};
 use atende_core::conversations::contacts::{self, ContactPage, ContactPatch, NewContact};
+use atende_core::conversations::lifecycle::{self, BulkFilter, BulkResult};
 use atende_core::conversations::messages::{self, MessagePage, Restart, SendMessage, StartSession, Started};
 use atende_core::conversations::notes::{self, NoteList, NoteText};
 use atende_core::conversations::sessions::{
@@ -202,6 +203,17 @@ pub async fn start_session(
     JsonBody(i): JsonBody<StartSession>,
 ) -> Result<(StatusCode, Json<Started>), ApiError> {
     Ok((StatusCode::CREATED, Json(messages::start(&ctx.deps, &c, i).await?)))
+}
+
+/// Complete every open session matching a filter (admins).
+#[utoipa::path(post, path = "/v1/sessions/bulk-complete", tag = "sessions", security(("bearer" = [])), request_body = BulkFilter,
+    responses((status = 200, body = BulkResult), (status = 403, body = ErrorBody)))]
+pub async fn bulk_complete(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    JsonBody(f): JsonBody<BulkFilter>,
+) -> Result<Json<BulkResult>, ApiError> {
+    Ok(Json(lifecycle::bulk_complete(&ctx.deps, &c, f).await?))
 }
 
 /// Sessions waiting and unread, for badges.

@@ -1,7 +1,8 @@
 use atende_core::accounts::teams::{self, MemberList, MemberRoles, NewTeam, TeamList, TeamPatch};
 use atende_core::accounts::{Membership, Team};
+use atende_core::conversations::lifecycle::{self, TeamDeletion};
 use atende_runtime::auth::Authenticated;
-use atende_runtime::extract::JsonBody;
+use atende_runtime::extract::{JsonBody, QueryParams};
 use atende_runtime::http_error::utoipa_schema::ErrorBody;
 use atende_runtime::{ApiError, AppContext};
 use axum::Json;
@@ -52,15 +53,17 @@ pub async fn update(
     Ok(Json(teams::update(&ctx.deps, &caller, &id, patch).await?))
 }
 
-/// Delete a team that is not the default (admins).
-#[utoipa::path(delete, path = "/v1/teams/{id}", tag = "teams", security(("bearer" = [])), params(("id" = String, Path)),
+/// Delete a team that is not the default (admins); its open sessions are completed or
+/// moved as `open_sessions` says.
+#[utoipa::path(delete, path = "/v1/teams/{id}", tag = "teams", security(("bearer" = [])), params(("id" = String, Path), TeamDeletion),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete(
     State(ctx): State<AppContext>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
+    QueryParams(how): QueryParams<TeamDeletion>,
 ) -> Result<StatusCode, ApiError> {
-    teams::delete(&ctx.deps, &caller, &id).await?;
+    lifecycle::delete_team(&ctx.deps, &caller, &id, how).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

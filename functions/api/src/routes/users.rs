@@ -1,5 +1,6 @@
 use atende_core::accounts::User;
 use atende_core::accounts::users::{self, NewUser, UserPage, UserPatch};
+use atende_core::conversations::lifecycle::{self, UserDeletion};
 use atende_runtime::auth::Authenticated;
 use atende_runtime::extract::{JsonBody, QueryParams};
 use atende_runtime::http_error::utoipa_schema::ErrorBody;
@@ -67,14 +68,16 @@ pub async fn update(
     Ok(Json(users::update(&ctx.deps, &caller, &id, patch).await?))
 }
 
-/// Delete a user logically (admins).
-#[utoipa::path(delete, path = "/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+/// Delete a user logically (admins); the sessions they own are completed, transferred or
+/// returned to the queue as `open_sessions` says.
+#[utoipa::path(delete, path = "/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = String, Path), UserDeletion),
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete(
     State(ctx): State<AppContext>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
+    QueryParams(how): QueryParams<UserDeletion>,
 ) -> Result<StatusCode, ApiError> {
-    users::delete(&ctx.deps, &caller, &id).await?;
+    lifecycle::delete_user(&ctx.deps, &caller, &id, how).await?;
     Ok(StatusCode::NO_CONTENT)
 }

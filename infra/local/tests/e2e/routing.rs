@@ -506,3 +506,79 @@ async fn completed_sessions_are_visible_per_the_teams_rule() {
         assert_eq!(seen, expected, "rule {rule}: handler, member, other team, restricted, supervisor, admin");
     }
 }
+
+#[tokio::test]
+async fn deleting_a_team_or_a_user_handles_their_open_sessions_and_admins_bulk_complete() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let (_, sales) = stack.call(Method::POST, "/v1/teams", &t.token, Some(json!({"name": "Vendas"}))).await;
+    let sales = id(&sales);
+    let (ana, ana_token) = stack.user(&t, "ana@acme.example", "agent").await;
+    let (bia, bia_token) = stack.user(&t, "bia@acme.example", "agent").await;
+    for user in [&ana, &bia] {
+        stack
+            .call(
+                Method::PUT,
+                &format!("/v1/teams/{sales}/members/{user}"),
+                &t.token,
+                Some(json!({"member": true})),
+            )
+            .await;
+    }
+    for n in 0..3 {
+        stack.deliver(&customer(n, "oi", stack.now())).await;
+    }
+    stack.settle().await;
+    let pending: Vec<String> = stack.sessions(&t.token, "pending").await.iter().map(id).collect();
+    for s in &pending {
+        stack
+            .call(
+                Method::POST,
+                &format!("/v1/sessions/{s}/transfer"),
+                &t.token,
+                Some(json!({"team_id": sales})),
+            )
+            .await;
+    }
+    stack.call(Method::POST, &format!("/v1/sessions/{}/assume", pending[0]), &ana_token, None).await;
+    stack.call(Method::POST, &format!("/v1/sessions/{}/assume", pending[1]), &ana_token, None).await;
+
+    let (status, body) = stack.call(Method::DELETE, &format!("/v1/users/{ana}"), &t.token, None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "the admin must say what happens to ana's sessions: {body}");
+    let (status, _) = stack
+        .call(
+            Method::DELETE,
+            &format!("/v1/users/{ana}?open_sessions=transfer&to_user={bia}"),
+            &t.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(stack.sessions(&bia_token, "mine").await.len(), 2, "ana's sessions are bia's now");
+
+    let (status, _) = stack.call(Method::DELETE, &format!("/v1/teams/{sales}"), &t.token, None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "open sessions: complete or move");
+    let (status, _) = stack
+        .call(
+            Method::DELETE,
+            &format!("/v1/teams/{sales}?open_sessions=move&to_team={}", t.default_team),
+            &t.token,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let pending = stack.sessions(&t.token, "pending").await;
+    assert_eq!(pending.len(), 3, "moved back to a queue");
+    assert!(pending.iter().all(|s| s["team_id"] == t.default_team.as_str()));
+
+    let (status, done) = stack
+        .call(Method::POST, "/v1/sessions/bulk-complete", &t.token, Some(json!({"status": "pending"})))
+        .await;
+    assert_eq!((status, done["completed"].as_u64()), (StatusCode::OK, Some(3)));
+    assert!(stack.sessions(&t.token, "pending").await.is_empty());
+    assert_eq!(
+        stack.call(Method::POST, "/v1/sessions/bulk-complete", &bia_token, Some(json!({}))).await.0,
+        StatusCode::FORBIDDEN
+    );
+}

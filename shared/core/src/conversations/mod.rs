@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod delivery;
 pub mod events;
 pub mod inbound;
+pub mod lifecycle;
 pub mod messages;
 pub mod meta_errors;
 pub mod model;
