@@ -34,3 +34,23 @@ pub(crate) fn concurrent(error: crate::ports::TableError) -> ServiceError {
 pub(crate) fn ts(at: chrono::DateTime<chrono::Utc>) -> crate::ports::AttributeValue {
     crate::ports::table::attr::s(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
 }
+
+/// Every item a query matches, decoded (all pages). For partitions known to stay small:
+/// an account's teams, tokens, channels, templates, a team's members.
+pub(crate) async fn query_all<T: DeserializeOwned>(
+    deps: &crate::Deps,
+    query: crate::ports::Query,
+) -> ServiceResult<Vec<T>> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = deps.table.query(query.clone().after(cursor)).await?;
+        for item in page.items {
+            out.push(from_item(item)?);
+        }
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}

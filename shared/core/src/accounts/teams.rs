@@ -112,22 +112,11 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewTeam) -> ServiceResu
 
 pub async fn list(deps: &Deps, caller: &Caller) -> ServiceResult<TeamList> {
     let account = load_account(deps, &caller.account_id).await?;
-    let mut items = Vec::new();
-    let mut cursor = None;
-    loop {
-        let query = Query::partition(Index::Primary, keys::account_pk(&account.id))
-            .sort(SortCondition::BeginsWith(keys::TEAM_PREFIX.into()))
-            .after(cursor);
-        let page = deps.table.query(query).await?;
-        for item in page.items {
-            let mut team: Team = from_item(item)?;
-            team.is_default = team.id == account.default_team_id;
-            items.push(team);
-        }
-        match page.cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
+    let query = Query::partition(Index::Primary, keys::account_pk(&account.id))
+        .sort(SortCondition::BeginsWith(keys::TEAM_PREFIX.into()));
+    let mut items: Vec<Team> = crate::record::query_all(deps, query).await?;
+    for team in &mut items {
+        team.is_default = team.id == account.default_team_id;
     }
     Ok(TeamList { items })
 }
@@ -211,21 +200,9 @@ pub async fn delete(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()>
 }
 
 pub(crate) async fn memberships(deps: &Deps, account: &str, team: &str) -> ServiceResult<Vec<Membership>> {
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let query = Query::partition(Index::Primary, keys::account_pk(account))
-            .sort(SortCondition::BeginsWith(keys::team_members_prefix(team)))
-            .after(cursor);
-        let page = deps.table.query(query).await?;
-        for item in page.items {
-            out.push(from_item::<Membership>(item)?);
-        }
-        match page.cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
+    let query = Query::partition(Index::Primary, keys::account_pk(account))
+        .sort(SortCondition::BeginsWith(keys::team_members_prefix(team)));
+    let mut out: Vec<Membership> = crate::record::query_all(deps, query).await?;
     out.sort_by(|a, b| a.joined_at.cmp(&b.joined_at).then_with(|| a.user_id.cmp(&b.user_id)));
     Ok(out)
 }

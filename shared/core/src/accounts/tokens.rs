@@ -68,22 +68,9 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewApiToken) -> Service
 
 pub async fn list(deps: &Deps, caller: &Caller) -> ServiceResult<ApiTokenList> {
     caller.require_admin()?;
-    let mut items = Vec::new();
-    let mut cursor = None;
-    loop {
-        let query = Query::partition(Index::Primary, keys::account_pk(&caller.account_id))
-            .sort(SortCondition::BeginsWith(keys::TOKEN_PREFIX.into()))
-            .after(cursor);
-        let page = deps.table.query(query).await?;
-        for item in page.items {
-            items.push(from_item(item)?);
-        }
-        match page.cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    Ok(ApiTokenList { items })
+    let query = Query::partition(Index::Primary, keys::account_pk(&caller.account_id))
+        .sort(SortCondition::BeginsWith(keys::TOKEN_PREFIX.into()));
+    Ok(ApiTokenList { items: crate::record::query_all(deps, query).await? })
 }
 
 pub async fn revoke(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()> {

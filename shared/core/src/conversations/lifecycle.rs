@@ -8,24 +8,11 @@ use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
 use crate::ports::{Index, Query, SortCondition};
-use crate::record::from_item;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 async fn all(deps: &Deps, query: Query) -> ServiceResult<Vec<Session>> {
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = deps.table.query(query.clone().after(cursor)).await?;
-        for item in page.items {
-            out.push(from_item(item)?);
-        }
-        match page.cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
-    Ok(out)
+    crate::record::query_all(deps, query).await
 }
 
 /// Every open session of the account (pending and in progress).

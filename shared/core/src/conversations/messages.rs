@@ -437,18 +437,7 @@ pub async fn restart(
 /// redelivered event releases them again; the queue drops the duplicate jobs).
 pub(crate) async fn release_waiting(deps: &Deps, account: &str, session: &str) -> ServiceResult<usize> {
     let q = Query::partition(Index::Gsi2, keys::waiting_messages_gsi2pk(account, session));
-    let mut waiting = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = deps.table.query(q.clone().after(cursor)).await?;
-        for item in page.items {
-            waiting.push(from_item::<Message>(item)?);
-        }
-        match page.cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let waiting: Vec<Message> = crate::record::query_all(deps, q).await?;
     if waiting.is_empty() {
         return Ok(0);
     }

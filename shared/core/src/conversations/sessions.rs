@@ -82,6 +82,44 @@ async fn next_protocol(deps: &Deps, account: &str, now: DateTime<Utc>) -> Servic
     Ok(format!("{day}-{:06}", attr::get_n(&item, "n").unwrap_or(0)))
 }
 
+/// A new open session with the next protocol number (not stored): `owner` set means in
+/// progress, else pending.
+async fn new_session(
+    deps: &Deps,
+    account: &str,
+    channel: &str,
+    contact: &str,
+    team: &str,
+    owner: Option<String>,
+) -> ServiceResult<Session> {
+    let now = deps.clock.now();
+    let protocol = next_protocol(deps, account, now).await?;
+    Ok(Session {
+        id: deps.ids.new_id(),
+        account_id: account.to_owned(),
+        protocol,
+        channel_id: channel.to_owned(),
+        contact_id: contact.to_owned(),
+        team_id: team.to_owned(),
+        status: if owner.is_some() { SessionStatus::InProgress } else { SessionStatus::Pending },
+        owner_id: owner,
+        last_inbound_at: None,
+        last_inbound_provider_id: None,
+        last_activity_at: now,
+        unread: 0,
+        designated_to: None,
+        routing_seq: 0,
+        routing_started_at: None,
+        auto_reply_for: None,
+        completed_at: None,
+        completed_by: None,
+        archive_policy: None,
+        classification: None,
+        created_at: now,
+        version: 1,
+    })
+}
+
 /// The open session of `contact` on `channel`, if any.
 pub async fn open_session(
     deps: &Deps,
@@ -142,30 +180,7 @@ pub async fn for_inbound(
             }
         }
         let team = routing::team_for_new_session(deps, account, contact).await?;
-        let s = Session {
-            id: deps.ids.new_id(),
-            account_id: account.to_owned(),
-            protocol: next_protocol(deps, account, now).await?,
-            channel_id: channel.to_owned(),
-            contact_id: contact.to_owned(),
-            team_id: team,
-            owner_id: None,
-            status: SessionStatus::Pending,
-            last_inbound_at: None,
-            last_inbound_provider_id: None,
-            last_activity_at: now,
-            unread: 0,
-            designated_to: None,
-            routing_seq: 0,
-            routing_started_at: None,
-            auto_reply_for: None,
-            completed_at: None,
-            completed_by: None,
-            archive_policy: None,
-            classification: None,
-            created_at: now,
-            version: 1,
-        };
+        let s = new_session(deps, account, channel, contact, &team, None).await?;
         match create(deps, &s).await {
             Ok(()) => return Ok((s, Opened::New)),
             Err(ServiceError::Conflict(_)) => continue,
@@ -582,32 +597,7 @@ pub(crate) async fn new_active(
     contact: &str,
     team: &str,
 ) -> ServiceResult<Session> {
-    let now = deps.clock.now();
-    let s = Session {
-        id: deps.ids.new_id(),
-        account_id: caller.account_id.clone(),
-        protocol: next_protocol(deps, &caller.account_id, now).await?,
-        channel_id: channel.to_owned(),
-        contact_id: contact.to_owned(),
-        team_id: team.to_owned(),
-        owner_id: Some(caller.user_id.clone()),
-        status: SessionStatus::InProgress,
-        last_inbound_at: None,
-        last_inbound_provider_id: None,
-        last_activity_at: now,
-        unread: 0,
-        designated_to: None,
-        routing_seq: 0,
-        routing_started_at: None,
-        auto_reply_for: None,
-        completed_at: None,
-        completed_by: None,
-        archive_policy: None,
-        classification: None,
-        created_at: now,
-        version: 1,
-    };
-    Ok(s)
+    new_session(deps, &caller.account_id, channel, contact, team, Some(caller.user_id.clone())).await
 }
 
 /// Stores a session built by [`new_active`].

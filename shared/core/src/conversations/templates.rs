@@ -41,22 +41,9 @@ pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<Templat
 }
 
 async fn all(deps: &Deps, account: &str) -> ServiceResult<Vec<Template>> {
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let q = Query::partition(Index::Primary, keys::account_pk(account))
-            .sort(SortCondition::BeginsWith(keys::TEMPLATE_PREFIX.into()))
-            .after(cursor);
-        let page = deps.table.query(q).await?;
-        for item in page.items {
-            out.push(from_item(item)?);
-        }
-        match page.cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
-    Ok(out)
+    let q = Query::partition(Index::Primary, keys::account_pk(account))
+        .sort(SortCondition::BeginsWith(keys::TEMPLATE_PREFIX.into()));
+    crate::record::query_all(deps, q).await
 }
 
 pub async fn create(deps: &Deps, caller: &Caller, input: NewTemplate) -> ServiceResult<Template> {

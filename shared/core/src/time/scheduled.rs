@@ -148,24 +148,12 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewScheduled) -> Servic
 pub async fn list(deps: &Deps, caller: &Caller, filter: ScheduledFilter) -> ServiceResult<ScheduledList> {
     let q = Query::partition(Index::Primary, keys::account_pk(&caller.account_id))
         .sort(SortCondition::BeginsWith(keys::SCHEDULED_PREFIX.into()));
-    let mut items = Vec::new();
-    let mut cursor = None;
-    loop {
-        let page = deps.table.query(q.clone().after(cursor)).await?;
-        for item in page.items {
-            let m: ScheduledMessage = from_item(item)?;
-            if filter.status.is_none_or(|s| s == m.status)
-                && filter.contact_id.as_ref().is_none_or(|c| *c == m.contact_id)
-                && filter.channel_id.as_ref().is_none_or(|c| *c == m.channel_id)
-            {
-                items.push(m);
-            }
-        }
-        match page.cursor {
-            Some(c) => cursor = Some(c),
-            None => break,
-        }
-    }
+    let mut items: Vec<ScheduledMessage> = crate::record::query_all(deps, q).await?;
+    items.retain(|m| {
+        filter.status.is_none_or(|s| s == m.status)
+            && filter.contact_id.as_ref().is_none_or(|c| *c == m.contact_id)
+            && filter.channel_id.as_ref().is_none_or(|c| *c == m.channel_id)
+    });
     items.sort_by_key(|m| m.due_at);
     Ok(ScheduledList { items })
 }
