@@ -3,5 +3,6 @@
 
 mod binary;
 mod conversations;
+mod properties;
 mod routing;
 mod stack;

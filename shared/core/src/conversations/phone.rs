@@ -91,3 +91,37 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(10_000))]
+
+        #[test]
+        fn any_input_is_normalised_or_refused_never_a_panic(raw in ".{0,40}") {
+            if let Ok(e164) = normalize(&raw) {
+                prop_assert!(e164.starts_with('+'));
+                prop_assert!(e164[1..].chars().all(|c| c.is_ascii_digit()));
+                prop_assert!((9..=16).contains(&e164.len()));
+            }
+        }
+
+        #[test]
+        fn normalising_is_idempotent(raw in "[+0-9 ()-]{0,24}") {
+            if let Ok(once) = normalize(&raw) {
+                prop_assert_eq!(normalize(&once).unwrap(), once);
+            }
+        }
+
+        #[test]
+        fn a_brazilian_mobile_meets_itself_with_or_without_the_ninth_digit(area in 11u32..=99, rest in 60_000_000u32..=99_999_999) {
+            prop_assume!(area % 10 != 0);
+            let with = format!("+55{area}9{rest}");
+            let without = format!("55{area}{rest}");
+            prop_assert_eq!(normalize(&with).unwrap(), normalize(&without).unwrap());
+        }
+    }
+}
