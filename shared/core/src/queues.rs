@@ -10,16 +10,28 @@ pub const CAMPAIGNS: &str = "campaigns";
 pub const TRANSCRIPTION: &str = "transcription";
 pub const PAYMENTS: &str = "payments";
 
-/// Receives before a message moves to its dead-letter queue.
+/// Receives before a message of a standard queue moves to its dead-letter queue.
 pub const MAX_RECEIVES: u32 = 5;
+/// The same on FIFO queues: SQS's maximum. When a message of a group is retried, the later
+/// messages of that group in the same batch are handed back unprocessed (to keep the
+/// order) and each such redelivery counts as a receive; with a small limit they would
+/// reach the dead-letter queue without ever being tried. Real retries are bounded by the
+/// jobs themselves (a message is sent at most `delivery::MAX_ATTEMPTS` times) and poison
+/// messages go to the dead-letter queue at once (see `atende-runtime`'s batch runner).
+pub const FIFO_MAX_RECEIVES: u32 = 1000;
 
 fn spec(name: &str, fifo: bool, visibility_secs: u64) -> QueueSpec {
     QueueSpec {
         name: name.to_owned(),
         fifo,
-        max_receives: MAX_RECEIVES,
+        max_receives: if fifo { FIFO_MAX_RECEIVES } else { MAX_RECEIVES },
         visibility_timeout: Duration::from_secs(visibility_secs),
     }
+}
+
+/// The dead-letter queue of a queue.
+pub fn dlq_of(queue: &str) -> String {
+    format!("{queue}-dlq")
 }
 
 /// Every queue, with the same FIFO flag, receive limit and visibility timeout as in AWS.

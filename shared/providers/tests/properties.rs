@@ -13,7 +13,13 @@ fn fixture_texts() -> &'static [String] {
 fn load_fixtures() -> Vec<String> {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testkit/fixtures/whatsapp");
     let mut out = Vec::new();
-    for file in ["message.json", "message_status.json", "callback_button.json", "callback_selection.json", "system.json"] {
+    for file in [
+        "message.json",
+        "message_status.json",
+        "callback_button.json",
+        "callback_selection.json",
+        "system.json",
+    ] {
         let all: Value = serde_json::from_str(&std::fs::read_to_string(dir.join(file)).unwrap()).unwrap();
         for (_, payload) in all.as_object().unwrap() {
             out.push(payload.to_string());
@@ -74,7 +80,7 @@ proptest! {
     #[test]
     fn the_parser_survives_any_mutation_of_real_payloads(index in any::<prop::sample::Index>(), cut in any::<prop::sample::Index>(), junk in ".{0,8}") {
         let texts = fixture_texts();
-        let text = index.get(&texts);
+        let text = index.get(texts);
         let at = cut.index(text.len().max(1)).min(text.len());
         let mut mutated = text.as_bytes()[..at].to_vec();
         mutated.extend_from_slice(junk.as_bytes());

@@ -30,6 +30,9 @@ impl std::error::Error for RetryAfter {}
 pub struct Failure {
     pub id: String,
     pub retry_after: Option<std::time::Duration>,
+    /// The body cannot be understood: it belongs in the dead-letter queue now, where it
+    /// blocks nothing (a retried poison message would block its FIFO group).
+    pub poison: bool,
 }
 
 /// One message of a batch, whatever delivered it.
@@ -56,15 +59,15 @@ where
             && let Some(group) = &record.group
             && failed_groups.contains(group)
         {
-            failed.push(Failure { id: record.id, retry_after: None });
+            failed.push(Failure { id: record.id, retry_after: None, poison: false });
             continue;
         }
         let job: T = match serde_json::from_str(&record.body) {
             Ok(job) => job,
             Err(e) => {
                 // The id only: bodies may carry personal data.
-                tracing::error!(message_id = %record.id, error = %e, "unparseable message: left to the dead-letter queue");
-                failed.push(Failure { id: record.id, retry_after: None });
+                tracing::error!(message_id = %record.id, error = %e, "unparseable message: to the dead-letter queue");
+                failed.push(Failure { id: record.id, retry_after: None, poison: true });
                 continue;
             }
         };
@@ -77,10 +80,25 @@ where
             if fifo && let Some(group) = record.group {
                 failed_groups.insert(group);
             }
-            failed.push(Failure { id: record.id, retry_after });
+            failed.push(Failure { id: record.id, retry_after, poison: false });
         }
     }
     failed
+}
+
+/// Moves a poison message's body to the queue's dead-letter queue.
+pub async fn to_dead_letters(
+    queue: &dyn atende_core::ports::Queue,
+    queue_name: &str,
+    id: &str,
+    body: &str,
+) -> Result<(), atende_core::ports::QueueError> {
+    let dlq = atende_core::queues::dlq_of(queue_name);
+    let mut message = atende_core::ports::OutgoingMessage::new(body);
+    if queue_name == atende_core::queues::INBOUND || queue_name == atende_core::queues::OUTBOUND {
+        message = message.group("poison").dedup(id);
+    }
+    queue.send(&dlq, message).await
 }
 
 /// The records of a Lambda SQS event, each with its receipt handle.
@@ -114,17 +132,26 @@ where
     Fut: Future<Output = anyhow::Result<()>>,
 {
     let records = records_of(event);
-    let receipts: std::collections::HashMap<String, String> =
-        records.iter().map(|(r, receipt)| (r.id.clone(), receipt.clone())).collect();
-    let failed = run_batch(records.into_iter().map(|(r, _)| r).collect(), fifo, handler).await;
-    for f in &failed {
-        if let (Some(after), Some(receipt)) = (f.retry_after, receipts.get(&f.id))
+    let by_id: std::collections::HashMap<String, (String, String)> =
+        records.iter().map(|(r, receipt)| (r.id.clone(), (receipt.clone(), r.body.clone()))).collect();
+    let mut failed = run_batch(records.into_iter().map(|(r, _)| r).collect(), fifo, handler).await;
+    let mut reported = Vec::new();
+    for f in failed.drain(..) {
+        let Some((receipt, body)) = by_id.get(&f.id) else { continue };
+        if f.poison {
+            match to_dead_letters(queue, queue_name, &f.id, body).await {
+                Ok(()) => continue, // moved: report success so SQS deletes it
+                Err(e) => tracing::warn!(message_id = %f.id, error = %e, "could not move a poison message"),
+            }
+        }
+        if let Some(after) = f.retry_after
             && let Err(e) = queue.release(queue_name, receipt, after).await
         {
             tracing::warn!(message_id = %f.id, error = %e, "could not delay a message");
         }
+        reported.push(f);
     }
-    batch_response(failed)
+    batch_response(reported)
 }
 
 /// The Lambda response reporting `failed` message ids.
@@ -228,9 +255,12 @@ mod tests {
         .unwrap();
         let records: Vec<Record> = records_of(event).into_iter().map(|(r, _)| r).collect();
         assert_eq!(records, vec![record("m-1", "{\"n\":1}", Some("g-1"))]);
-        let response =
-            serde_json::to_value(batch_response(vec![Failure { id: "m-1".into(), retry_after: None }]))
-                .unwrap();
+        let response = serde_json::to_value(batch_response(vec![Failure {
+            id: "m-1".into(),
+            retry_after: None,
+            poison: false,
+        }]))
+        .unwrap();
         assert_eq!(response["batchItemFailures"][0]["itemIdentifier"], "m-1");
     }
 }

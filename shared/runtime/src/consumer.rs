@@ -31,12 +31,18 @@ where
 {
     let received = queue.receive(name, 10, visibility).await?;
     let count = received.len();
-    let by_id: HashMap<String, (String, u32)> =
-        received.iter().map(|m| (m.id.clone(), (m.receipt.clone(), m.receive_count))).collect();
+    let by_id: HashMap<String, (String, u32, String)> = received
+        .iter()
+        .map(|m| (m.id.clone(), (m.receipt.clone(), m.receive_count, m.body.clone())))
+        .collect();
     let records = received.into_iter().map(|m| Record { id: m.id, body: m.body, group: m.group }).collect();
     let failed = run_batch(records, fifo, handler).await;
-    for (id, (receipt, receives)) in &by_id {
+    for (id, (receipt, receives, body)) in &by_id {
         if let Some(f) = failed.iter().find(|f| &f.id == id) {
+            if f.poison && crate::batch::to_dead_letters(queue.as_ref(), name, id, body).await.is_ok() {
+                queue.ack(name, receipt).await?;
+                continue;
+            }
             queue.release(name, receipt, f.retry_after.unwrap_or_else(|| backoff(*receives))).await?;
         } else {
             queue.ack(name, receipt).await?;
@@ -89,7 +95,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn successes_are_acked_failures_come_back_after_backoff_and_poison_reaches_the_dlq() {
+    async fn successes_are_acked_failures_come_back_after_backoff_and_poison_goes_to_the_dlq_at_once() {
         let dir = tempfile::tempdir().unwrap();
         let clock = ManualClock::starting_now();
         let shared: Arc<dyn Clock> = Arc::new(clock.clone());
@@ -116,19 +122,16 @@ mod tests {
             0,
             "failures wait their backoff"
         );
+        assert_eq!(sqlite.depth("routing-dlq").await.unwrap(), 1, "the poison went to the DLQ at once");
         clock.advance(chrono::Duration::seconds(1));
-        assert_eq!(
-            drain_once(&queue, "routing", false, vis, &handler).await.unwrap(),
-            2,
-            "job 2 and the poison are back"
-        );
+        assert_eq!(drain_once(&queue, "routing", false, vis, &handler).await.unwrap(), 1, "job 2 is back");
         for _ in 0..10 {
             clock.advance(chrono::Duration::seconds(300));
             drain_once(&queue, "routing", false, vis, &handler).await.unwrap();
         }
         assert_eq!(ran.lock().unwrap().iter().filter(|n| **n == 1).count(), 1, "a success runs once");
         assert_eq!(sqlite.depth("routing").await.unwrap(), 0);
-        assert_eq!(sqlite.depth("routing-dlq").await.unwrap(), 2, "job 2 and the poison end in the DLQ");
+        assert_eq!(sqlite.depth("routing-dlq").await.unwrap(), 2, "job 2 reached the DLQ after its receives");
     }
 
     #[test]

@@ -44,8 +44,9 @@ impl Env<'_> {
 }
 
 /// Names of the queue URL variables, one per queue of `atende_core::queues`.
+/// (`inbound-dlq` → `ATENDE_QUEUE_INBOUND_DLQ_URL`.)
 pub fn queue_url_var(queue: &str) -> String {
-    format!("ATENDE_QUEUE_{}_URL", queue.to_uppercase())
+    format!("ATENDE_QUEUE_{}_URL", queue.to_uppercase().replace('-', "_"))
 }
 
 /// Meta: the deployment's app and the Graph API.
@@ -92,10 +93,14 @@ pub struct AwsStorage {
 
 impl AwsStorage {
     pub fn from_env(env: &Env<'_>) -> Result<Self, SettingsError> {
-        let queue_urls = atende_core::queues::all()
-            .into_iter()
-            .filter_map(|spec| (env.0)(&queue_url_var(&spec.name)).map(|url| (spec.name, url)))
-            .collect();
+        let mut queue_urls = Vec::new();
+        for spec in atende_core::queues::all() {
+            for name in [spec.name.clone(), atende_core::queues::dlq_of(&spec.name)] {
+                if let Some(url) = (env.0)(&queue_url_var(&name)) {
+                    queue_urls.push((name, url));
+                }
+            }
+        }
         Ok(Self {
             table_name: env.required("ATENDE_TABLE_NAME")?,
             media_bucket: env.required("ATENDE_MEDIA_BUCKET")?,

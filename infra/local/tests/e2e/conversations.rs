@@ -121,7 +121,7 @@ fn storm_events(outbound_a: &str, outbound_b: &str) -> (Vec<Value>, usize) {
 }
 
 #[tokio::test]
-async fn every_fixture_delivered_three_times_shuffled_by_8_senders_is_applied_once() {
+async fn every_fixture_delivered_three_times_shuffled_by_16_senders_is_applied_once() {
     use rand::seq::SliceRandom;
     let stack = std::sync::Arc::new(Stack::new().await);
     let t = stack.tenant("Acme").await;
@@ -153,7 +153,7 @@ async fn every_fixture_delivered_three_times_shuffled_by_8_senders_is_applied_on
     let mut deliveries: Vec<Value> = events.iter().flat_map(|e| [e.clone(), e.clone(), e.clone()]).collect();
     deliveries.shuffle(&mut rand::thread_rng());
     let chunks: Vec<Vec<Value>> =
-        deliveries.chunks(deliveries.len().div_ceil(8)).map(<[Value]>::to_vec).collect();
+        deliveries.chunks(deliveries.len().div_ceil(16)).map(<[Value]>::to_vec).collect();
     let mut senders = Vec::new();
     for chunk in chunks {
         let stack = stack.clone();
@@ -872,4 +872,71 @@ async fn reactions_attach_to_their_message_and_early_statuses_wait_for_theirs() 
     let latest = stack.messages(&t.token, &session).await[0].clone();
     assert_eq!(latest["provider_id"], next.as_str());
     assert_eq!(latest["status"], "delivered", "the early status was kept and applied");
+}
+
+#[tokio::test]
+async fn with_30_percent_of_sends_failing_every_message_ends_sent_once_or_failed_with_its_reason() {
+    use std::time::Duration;
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    stack.deliver(&text_from_customer("wamid.in", "oi", stack.now())).await;
+    stack.settle().await;
+    let session = id(&stack.sessions(&t.token, "pending").await[0]);
+    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    stack.graph.fail_randomly(
+        0.3,
+        vec![
+            Fault::Http(500),
+            Fault::Meta { code: 130429, status: 400 },
+            Fault::Stall(Duration::from_millis(400)),
+            Fault::Meta { code: 131026, status: 400 },
+        ],
+        0x5eed_1234,
+    );
+    for n in 0..120 {
+        let (status, _) = stack
+            .call(
+                Method::POST,
+                &format!("/v1/sessions/{session}/messages"),
+                &t.token,
+                Some(json!({"type": "text", "text": format!("m{n}")})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    stack.settle().await;
+    let outbound: Vec<Value> = stack
+        .all_messages(&t.token, &session)
+        .await
+        .into_iter()
+        .filter(|m| m["direction"] == "out")
+        .collect();
+    assert_eq!(outbound.len(), 120);
+    let mut delivered: Vec<String> =
+        stack.graph.sends().iter().map(|r| r.body["text"]["body"].as_str().unwrap().to_owned()).collect();
+    let total = delivered.len();
+    delivered.sort();
+    delivered.dedup();
+    assert_eq!(delivered.len(), total, "nothing reached the provider twice");
+    let (mut sent, mut failed) = (0, 0);
+    for m in &outbound {
+        match m["status"].as_str().unwrap() {
+            "sent" => {
+                sent += 1;
+                assert!(delivered.contains(&m["text"].as_str().unwrap().to_owned()), "{m}");
+            }
+            "failed" => {
+                failed += 1;
+                assert!(m["error"]["reason"].as_str().is_some_and(|r| !r.is_empty()), "{m}");
+                assert!(
+                    !delivered.contains(&m["text"].as_str().unwrap().to_owned()),
+                    "failed yet delivered: {m}"
+                );
+            }
+            other => panic!("message left {other}: {m}"),
+        }
+    }
+    assert_eq!(sent, total, "every delivery is a sent message and the reverse");
+    assert!(failed > 0 && sent > 80, "the mix was exercised: {sent} sent, {failed} failed");
 }

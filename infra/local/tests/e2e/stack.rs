@@ -243,6 +243,21 @@ impl Stack {
         page["items"].as_array().unwrap().clone()
     }
 
+    /// Every message of a session, all pages, newest first.
+    pub async fn all_messages(&self, token: &str, session: &str) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut path = format!("/v1/sessions/{session}/messages?limit=100");
+        loop {
+            let (status, page) = self.call(Method::GET, &path, token, None).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            out.extend(page["items"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => path = format!("/v1/sessions/{session}/messages?limit=100&cursor={c}"),
+                None => return out,
+            }
+        }
+    }
+
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
     }
