@@ -15,6 +15,10 @@ use tokio::sync::watch;
 
 pub async fn run(settings: LocalSettings) -> anyhow::Result<()> {
     let (ctx, embedded) = AppContext::embedded(&settings, Arc::new(SystemClock))?;
+    let recovered = embedded.queue.recover_in_flight().await?;
+    if recovered > 0 {
+        tracing::warn!(recovered, "messages in flight at the last stop are back on their queues");
+    }
     let (stop, stopped) = watch::channel(false);
     let queue = ctx.deps.queue.clone();
     let specs = atende_core::queues::all();

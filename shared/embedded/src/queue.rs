@@ -78,6 +78,22 @@ impl SqliteQueue {
         self.clock.now().timestamp_millis()
     }
 
+    /// Makes every in-flight delivery visible again. The embedded queue has one consumer
+    /// process, so at its start anything still in flight was orphaned by a crash: waiting
+    /// out the visibility timeouts would only delay (and block FIFO groups). Returns how
+    /// many messages came back. Delayed messages (never received) keep their delay.
+    pub async fn recover_in_flight(&self) -> Result<usize, QueueError> {
+        let now = self.now_ms();
+        with_conn(&self.conn, move |c| {
+            c.execute(
+                "UPDATE messages SET visible_at = ?1, receipt = NULL WHERE receipt IS NOT NULL AND visible_at > ?1",
+                params![now],
+            )
+            .map_err(|e| QueueError::from(backend(e)))
+        })
+        .await
+    }
+
     /// How many messages a queue holds (visible or not): for tests and health checks.
     pub async fn depth(&self, queue: &str) -> Result<u64, QueueError> {
         let queue = queue.to_owned();

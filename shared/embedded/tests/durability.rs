@@ -75,3 +75,32 @@ async fn every_message_acknowledged_as_sent_survives_a_kill_9() {
     }
     assert!(stored.len() >= acknowledged.len());
 }
+
+#[tokio::test]
+async fn on_restart_deliveries_orphaned_in_flight_come_back_at_once_and_delays_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let queue = open(dir.path());
+    queue.send("inbound", OutgoingMessage::new("a1").group("g").dedup("a1")).await.unwrap();
+    queue.send("inbound", OutgoingMessage::new("a2").group("g").dedup("a2")).await.unwrap();
+    queue.send("routing", OutgoingMessage::new("later").delay(Duration::from_secs(600))).await.unwrap();
+    let taken = queue.receive("inbound", 1, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(taken.len(), 1);
+    assert!(
+        queue.receive("inbound", 10, Duration::from_secs(60)).await.unwrap().is_empty(),
+        "the group is blocked"
+    );
+    drop(queue); // the process dies with a1 in flight
+
+    let queue = open(dir.path());
+    assert_eq!(queue.recover_in_flight().await.unwrap(), 1);
+    let again = queue.receive("inbound", 10, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(
+        again.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(),
+        vec!["a1", "a2"],
+        "in order, at once"
+    );
+    assert!(
+        queue.receive("routing", 10, Duration::from_secs(60)).await.unwrap().is_empty(),
+        "a delay is not a delivery"
+    );
+}

@@ -191,7 +191,7 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if let Some(v) = check().await {
             return v;
@@ -370,4 +370,130 @@ async fn simulate_plays_the_customer_of_a_sandbox_channel() {
     })
     .await;
     assert_eq!(text, "Oi, tudo bem?");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn after_a_kill_9_mid_stream_every_acknowledged_webhook_is_stored_exactly_once() {
+    use crate::stack::{APP_SECRET, FIXTURE_PHONE_ID, text_from_customer};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    const EVENTS: usize = 5000;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let spawn = || {
+        Command::new(BIN)
+            .env("ATENDE_ADDR", format!("127.0.0.1:{port}"))
+            .env("ATENDE_DATA_DIR", dir.path())
+            .env("ATENDE_LOG", "error")
+            .env("ATENDE_META_APP_SECRET", APP_SECRET)
+            .env("ATENDE_GRAPH_API_URL", "http://127.0.0.1:9")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let mut server = Server { child: spawn(), base: format!("http://127.0.0.1:{port}") };
+    wait_healthy(&server).await;
+    create_account(dir.path(), "ana@acme.example");
+    let token = login(&server.base, "ana@acme.example").await;
+    let http = reqwest::Client::new();
+    http.post(format!("{}/v1/channels", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"kind": "whatsapp_cloud", "name": "Main", "phone_number_id": FIXTURE_PHONE_ID, "access_token": "tok"}))
+        .send()
+        .await
+        .unwrap();
+
+    let acked = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let dead = Arc::new(AtomicBool::new(false));
+    let mut posters = Vec::new();
+    for worker in 0..16 {
+        let (http, acked, dead, url) =
+            (http.clone(), acked.clone(), dead.clone(), format!("{}/webhooks/whatsapp", server.base));
+        posters.push(tokio::spawn(async move {
+            for n in (worker..EVENTS).step_by(16) {
+                if dead.load(Ordering::Relaxed) {
+                    return;
+                }
+                let wamid = format!("wamid.crash.{n}");
+                let body = text_from_customer(&wamid, &format!("m{n}"), chrono::Utc::now()).to_string();
+                let sig = atende_providers::whatsapp::signature::sign(APP_SECRET.as_bytes(), body.as_bytes());
+                let sent = http
+                    .post(&url)
+                    .header("content-type", "application/json")
+                    .header("x-hub-signature-256", sig)
+                    .body(body)
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status() == 200 => acked.lock().unwrap().push(wamid),
+                    Ok(r) => panic!("unexpected {}", r.status()),
+                    Err(_) => return, // the server is gone
+                }
+            }
+        }));
+    }
+    eventually("half the events acknowledged", || async {
+        (acked.lock().unwrap().len() >= EVENTS / 2).then_some(())
+    })
+    .await;
+    server.child.kill().unwrap(); // SIGKILL, mid-stream
+    server.child.wait().unwrap();
+    dead.store(true, Ordering::Relaxed);
+    for p in posters {
+        p.await.unwrap();
+    }
+    let acked: Vec<String> = acked.lock().unwrap().clone();
+
+    server.child = spawn();
+    wait_healthy(&server).await;
+    let token = login(&server.base, "ana@acme.example").await;
+    let all = || async {
+        let page: Value = http
+            .get(format!("{}/v1/sessions?tab=pending", server.base))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        let session = page["items"][0]["id"].as_str()?.to_owned();
+        let mut ids = Vec::new();
+        let mut path = format!("/v1/sessions/{session}/messages?limit=100");
+        loop {
+            let page: Value = http
+                .get(format!("{}{path}", server.base))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            ids.extend(
+                page["items"].as_array()?.iter().filter_map(|m| m["provider_id"].as_str().map(str::to_owned)),
+            );
+            match page["next_cursor"].as_str() {
+                Some(c) => path = format!("/v1/sessions/{session}/messages?limit=100&cursor={c}"),
+                None => return Some(ids),
+            }
+        }
+    };
+    let stored: Vec<String> = eventually("every acknowledged event stored (nothing stuck)", || async {
+        // Polling the server, not a timer of ours; seldom, so the consumer is not slowed.
+        tokio::time::sleep(Duration::from_millis(750)).await;
+        let ids = all().await?;
+        let have: std::collections::HashSet<&String> = ids.iter().collect();
+        acked.iter().all(|a| have.contains(a)).then_some(ids)
+    })
+    .await;
+    let mut unique = stored.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), stored.len(), "no event stored twice");
+    assert!(
+        acked.len() >= EVENTS / 2 && acked.len() < EVENTS,
+        "the kill landed mid-stream: {} acknowledged",
+        acked.len()
+    );
 }
