@@ -1,9 +1,6 @@
 //! `atende`: the whole product on one machine, on embedded storage. Wiring only.
 
-mod admin;
-mod serve;
-mod simulate;
-mod tick;
+use atende_local::{admin, serve, simulate};
 
 use atende_runtime::settings::{Env, LocalSettings};
 use atende_runtime::telemetry;

@@ -6,6 +6,7 @@ use atende_core::ports::SystemClock;
 use atende_core::queues;
 use atende_runtime::AppContext;
 use atende_runtime::consumer::consume;
+use atende_runtime::context::Embedded;
 use atende_runtime::http::with_standard_layers;
 use atende_runtime::settings::LocalSettings;
 use axum::Router;
@@ -13,8 +14,40 @@ use axum::routing::get;
 use std::sync::Arc;
 use tokio::sync::watch;
 
-pub async fn run(settings: LocalSettings) -> anyhow::Result<()> {
-    let (ctx, embedded) = AppContext::embedded(&settings, Arc::new(SystemClock))?;
+/// The whole product running in this process.
+pub struct Running {
+    /// Where it listens (useful with port 0).
+    pub addr: std::net::SocketAddr,
+    pub ctx: AppContext,
+    stop: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    /// Stops serving, lets the consumers and the tick finish their round, and returns.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(true);
+        self.server.await??;
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        Ok(())
+    }
+}
+
+/// Opens the data directory and starts everything.
+pub async fn start(settings: &LocalSettings) -> anyhow::Result<Running> {
+    let (ctx, embedded) = AppContext::embedded(settings, Arc::new(SystemClock))?;
+    start_with(settings, ctx, embedded).await
+}
+
+/// Starts everything on a prepared context (the benchmarks count its ports' calls).
+pub async fn start_with(
+    settings: &LocalSettings,
+    ctx: AppContext,
+    embedded: Embedded,
+) -> anyhow::Result<Running> {
     let recovered = embedded.queue.recover_in_flight().await?;
     if recovered > 0 {
         tracing::warn!(recovered, "messages in flight at the last stop are back on their queues");
@@ -24,12 +57,10 @@ pub async fn run(settings: LocalSettings) -> anyhow::Result<()> {
     let specs = atende_core::queues::all();
     let spec = |name: &str| specs.iter().find(|s| s.name == name).cloned().expect("a known queue");
     let (inbound, outbound, routing) = (spec(queues::INBOUND), spec(queues::OUTBOUND), spec(queues::ROUTING));
-    let inbound_ctx = ctx.clone();
-    let send_ctx = ctx.clone();
-    let transfer_ctx = ctx.clone();
+    let (inbound_ctx, send_ctx, transfer_ctx) = (ctx.clone(), ctx.clone(), ctx.clone());
     // Every queue that has its function gets a consumer, as the event source mappings do
-    // in AWS; the tick sweeps expired items.
-    let background = vec![
+    // in AWS; the tick fires timers and sweeps expired items.
+    let tasks = vec![
         tokio::spawn(tick::run(ctx.clone(), embedded.table.clone(), settings.tick_interval, stopped.clone())),
         tokio::spawn(consume(
             queue.clone(),
@@ -65,23 +96,34 @@ pub async fn run(settings: LocalSettings) -> anyhow::Result<()> {
             stopped.clone(),
         )),
     ];
-
     let app = with_standard_layers(
         Router::new()
             .route("/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
             .merge(atende_runtime::blobs::router(embedded.blob.clone()))
             .merge(atende_webhook::routes(ctx.clone()))
-            .merge(atende_api::routes(ctx)),
+            .merge(atende_api::routes(ctx.clone())),
     );
     let listener = tokio::net::TcpListener::bind(settings.addr).await.with_context(|| {
         format!("listening on {} (set ATENDE_ADDR to use another address)", settings.addr)
     })?;
-    tracing::info!(addr = %settings.addr, data_dir = %settings.data_dir.display(), "atende is serving");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
-    let _ = stop.send(true);
-    for task in background {
-        let _ = task.await;
-    }
+    let addr = listener.local_addr()?;
+    let mut server_stop = stopped;
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = server_stop.wait_for(|stop| *stop).await;
+            })
+            .await
+    });
+    tracing::info!(addr = %addr, data_dir = %settings.data_dir.display(), "atende is serving");
+    Ok(Running { addr, ctx, stop, tasks, server })
+}
+
+/// `atende serve`: runs until SIGINT or SIGTERM.
+pub async fn run(settings: LocalSettings) -> anyhow::Result<()> {
+    let running = start(&settings).await?;
+    shutdown_signal().await;
+    running.stop().await?;
     tracing::info!("atende stopped");
     Ok(())
 }

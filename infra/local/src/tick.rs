@@ -7,7 +7,12 @@ use atende_runtime::AppContext;
 use std::time::Duration;
 use tokio::sync::watch;
 
-pub async fn run(ctx: AppContext, table: SqliteTable, every: Duration, mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn run(
+    ctx: AppContext,
+    table: SqliteTable,
+    every: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -64,7 +64,7 @@ pub async fn consume<T, F, Fut>(
     F: Fn(T) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
-    let idle = Duration::from_millis(100);
+    let idle = Duration::from_millis(20);
     while !*shutdown.borrow() {
         let handled = match drain_once(&queue, &name, fifo, visibility, &handler).await {
             Ok(n) => n,

@@ -27,7 +27,11 @@ pub enum Fault {
 
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    /// When the request arrived.
+    pub at: std::time::Instant,
     pub phone_number_id: String,
+    /// The wamid answered (empty for read receipts).
+    pub wamid: String,
     pub authorization: String,
     pub body: Value,
 }
@@ -128,11 +132,20 @@ async fn send(
         let mut inner = inner.lock().unwrap_or_else(|p| p.into_inner());
         let is_read = body["status"] == "read";
         let fault = if is_read { None } else { next_fault(&mut inner) };
-        if fault.is_none() {
-            inner.sends.push(Recorded { phone_number_id: phone.clone(), authorization, body: body.clone() });
-        }
         inner.counter += 1;
-        (fault, format!("wamid.fake.{}", inner.counter))
+        let id = format!("wamid.fake.{}", inner.counter);
+        if fault.is_none() {
+            let wamid = if is_read { String::new() } else { id.clone() };
+            let at = std::time::Instant::now();
+            inner.sends.push(Recorded {
+                at,
+                phone_number_id: phone.clone(),
+                wamid,
+                authorization,
+                body: body.clone(),
+            });
+        }
+        (fault, id)
     };
     match fault {
         None if body["status"] == "read" => axum::Json(json!({"success": true})).into_response(),

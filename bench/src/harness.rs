@@ -1,0 +1,116 @@
+//! The product in this process, with an account, an admin and a WhatsApp channel.
+
+use atende_core::accounts::provisioning::{NewAccount, create_account};
+use atende_core::accounts::{Caller, Profile};
+use atende_core::conversations::ChannelKind;
+use atende_core::conversations::channels::{self, NewChannel};
+use atende_core::secret::Secret;
+use atende_local::serve::{Running, start_with};
+use atende_runtime::AppContext;
+use atende_runtime::context::Embedded;
+use atende_runtime::settings::LocalSettings;
+use atende_testkit::fake_graph::FakeGraph;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+pub const SECRET: &str = "bench-app-secret";
+pub const PHONE_ID: &str = "1122334455667";
+
+pub struct Product {
+    pub running: Running,
+    pub base: String,
+    pub admin: Caller,
+    pub token: String,
+    pub graph: FakeGraph,
+    _dir: tempfile::TempDir,
+}
+
+pub fn settings(dir: &std::path::Path, graph: &FakeGraph) -> LocalSettings {
+    LocalSettings {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.to_owned(),
+        public_url: "http://127.0.0.1:0".into(),
+        jwt_secret: None,
+        session_ttl: Duration::from_secs(3600),
+        tick_interval: Duration::from_millis(500),
+        graph_url: graph.base_url.clone(),
+        graph_version: "v23.0".into(),
+        graph_timeout: Duration::from_secs(5),
+        meta_app_secret: Some(Secret::new(SECRET)),
+        meta_verify_token: None,
+    }
+}
+
+/// Starts the product; `prepare` may wrap the context's ports before anything runs.
+pub async fn start(
+    rate: u32,
+    prepare: impl FnOnce(AppContext, Embedded) -> (AppContext, Embedded),
+) -> anyhow::Result<Product> {
+    let dir = tempfile::tempdir()?;
+    let graph = FakeGraph::start().await;
+    let settings = settings(dir.path(), &graph);
+    let (ctx, embedded) =
+        AppContext::embedded(&settings, std::sync::Arc::new(atende_core::ports::SystemClock))?;
+    let (ctx, embedded) = prepare(ctx, embedded);
+    let created = create_account(
+        &ctx.deps,
+        NewAccount {
+            name: "Bench".into(),
+            admin_email: "bench@atende.example".into(),
+            admin_password: Secret::new("bench password"),
+            admin_name: None,
+        },
+    )
+    .await?;
+    let admin = Caller {
+        account_id: created.account.id.clone(),
+        user_id: created.admin.id.clone(),
+        profile: Profile::Admin,
+    };
+    let channel = channels::create(
+        &ctx.deps,
+        &admin,
+        NewChannel {
+            kind: ChannelKind::WhatsappCloud,
+            name: "Bench".into(),
+            phone_number_id: Some(PHONE_ID.into()),
+            waba_id: None,
+            access_token: Some(Secret::new("bench-token")),
+            app_secret: None,
+            verify_token: None,
+            agents_can_start: true,
+            rate_limit_per_second: Some(rate),
+        },
+    )
+    .await?;
+    let (token, _) = ctx.auth.issue(&created.admin).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let running = start_with(&settings, ctx, embedded).await?;
+    let base = format!("http://{}", running.addr);
+    let _ = channel;
+    Ok(Product { running, base, admin, token, graph, _dir: dir })
+}
+
+/// A signed Meta webhook body with one text message from `wa_id`.
+pub fn text(wamid: &str, wa_id: &str, body: &str) -> (String, String) {
+    let payload: Value = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "1", "phone_number_id": PHONE_ID},
+        "contacts": [{"profile": {"name": "Bench"}, "wa_id": wa_id}],
+        "messages": [{"from": wa_id, "id": wamid, "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "text", "text": {"body": body}}]}}]}]});
+    let body = payload.to_string();
+    let sig = atende_providers::whatsapp::signature::sign(SECRET.as_bytes(), body.as_bytes());
+    (body, sig)
+}
+
+/// A signed status webhook.
+pub fn status(wamid: &str, wa_id: &str, status: &str) -> (String, String) {
+    let payload: Value = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "1", "phone_number_id": PHONE_ID},
+        "statuses": [{"id": wamid, "status": status, "timestamp": chrono::Utc::now().timestamp().to_string(), "recipient_id": wa_id}]}}]}]});
+    let body = payload.to_string();
+    let sig = atende_providers::whatsapp::signature::sign(SECRET.as_bytes(), body.as_bytes());
+    (body, sig)
+}
+
+pub fn wa(n: usize) -> String {
+    format!("5511{:09}", 900_000_000 + n)
+}

@@ -1,0 +1,43 @@
+//! `cargo run --release -p atende-bench -- <scenario> [--count N] [--connections N]`
+//!
+//! Scenarios: `ingest`, `e2e`, `send`, `cost`, `coldstart`, or `all`. Each prints a table
+//! and writes `target/bench/<scenario>.json`. Everything runs on this machine: the local
+//! runtime in this process on embedded storage, the fake Graph API for Meta.
+
+mod coldstart;
+mod cost;
+mod harness;
+mod load;
+mod report;
+
+use anyhow::bail;
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let scenario = args.first().map(String::as_str).unwrap_or("all");
+    let flag = |name: &str, default: usize| -> anyhow::Result<usize> {
+        match args.iter().position(|a| a == name) {
+            Some(i) => {
+                Ok(args.get(i + 1).ok_or_else(|| anyhow::anyhow!("{name} needs a number"))?.parse()?)
+            }
+            None => Ok(default),
+        }
+    };
+    let connections = flag("--connections", 64)?;
+    match scenario {
+        "ingest" => load::ingest(flag("--count", 20_000)?, connections).await,
+        "e2e" => load::e2e(flag("--count", 10_000)?, flag("--contacts", 1_000)?, connections).await,
+        "send" => load::send(flag("--count", 5_000)?, flag("--rate", 80)? as u32).await,
+        "cost" => cost::run(flag("--count", 200)?).await,
+        "coldstart" => coldstart::run(flag("--runs", 10)?).await,
+        "all" => {
+            load::ingest(20_000, connections).await?;
+            load::e2e(10_000, 1_000, connections).await?;
+            load::send(5_000, 80).await?;
+            cost::run(200).await?;
+            coldstart::run(10).await
+        }
+        other => bail!("unknown scenario {other}: ingest, e2e, send, cost, coldstart or all"),
+    }
+}
