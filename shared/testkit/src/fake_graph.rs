@@ -23,6 +23,8 @@ pub enum Fault {
     Http(u16),
     /// No answer for this long (longer than the client's timeout).
     Stall(Duration),
+    /// Success, after this long.
+    Slow(Duration),
 }
 
 #[derive(Debug, Clone)]
@@ -134,7 +136,7 @@ async fn send(
         let fault = if is_read { None } else { next_fault(&mut inner) };
         inner.counter += 1;
         let id = format!("wamid.fake.{}", inner.counter);
-        if fault.is_none() {
+        if matches!(fault, None | Some(Fault::Slow(_))) {
             let wamid = if is_read { String::new() } else { id.clone() };
             let at = std::time::Instant::now();
             inner.sends.push(Recorded {
@@ -147,7 +149,13 @@ async fn send(
         }
         (fault, id)
     };
+    if let Some(Fault::Slow(d)) = fault {
+        tokio::time::sleep(d).await;
+        return axum::Json(json!({"messaging_product": "whatsapp", "contacts": [{"input": body["to"], "wa_id": body["to"]}], "messages": [{"id": id}]}))
+            .into_response();
+    }
     match fault {
+        Some(Fault::Slow(_)) => unreachable!("answered above"),
         None if body["status"] == "read" => axum::Json(json!({"success": true})).into_response(),
         None => axum::Json(json!({
             "messaging_product": "whatsapp",

@@ -949,3 +949,37 @@ async fn with_30_percent_of_sends_failing_every_message_ends_sent_once_or_failed
     assert_eq!(sent, total, "every delivery is a sent message and the reverse");
     assert!(failed > 0 && sent > 80, "the mix was exercised: {sent} sent, {failed} failed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_deliveries_of_the_same_job_at_once_send_the_message_once() {
+    use atende_core::conversations::delivery;
+    use atende_core::conversations::events::OutboundJob;
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    stack.deliver(&text_from_customer("wamid.in", "oi", stack.now())).await;
+    stack.settle().await;
+    let session = id(&stack.sessions(&t.token, "pending").await[0]);
+    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    stack.settle().await;
+    stack.graph.fail_next([
+        Fault::Slow(std::time::Duration::from_millis(200)),
+        Fault::Slow(std::time::Duration::from_millis(200)),
+    ]);
+    let (_, m) = stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/messages"),
+            &t.token,
+            Some(json!({"type": "text", "text": "uma vez"})),
+        )
+        .await;
+    // A redelivered job racing the first one (the queue's visibility ran out mid-send).
+    let job = OutboundJob::Deliver { account_id: t.account.clone(), message_id: id(&m) };
+    let (a, b) =
+        tokio::join!(delivery::run(&stack.ctx.deps, job.clone()), delivery::run(&stack.ctx.deps, job));
+    assert!(a.is_ok() && b.is_ok());
+    stack.settle().await;
+    assert_eq!(stack.graph.sends().len(), 1, "sent once");
+    assert_eq!(stack.messages(&t.token, &session).await[0]["status"], "sent");
+}
