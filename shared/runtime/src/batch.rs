@@ -9,7 +9,6 @@
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use serde::de::DeserializeOwned;
-use std::collections::HashSet;
 use std::future::Future;
 
 /// A job that is not due yet: the message is retried after this long, not as a failure.
@@ -43,23 +42,50 @@ pub struct Record {
     pub group: Option<String>,
 }
 
-/// Runs `handler` on each record in order; returns the messages to report as failed.
+/// Runs `handler` on every record; returns the messages to report as failed. Records run
+/// in lanes, concurrently: on a FIFO queue one lane per message group (in order within it),
+/// on a standard queue one lane per message.
 pub async fn run_batch<T, F, Fut>(records: Vec<Record>, fifo: bool, handler: F) -> Vec<Failure>
 where
     T: DeserializeOwned,
     F: Fn(T) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
+    let mut lanes: Vec<Vec<(usize, Record)>> = Vec::new();
+    let mut lane_of_group: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (index, record) in records.into_iter().enumerate() {
+        let lane = match (&record.group, fifo) {
+            (Some(group), true) => *lane_of_group.entry(group.clone()).or_insert_with(|| {
+                lanes.push(Vec::new());
+                lanes.len() - 1
+            }),
+            _ => {
+                lanes.push(Vec::new());
+                lanes.len() - 1
+            }
+        };
+        lanes[lane].push((index, record));
+    }
+    let handler = &handler;
+    let outcomes = futures::future::join_all(lanes.into_iter().map(|lane| run_lane(lane, handler))).await;
+    let mut failed: Vec<(usize, Failure)> = outcomes.into_iter().flatten().collect();
+    failed.sort_by_key(|(index, _)| *index);
+    failed.into_iter().map(|(_, f)| f).collect()
+}
+
+/// One lane, in order: once a record fails, the rest of the lane is reported failed without
+/// running (a FIFO group keeps its order on retry). An unparseable record fails alone.
+async fn run_lane<T, F, Fut>(lane: Vec<(usize, Record)>, handler: &F) -> Vec<(usize, Failure)>
+where
+    T: DeserializeOwned,
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
     let mut failed = Vec::new();
-    let mut failed_groups: HashSet<String> = HashSet::new();
-    for record in records {
-        let span = tracing::info_span!("message", id = %record.id);
-        let _enter = span.enter();
-        if fifo
-            && let Some(group) = &record.group
-            && failed_groups.contains(group)
-        {
-            failed.push(Failure { id: record.id, retry_after: None, poison: false });
+    let mut blocked = false;
+    for (index, record) in lane {
+        if blocked {
+            failed.push((index, Failure { id: record.id, retry_after: None, poison: false }));
             continue;
         }
         let job: T = match serde_json::from_str(&record.body) {
@@ -67,20 +93,18 @@ where
             Err(e) => {
                 // The id only: bodies may carry personal data.
                 tracing::error!(message_id = %record.id, error = %e, "unparseable message: to the dead-letter queue");
-                failed.push(Failure { id: record.id, retry_after: None, poison: true });
+                failed.push((index, Failure { id: record.id, retry_after: None, poison: true }));
                 continue;
             }
         };
-        drop(_enter);
-        if let Err(e) = handler(job).await {
+        let span = tracing::info_span!("message", id = %record.id);
+        if let Err(e) = tracing::Instrument::instrument(handler(job), span).await {
             let retry_after = e.downcast_ref::<RetryAfter>().map(|r| r.0);
             if retry_after.is_none() {
                 tracing::warn!(message_id = %record.id, error = %format!("{e:#}"), "job failed; it will be retried");
             }
-            if fifo && let Some(group) = record.group {
-                failed_groups.insert(group);
-            }
-            failed.push(Failure { id: record.id, retry_after, poison: false });
+            blocked = true;
+            failed.push((index, Failure { id: record.id, retry_after, poison: false }));
         }
     }
     failed
@@ -216,7 +240,9 @@ mod tests {
         })
         .await;
         assert_eq!(ids(failed), vec!["a1", "a2", "a3"]);
-        assert_eq!(*ran.lock().unwrap(), vec![1, 10, 11], "a2 and a3 never ran");
+        let mut ran = ran.lock().unwrap().clone();
+        ran.sort();
+        assert_eq!(ran, vec![1, 10, 11], "a2 and a3 never ran");
     }
 
     #[tokio::test]
@@ -234,7 +260,9 @@ mod tests {
         })
         .await;
         assert_eq!(ids(failed), vec!["a1", "b1"]);
-        assert_eq!(*ran.lock().unwrap(), vec![2, 4]);
+        let mut ran = ran.lock().unwrap().clone();
+        ran.sort();
+        assert_eq!(ran, vec![2, 4]);
     }
 
     #[test]
