@@ -94,6 +94,22 @@ impl SqliteQueue {
         .await
     }
 
+    /// How long until the next hidden message of `queue` becomes visible (`None`: nothing
+    /// hidden). A visible message may still wait behind a hidden one of its FIFO group.
+    pub async fn next_visible_in(&self, queue: &str) -> Result<Option<Duration>, QueueError> {
+        let (queue, now) = (queue.to_owned(), self.now_ms());
+        with_conn(&self.conn, move |c| {
+            c.query_row(
+                "SELECT MIN(visible_at) FROM messages WHERE queue = ?1 AND visible_at > ?2",
+                params![queue, now],
+                |r| r.get::<_, Option<i64>>(0),
+            )
+            .map(|at| at.map(|at| Duration::from_millis((at - now) as u64)))
+            .map_err(|e| QueueError::from(backend(e)))
+        })
+        .await
+    }
+
     /// How many messages a queue holds (visible or not): for tests and health checks.
     pub async fn depth(&self, queue: &str) -> Result<u64, QueueError> {
         let queue = queue.to_owned();
@@ -106,8 +122,9 @@ impl SqliteQueue {
     }
 }
 
+/// Milliseconds, rounded up: a wait of 0.25 ms must not become "now".
 fn ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+    i64::try_from(d.as_micros().div_ceil(1000)).unwrap_or(i64::MAX)
 }
 
 fn insert(

@@ -140,20 +140,24 @@ impl Stack {
         }
     }
 
-    /// Drains, moving the clock a second at a time, until both queues are empty (retries,
-    /// backoffs and delays all run on the manual clock).
+    /// Drains, moving the clock to the next message that becomes visible each time, until
+    /// the queues are empty (retries, backoffs, pacing and delays all run on the manual
+    /// clock).
     pub async fn settle(&self) {
-        for _ in 0..900 {
+        for _ in 0..5000 {
             self.tick().await;
             self.drain().await;
             let q = &self.embedded.queue;
-            let left = q.depth("inbound").await.unwrap()
-                + q.depth("outbound").await.unwrap()
-                + q.depth("routing").await.unwrap();
-            if left == 0 {
-                return;
+            let mut next: Option<std::time::Duration> = None;
+            for name in ["inbound", "outbound", "routing"] {
+                if let Some(d) = q.next_visible_in(name).await.unwrap() {
+                    next = Some(next.map_or(d, |n| n.min(d)));
+                }
             }
-            self.clock.advance(chrono::Duration::seconds(1));
+            // Nothing hidden: the drain took every visible message, the queues are empty.
+            let Some(wait) = next else { return };
+            self.clock
+                .advance(chrono::Duration::from_std(wait.max(std::time::Duration::from_millis(1))).unwrap());
         }
         panic!("the queues never emptied");
     }
