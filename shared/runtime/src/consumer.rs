@@ -29,6 +29,22 @@ where
     F: Fn(T) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
+    Ok(drain_round(queue, name, fifo, visibility, handler).await?.0)
+}
+
+/// One round: how many messages it handled, and the soonest "retry after" among them.
+async fn drain_round<T, F, Fut>(
+    queue: &Arc<dyn Queue>,
+    name: &str,
+    fifo: bool,
+    visibility: Duration,
+    handler: &F,
+) -> anyhow::Result<(usize, Option<Duration>)>
+where
+    T: DeserializeOwned,
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>>,
+{
     let received = queue.receive(name, 10, visibility).await?;
     let count = received.len();
     let by_id: HashMap<String, (String, u32, String)> = received
@@ -37,6 +53,7 @@ where
         .collect();
     let records = received.into_iter().map(|m| Record { id: m.id, body: m.body, group: m.group }).collect();
     let failed = run_batch(records, fifo, handler).await;
+    let soonest = failed.iter().filter_map(|f| f.retry_after).min();
     for (id, (receipt, receives, body)) in &by_id {
         if let Some(f) = failed.iter().find(|f| &f.id == id) {
             if f.poison && crate::batch::to_dead_letters(queue.as_ref(), name, id, body).await.is_ok() {
@@ -48,7 +65,7 @@ where
             queue.ack(name, receipt).await?;
         }
     }
-    Ok(count)
+    Ok((count, soonest))
 }
 
 /// Consumes `name` until `shutdown` turns true; polls every `idle` when the queue is empty.
@@ -65,17 +82,26 @@ pub async fn consume<T, F, Fut>(
     Fut: Future<Output = anyhow::Result<()>>,
 {
     let idle = Duration::from_millis(20);
+    // A message told to retry soon (pacing, the send delay) is waited for exactly, not for
+    // a whole idle period.
+    let mut soonest: Option<Duration> = None;
     while !*shutdown.borrow() {
-        let handled = match drain_once(&queue, &name, fifo, visibility, &handler).await {
-            Ok(n) => n,
+        let handled = match drain_round(&queue, &name, fifo, visibility, &handler).await {
+            Ok((n, retry)) => {
+                if retry.is_some() {
+                    soonest = retry;
+                }
+                n
+            }
             Err(e) => {
                 tracing::error!(queue = %name, error = %format!("{e:#}"), "consumer round failed");
                 0
             }
         };
         if handled == 0 {
+            let nap = soonest.take().map_or(idle, |s| s.min(idle).max(Duration::from_millis(1)));
             tokio::select! {
-                _ = tokio::time::sleep(idle) => {}
+                _ = tokio::time::sleep(nap) => {}
                 _ = shutdown.changed() => {}
             }
         }
