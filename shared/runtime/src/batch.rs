@@ -117,12 +117,10 @@ pub async fn to_dead_letters(
     id: &str,
     body: &str,
 ) -> Result<(), atende_core::ports::QueueError> {
-    let dlq = atende_core::queues::dlq_of(queue_name);
-    let mut message = atende_core::ports::OutgoingMessage::new(body);
-    if queue_name == atende_core::queues::INBOUND || queue_name == atende_core::queues::OUTBOUND {
-        message = message.group("poison").dedup(id);
-    }
-    queue.send(&dlq, message).await
+    // Group and deduplication id matter on FIFO dead-letter queues; the adapters drop them
+    // on standard ones.
+    let message = atende_core::ports::OutgoingMessage::new(body).group("poison").dedup(id);
+    queue.send(&atende_core::queues::dlq_of(queue_name), message).await
 }
 
 /// The records of a Lambda SQS event, each with its receipt handle.

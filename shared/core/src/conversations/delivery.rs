@@ -266,8 +266,8 @@ async fn record_sent(deps: &Deps, account: &str, m: &Message, provider_id: &str)
     let writes = vec![
         TransactItem::Put {
             item: Item::from([
-                ("pk".to_owned(), attr::s(pointer.pk)),
-                ("sk".to_owned(), attr::s(pointer.sk)),
+                ("pk".to_owned(), attr::s(&pointer.pk)),
+                ("sk".to_owned(), attr::s(&pointer.sk)),
                 ("message_id".to_owned(), attr::s(&m.id)),
             ]),
             condition: None,
@@ -293,18 +293,10 @@ async fn record_sent(deps: &Deps, account: &str, m: &Message, provider_id: &str)
         // A status already moved it further: keep that, but the pointer must exist.
         Err(TableError::TransactionConditionFailed { .. }) => {
             deps.table
-                .update(
-                    &pointer_key(account, provider_id),
-                    vec![UpdateOp::Set("message_id".into(), attr::s(&m.id))],
-                    None,
-                )
+                .update(&pointer, vec![UpdateOp::Set("message_id".into(), attr::s(&m.id))], None)
                 .await?;
         }
         Err(e) => return Err(e.into()),
     }
     inbound::apply_parked(deps, account, &m.id, provider_id).await
-}
-
-fn pointer_key(account: &str, provider_id: &str) -> crate::ports::Key {
-    keys::provider_message(account, provider_id)
 }

@@ -8,26 +8,27 @@ use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
 use crate::ports::{Index, Query, SortCondition};
+use crate::record::query_all;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-
-async fn all(deps: &Deps, query: Query) -> ServiceResult<Vec<Session>> {
-    crate::record::query_all(deps, query).await
-}
 
 /// Every open session of the account (pending and in progress).
 pub async fn open_sessions(deps: &Deps, account: &str) -> ServiceResult<Vec<Session>> {
     let mut out =
-        all(deps, Query::partition(Index::Gsi1, keys::sessions_by_status_gsi1pk(account, "pending"))).await?;
+        query_all(deps, Query::partition(Index::Gsi1, keys::sessions_by_status_gsi1pk(account, "pending")))
+            .await?;
     out.extend(
-        all(deps, Query::partition(Index::Gsi1, keys::sessions_by_status_gsi1pk(account, "in_progress")))
-            .await?,
+        query_all(
+            deps,
+            Query::partition(Index::Gsi1, keys::sessions_by_status_gsi1pk(account, "in_progress")),
+        )
+        .await?,
     );
     Ok(out)
 }
 
 async fn owned_by(deps: &Deps, account: &str, user: &str) -> ServiceResult<Vec<Session>> {
-    all(
+    query_all(
         deps,
         Query::partition(Index::Gsi2, keys::sessions_by_owner_gsi2pk(account, user))
             .sort(SortCondition::BeginsWith("in_progress#".into())),
