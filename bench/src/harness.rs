@@ -27,18 +27,12 @@ pub struct Product {
 
 pub fn settings(dir: &std::path::Path, graph: &FakeGraph) -> LocalSettings {
     LocalSettings {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.to_owned(),
-        public_url: "http://127.0.0.1:0".into(),
-        jwt_secret: None,
-        session_ttl: Duration::from_secs(3600),
         // No timers in these scenarios; a slow tick keeps its reads out of the counts.
         tick_interval: Duration::from_secs(3600),
         graph_url: graph.base_url.clone(),
-        graph_version: "v23.0".into(),
         graph_timeout: Duration::from_secs(5),
         meta_app_secret: Some(Secret::new(SECRET)),
-        meta_verify_token: None,
+        ..LocalSettings::in_dir(dir)
     }
 }
 
@@ -68,7 +62,7 @@ pub async fn start(
         user_id: created.admin.id.clone(),
         profile: Profile::Admin,
     };
-    let channel = channels::create(
+    channels::create(
         &ctx.deps,
         &admin,
         NewChannel {
@@ -87,7 +81,6 @@ pub async fn start(
     let (token, _) = ctx.auth.issue(&created.admin).map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let running = start_with(&settings, ctx, embedded).await?;
     let base = format!("http://{}", running.addr);
-    let _ = channel;
     Ok(Product { running, base, admin, token, graph, _dir: dir })
 }
 

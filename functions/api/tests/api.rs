@@ -31,17 +31,9 @@ impl Api {
         let dir = tempfile::tempdir().unwrap();
         let clock = ManualClock::starting_now();
         let settings = LocalSettings {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            data_dir: dir.path().to_owned(),
-            public_url: "http://127.0.0.1:0".into(),
-            jwt_secret: None,
-            session_ttl: Duration::from_secs(12 * 3600),
-            tick_interval: Duration::from_secs(1),
             graph_url: "http://127.0.0.1:9".into(),
-            graph_version: "v23.0".into(),
             graph_timeout: Duration::from_secs(1),
-            meta_app_secret: None,
-            meta_verify_token: None,
+            ..LocalSettings::in_dir(dir.path())
         };
         let (ctx, _) = AppContext::embedded(&settings, Arc::new(clock.clone())).unwrap();
         Self { router: atende_api::router(ctx.clone()), ctx, clock, _dir: dir }

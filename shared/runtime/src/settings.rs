@@ -158,6 +158,16 @@ pub struct LocalSettings {
 }
 
 impl LocalSettings {
+    /// The defaults, with data in `dir` and a free loopback port: for tests and benchmarks,
+    /// which change what they need with struct update syntax.
+    pub fn in_dir(dir: &std::path::Path) -> Self {
+        let mut settings = Self::from_env(&Env(&|_| None)).expect("the defaults are valid");
+        settings.data_dir = dir.to_owned();
+        settings.addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        settings.public_url = "http://127.0.0.1:0".into();
+        settings
+    }
+
     pub fn from_env(env: &Env<'_>) -> Result<Self, SettingsError> {
         let addr: SocketAddr = env.parsed("ATENDE_ADDR", SocketAddr::from(([127, 0, 0, 1], 3000)))?;
         let public_url = env.optional("ATENDE_PUBLIC_URL").unwrap_or_else(|| format!("http://{addr}"));

@@ -191,7 +191,7 @@ async fn fifty_sessions_routed_concurrently_are_spread_evenly() {
     let counts: Vec<usize> = per_member.values().copied().collect();
     assert_eq!(counts.len(), 3, "ana, bia and duda take turns: {per_member:?}");
     assert!(counts.iter().max().unwrap() - counts.iter().min().unwrap() < 2, "{per_member:?}");
-    let _ = &team.id;
+    assert!(sessions.iter().all(|s| s["team_id"] == team.id.as_str()), "all in the distributing team");
 }
 
 #[tokio::test]

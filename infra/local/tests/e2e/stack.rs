@@ -49,17 +49,12 @@ impl Stack {
         let graph = FakeGraph::start().await;
         let clock = ManualClock::starting_now();
         let settings = LocalSettings {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            data_dir: dir.path().to_owned(),
-            public_url: "http://127.0.0.1:0".into(),
-            jwt_secret: None,
-            session_ttl: Duration::from_secs(12 * 3600),
             tick_interval: Duration::from_secs(1),
             graph_url: graph.base_url.clone(),
-            graph_version: "v23.0".into(),
             graph_timeout: Duration::from_millis(300),
             meta_app_secret: Some(Secret::new(APP_SECRET)),
             meta_verify_token: Some(Secret::new(VERIFY_TOKEN)),
+            ..LocalSettings::in_dir(dir.path())
         };
         let (ctx, embedded) = AppContext::embedded(&settings, Arc::new(clock.clone())).unwrap();
         Self {
