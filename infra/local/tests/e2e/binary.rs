@@ -184,6 +184,11 @@ async fn create_account_with_aws_writes_to_the_deployments_table() {
     assert!(item.item.is_some(), "the account is in the deployment's table");
 }
 
+/// A GET with the bearer token, as JSON; `None` on any failure (for polling).
+async fn get_json(http: &reqwest::Client, url: impl reqwest::IntoUrl, token: &str) -> Option<Value> {
+    http.get(url).bearer_auth(token).send().await.ok()?.json().await.ok()
+}
+
 /// Polls `check` until it returns `Some` (the server processes queues in the background):
 /// bounded, and it fails loudly.
 async fn eventually<T, F, Fut>(what: &str, check: F) -> T
@@ -247,15 +252,7 @@ async fn over_http_a_real_fixture_becomes_a_session_that_an_agent_answers_throug
     };
     assert_eq!(post_webhook(fixture("message.json", "text")).await, 200);
     let session: String = eventually("the pending session", || async {
-        let page: Value = http
-            .get(api("/v1/sessions?tab=pending"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let page: Value = get_json(&http, api("/v1/sessions?tab=pending"), &token).await?;
         page["items"][0]["id"].as_str().map(str::to_owned)
     })
     .await;
@@ -280,15 +277,7 @@ async fn over_http_a_real_fixture_becomes_a_session_that_an_agent_answers_throug
         "wamid.xyzxyz"
     );
     let wamid: String = eventually("the sent status", || async {
-        let page: Value = http
-            .get(api(&format!("/v1/sessions/{session}/messages")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let page: Value = get_json(&http, api(&format!("/v1/sessions/{session}/messages")), &token).await?;
         (page["items"][0]["status"] == "sent")
             .then(|| page["items"][0]["provider_id"].as_str().unwrap().to_owned())
     })
@@ -297,15 +286,7 @@ async fn over_http_a_real_fixture_becomes_a_session_that_an_agent_answers_throug
         assert_eq!(post_webhook(status_payload(kind, &wamid)).await, 200);
     }
     eventually("the read status", || async {
-        let page: Value = http
-            .get(api(&format!("/v1/sessions/{session}/messages")))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let page: Value = get_json(&http, api(&format!("/v1/sessions/{session}/messages")), &token).await?;
         (page["items"][0]["status"] == "read").then_some(())
     })
     .await;
@@ -347,25 +328,10 @@ async fn simulate_plays_the_customer_of_a_sandbox_channel() {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text: String = eventually("the simulated message", || async {
-        let page: Value = http
-            .get(format!("{}/v1/sessions?tab=pending", server.base))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let page: Value = get_json(&http, format!("{}/v1/sessions?tab=pending", server.base), &token).await?;
         let session = page["items"][0]["id"].as_str()?.to_owned();
-        let msgs: Value = http
-            .get(format!("{}/v1/sessions/{session}/messages", server.base))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let msgs: Value =
+            get_json(&http, format!("{}/v1/sessions/{session}/messages", server.base), &token).await?;
         msgs["items"][0]["text"].as_str().map(str::to_owned)
     })
     .await;
@@ -448,28 +414,12 @@ async fn after_a_kill_9_mid_stream_every_acknowledged_webhook_is_stored_exactly_
     wait_healthy(&server).await;
     let token = login(&server.base, "ana@acme.example").await;
     let all = || async {
-        let page: Value = http
-            .get(format!("{}/v1/sessions?tab=pending", server.base))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let page: Value = get_json(&http, format!("{}/v1/sessions?tab=pending", server.base), &token).await?;
         let session = page["items"][0]["id"].as_str()?.to_owned();
         let mut ids = Vec::new();
         let mut path = format!("/v1/sessions/{session}/messages?limit=100");
         loop {
-            let page: Value = http
-                .get(format!("{}{path}", server.base))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()?;
+            let page: Value = get_json(&http, format!("{}{path}", server.base), &token).await?;
             ids.extend(
                 page["items"].as_array()?.iter().filter_map(|m| m["provider_id"].as_str().map(str::to_owned)),
             );
