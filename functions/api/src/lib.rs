@@ -1,6 +1,7 @@
 //! The `api` function: the REST API under `/v1`. `router` is the whole of it; the Lambda
 //! `main` and the local runtime both serve this same router.
 
+mod dto;
 mod openapi;
 mod routes;
 

@@ -28,6 +28,11 @@ struct Tenant {
 
 impl Api {
     fn new() -> Self {
+        Self::with_deps(|_| {})
+    }
+
+    /// An API whose ports are first changed by `change` (to inject failing backends).
+    fn with_deps(change: impl FnOnce(&mut atende_core::Deps)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let clock = ManualClock::starting_now();
         let settings = LocalSettings {
@@ -35,7 +40,8 @@ impl Api {
             graph_timeout: Duration::from_secs(1),
             ..LocalSettings::in_dir(dir.path())
         };
-        let (ctx, _) = AppContext::embedded(&settings, Arc::new(clock.clone())).unwrap();
+        let (mut ctx, _) = AppContext::embedded(&settings, Arc::new(clock.clone())).unwrap();
+        change(&mut ctx.deps);
         Self { router: atende_api::router(ctx.clone()), ctx, clock, _dir: dir }
     }
 
@@ -878,4 +884,157 @@ async fn snapshot(api: &Api, token: &str, team: &str) -> Vec<Value> {
         out.push(body);
     }
     out
+}
+
+fn assert_opaque_unavailable(status: StatusCode, body: &Value) {
+    assert!(
+        status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::INTERNAL_SERVER_ERROR,
+        "{status} {body}"
+    );
+    assert_error(status, body, status);
+    let text = body.to_string();
+    assert!(!text.contains(atende_testkit::faults::BACKEND_TEXT) && !text.contains("10.1.2.3"), "{text}");
+}
+
+#[tokio::test]
+async fn a_failing_blob_store_answers_503_with_an_opaque_body() {
+    let api = Api::with_deps(|deps| deps.blob = Arc::new(atende_testkit::faults::DownBlob));
+    let a = api.tenant("Acme").await;
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/v1/uploads")
+        .header("authorization", format!("Bearer {}", a.admin_token))
+        .header("content-type", "image/png")
+        .body(Body::from(b"png bytes".to_vec()))
+        .unwrap();
+    let response = api.router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let body: Value =
+        serde_json::from_slice(&axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap())
+            .unwrap();
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_opaque_unavailable(status, &body);
+}
+
+#[tokio::test]
+async fn a_failing_queue_answers_503_with_an_opaque_body_and_the_message_says_why_it_failed() {
+    let api = Api::with_deps(|deps| deps.queue = Arc::new(atende_testkit::faults::DownQueue));
+    let a = api.tenant("Acme").await;
+    let token = Some(a.admin_token.as_str());
+    let (_, channel) = api
+        .call(
+            Method::POST,
+            "/v1/channels",
+            token,
+            Some(json!({"kind": "sandbox", "name": "A", "agents_can_start": true})),
+        )
+        .await;
+    let (_, contact) =
+        api.call(Method::POST, "/v1/contacts", token, Some(json!({"phone": "+5511912345678"}))).await;
+    let (_, template) = api
+        .call(Method::POST, "/v1/templates", token, Some(json!({"channel_id": channel["id"], "name": "oi", "language": "pt_BR", "category": "utility", "body": "Oi {{1}}"})))
+        .await;
+    let (status, body) = api
+        .call(
+            Method::POST,
+            "/v1/sessions",
+            token,
+            Some(json!({"contact_id": contact["id"], "channel_id": channel["id"], "team_id": a.account.default_team.id, "template_id": template["id"], "parameters": ["A"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_opaque_unavailable(status, &body);
+}
+
+#[tokio::test]
+async fn a_cursor_no_listing_returned_is_a_400_naming_the_cursor() {
+    let api = Api::new();
+    let a = api.tenant("Acme").await;
+    for path in [
+        "/v1/users?cursor=bm90LWEtY3Vyc29y",
+        "/v1/contacts?cursor=%21%21",
+        "/v1/sessions?tab=pending&cursor=x",
+    ] {
+        let (status, body) = api.call(Method::GET, path, Some(&a.admin_token), None).await;
+        assert_error(status, &body, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error"], "invalid_cursor", "{path}: {body}");
+    }
+}
+
+const INTERNAL_FIELDS: [&str; 7] = [
+    "attempts",
+    "claimed_at",
+    "not_before",
+    "routing_seq",
+    "routing_started_at",
+    "auto_reply_for",
+    "last_inbound_provider_id",
+];
+
+/// Every object key anywhere in `value` that names a stored record's bookkeeping.
+fn internal_keys(value: &Value) -> Vec<String> {
+    match value {
+        Value::Object(map) => map
+            .iter()
+            .flat_map(|(k, v)| {
+                let mut found = internal_keys(v);
+                if INTERNAL_FIELDS.contains(&k.as_str()) {
+                    found.push(k.clone());
+                }
+                found
+            })
+            .collect(),
+        Value::Array(items) => items.iter().flat_map(internal_keys).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[tokio::test]
+async fn no_response_or_schema_carries_a_records_bookkeeping() {
+    let api = Api::new();
+    let a = api.tenant("Acme").await;
+    let token = Some(a.admin_token.as_str());
+    let (_, channel) = api
+        .call(
+            Method::POST,
+            "/v1/channels",
+            token,
+            Some(json!({"kind": "sandbox", "name": "A", "agents_can_start": true})),
+        )
+        .await;
+    let (_, contact) =
+        api.call(Method::POST, "/v1/contacts", token, Some(json!({"phone": "+5511912345678"}))).await;
+    let (_, template) = api
+        .call(Method::POST, "/v1/templates", token, Some(json!({"channel_id": channel["id"], "name": "oi", "language": "pt_BR", "category": "utility", "body": "Oi {{1}}"})))
+        .await;
+    let (status, started) = api
+        .call(
+            Method::POST,
+            "/v1/sessions",
+            token,
+            Some(json!({"contact_id": contact["id"], "channel_id": channel["id"], "team_id": a.account.default_team.id, "template_id": template["id"], "parameters": ["A"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let session = started["session"]["id"].as_str().unwrap();
+    let mut bodies = vec![started.clone()];
+    for path in [
+        format!("/v1/sessions/{session}"),
+        format!("/v1/sessions/{session}/messages"),
+        "/v1/sessions?tab=mine".to_owned(),
+        "/v1/scheduled-messages".into(),
+    ] {
+        let (status, body) = api.call(Method::GET, &path, token, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        bodies.push(body);
+    }
+    assert!(
+        started["message"]["cancellable_until"].is_string(),
+        "a queued message says until when it can be cancelled"
+    );
+    for body in &bodies {
+        assert_eq!(internal_keys(body), Vec::<String>::new(), "{body}");
+    }
+    let (_, document) = api.call(Method::GET, "/v1/openapi.json", None, None).await;
+    assert_eq!(internal_keys(&document["components"]["schemas"]), Vec::<String>::new());
 }

@@ -76,7 +76,7 @@ fn decode_cursor(raw: &str) -> Result<HashMap<String, Av>, TableError> {
         .decode(raw)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
-        .ok_or_else(|| TableError::Invalid("the cursor is not one this table returned".into()))?;
+        .ok_or(TableError::BadCursor)?;
     Ok(plain.into_iter().map(|(k, v)| (k, Av::S(v))).collect())
 }
 

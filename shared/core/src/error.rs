@@ -1,6 +1,11 @@
 //! The error every use case returns: the cases a caller (the HTTP layer, a job) branches on.
+//!
+//! Two families: the caller's mistakes (`NotFound`, `Forbidden`, `Conflict`, `Invalid`,
+//! `Unauthenticated`, `BadCursor`), answered 4xx with their message; and our own failures
+//! (`Storage`, `Queue`, `Blob`, `Internal`), answered 503 (a backend is unavailable: retry)
+//! or 500 with an opaque body, their cause logged. A backend's text never reaches a client.
 
-use crate::ports::TableError;
+use crate::ports::{BlobError, QueueError, TableError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
@@ -19,11 +24,39 @@ pub enum ServiceError {
     /// No valid credentials.
     #[error("{0}")]
     Unauthenticated(String),
+    /// A listing's cursor is not one it returned.
+    #[error("the cursor is not one this listing returned")]
+    BadCursor,
+    /// The table failed.
     #[error("storage failed: {0}")]
-    Storage(#[from] TableError),
+    Storage(TableError),
+    /// A queue failed.
+    #[error("queue failed: {0}")]
+    Queue(#[from] QueueError),
+    /// The blob store failed.
+    #[error("blob store failed: {0}")]
+    Blob(#[from] BlobError),
+    /// A failure of ours that no retry mends (a record or job that does not encode).
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;
+
+impl From<TableError> for ServiceError {
+    fn from(e: TableError) -> Self {
+        match e {
+            TableError::BadCursor => ServiceError::BadCursor,
+            other => ServiceError::Storage(other),
+        }
+    }
+}
+
+impl From<serde_json::Error> for ServiceError {
+    fn from(e: serde_json::Error) -> Self {
+        ServiceError::Internal(format!("cannot encode or decode JSON: {e}"))
+    }
+}
 
 impl ServiceError {
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -36,5 +69,15 @@ impl ServiceError {
 
     pub fn conflict(message: impl Into<String>) -> Self {
         ServiceError::Conflict(message.into())
+    }
+
+    /// True when a backend was unavailable (the same request may succeed later).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            ServiceError::Storage(TableError::Backend(_))
+                | ServiceError::Queue(QueueError::Backend(_))
+                | ServiceError::Blob(BlobError::Backend(_))
+        )
     }
 }

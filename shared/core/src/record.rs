@@ -8,15 +8,14 @@ use serde::de::DeserializeOwned;
 
 pub(crate) fn to_item<T: Serialize>(key: &Key, value: &T) -> ServiceResult<Item> {
     let mut item: Item = serde_dynamo::to_item(value)
-        .map_err(|e| ServiceError::Storage(TableError::Invalid(format!("cannot encode record: {e}"))))?;
+        .map_err(|e| ServiceError::Internal(format!("cannot encode record: {e}")))?;
     item.insert("pk".into(), attr::s(&key.pk));
     item.insert("sk".into(), attr::s(&key.sk));
     Ok(item)
 }
 
 pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> ServiceResult<T> {
-    serde_dynamo::from_item(item)
-        .map_err(|e| ServiceError::Storage(TableError::Invalid(format!("cannot decode record: {e}"))))
+    serde_dynamo::from_item(item).map_err(|e| ServiceError::Internal(format!("cannot decode record: {e}")))
 }
 
 /// Maps a failed optimistic-concurrency condition to a conflict the caller can retry.
@@ -25,7 +24,7 @@ pub(crate) fn concurrent(error: crate::ports::TableError) -> ServiceError {
         TableError::ConditionFailed | TableError::TransactionConditionFailed { .. } => {
             ServiceError::conflict("the record changed meanwhile; read it again and retry")
         }
-        other => ServiceError::Storage(other),
+        other => other.into(),
     }
 }
 

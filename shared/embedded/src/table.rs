@@ -143,7 +143,7 @@ fn decode_cursor(raw: &str) -> Result<Cursor, TableError> {
         .decode(raw)
         .ok()
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or_else(|| TableError::Invalid("the cursor is not one this table returned".into()))
+        .ok_or(TableError::BadCursor)
 }
 
 fn run_query(conn: &Connection, query: &Query, now: i64) -> Result<Page, TableError> {

@@ -57,7 +57,7 @@ impl Auth {
             exp: expires.timestamp(),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
-            .map_err(ApiError::internal)?;
+            .map_err(|e| ApiError::internal(&e))?;
         Ok((token, expires))
     }
 

@@ -35,6 +35,6 @@ async fn serve(
     match store.get(&key).await {
         Ok(Some(blob)) => Ok(([(header::CONTENT_TYPE, blob.content_type)], blob.bytes).into_response()),
         Ok(None) => Err(ApiError::not_found("blob")),
-        Err(e) => Err(ApiError::internal(e)),
+        Err(e) => Err(ApiError::unavailable(&e)),
     }
 }

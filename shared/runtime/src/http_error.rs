@@ -44,13 +44,24 @@ impl ApiError {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
     }
 
-    /// A failure of ours: logged with its cause, answered opaquely.
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %cause, "request failed");
+    /// A failure of ours: logged with its cause chain, answered opaquely.
+    pub fn internal(cause: &(dyn std::error::Error + 'static)) -> Self {
+        tracing::error!(error = %chain(cause), "request failed");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
             "something went wrong on our side; try again",
+        )
+    }
+
+    /// A backend we depend on is unavailable: logged with its cause chain, answered
+    /// opaquely; the same request may succeed later.
+    pub fn unavailable(cause: &(dyn std::error::Error + 'static)) -> Self {
+        tracing::error!(error = %chain(cause), "a backend is unavailable");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the service is briefly unavailable; try again",
         )
     }
 }
@@ -63,9 +74,27 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             ServiceError::Invalid(m) => ApiError::bad_request(m),
             ServiceError::Unauthenticated(m) => ApiError::unauthorized(m),
-            ServiceError::Storage(e) => ApiError::internal(e),
+            ServiceError::BadCursor => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_cursor",
+                "the cursor is not one this listing returned; start again without it",
+            ),
+            e if e.is_unavailable() => ApiError::unavailable(&e),
+            e => ApiError::internal(&e),
         }
     }
+}
+
+/// "outer: inner: innermost", for logs.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }
 
 impl IntoResponse for ApiError {

@@ -334,7 +334,7 @@ pub async fn pagination_backward_loses_and_repeats_nothing(a: &Adapters) {
 pub async fn a_cursor_the_table_never_returned_is_invalid(a: &Adapters) {
     seed(a, "p", &["a"]).await;
     let err = a.table.query(Query::partition(Index::Primary, "p").after(Some("not a cursor!".into()))).await;
-    assert!(matches!(err, Err(TableError::Invalid(_))), "{err:?}");
+    assert!(matches!(err, Err(TableError::BadCursor)), "{err:?}");
 }
 
 pub async fn transaction_is_all_or_nothing_and_names_the_failing_item(a: &Adapters) {

@@ -3,5 +3,6 @@
 
 pub mod contract;
 pub mod fake_graph;
+pub mod faults;
 pub mod fixtures;
 pub mod harness;

@@ -1,18 +1,17 @@
 //! Channels, contacts, templates, sessions, messages, notes, uploads, account settings.
 
+use crate::dto::{MessagePageView, MessageView, SessionPageView, SessionView, StartedView};
 use atende_core::accounts::Account;
 use atende_core::accounts::settings::{self as account_settings, AccountPatch};
 use atende_core::conversations::channels::{self, ChannelList, ChannelPatch, NewChannel};
 use atende_core::conversations::contacts::{self, ContactPage, ContactPatch, NewContact};
 use atende_core::conversations::lifecycle::{self, BulkFilter, BulkResult};
-use atende_core::conversations::messages::{self, MessagePage, Restart, SendMessage, StartSession, Started};
+use atende_core::conversations::messages::{self, Restart, SendMessage, StartSession};
 use atende_core::conversations::notes::{self, NoteList, NoteText};
-use atende_core::conversations::sessions::{
-    self, Completion, SessionFilter, SessionPage, TransferTo, UnreadCounts,
-};
+use atende_core::conversations::sessions::{self, Completion, SessionFilter, TransferTo, UnreadCounts};
 use atende_core::conversations::templates::{self, NewTemplate, TemplateList};
 use atende_core::conversations::uploads::{self, Upload};
-use atende_core::conversations::{Channel, Contact, Message, Note, Session, Template};
+use atende_core::conversations::{Channel, Contact, Note, Template};
 use atende_runtime::auth::Authenticated;
 use atende_runtime::extract::{JsonBody, QueryParams};
 use atende_runtime::http_error::utoipa_schema::ErrorBody;
@@ -185,24 +184,24 @@ pub async fn delete_template(
 
 /// The session tabs: pending, mine, others, completed.
 #[utoipa::path(get, path = "/v1/sessions", tag = "sessions", security(("bearer" = [])), params(SessionFilter),
-    responses((status = 200, body = SessionPage), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = SessionPageView), (status = 400, body = ErrorBody)))]
 pub async fn list_sessions(
     State(ctx): Ctx,
     Authenticated(c): Authenticated,
     QueryParams(f): QueryParams<SessionFilter>,
-) -> Result<Json<SessionPage>, ApiError> {
-    Ok(Json(sessions::list(&ctx.deps, &c, f).await?))
+) -> Result<Json<SessionPageView>, ApiError> {
+    Ok(Json(sessions::list(&ctx.deps, &c, f).await?.into()))
 }
 
 /// Start a session with a template (*contato ativo*).
 #[utoipa::path(post, path = "/v1/sessions", tag = "sessions", security(("bearer" = [])), request_body = StartSession,
-    responses((status = 201, body = Started), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = StartedView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn start_session(
     State(ctx): Ctx,
     Authenticated(c): Authenticated,
     JsonBody(i): JsonBody<StartSession>,
-) -> Result<(StatusCode, Json<Started>), ApiError> {
-    Ok((StatusCode::CREATED, Json(messages::start(&ctx.deps, &c, i).await?)))
+) -> Result<(StatusCode, Json<StartedView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(messages::start(&ctx.deps, &c, i).await?.into())))
 }
 
 /// Complete every open session matching a filter (admins).
@@ -226,13 +225,13 @@ pub async fn session_counts(
 }
 
 #[utoipa::path(get, path = "/v1/sessions/{id}", tag = "sessions", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Session), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = SessionView), (status = 404, body = ErrorBody)))]
 pub async fn get_session(
     State(ctx): Ctx,
     Authenticated(c): Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Session>, ApiError> {
-    Ok(Json(sessions::get(&ctx.deps, &c, &id).await?))
+) -> Result<Json<SessionView>, ApiError> {
+    Ok(Json(sessions::get(&ctx.deps, &c, &id).await?.into()))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -243,80 +242,80 @@ pub struct Page {
 
 /// A session's messages, newest first.
 #[utoipa::path(get, path = "/v1/sessions/{id}/messages", tag = "sessions", security(("bearer" = [])), params(("id" = String, Path), Page),
-    responses((status = 200, body = MessagePage), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = MessagePageView), (status = 404, body = ErrorBody)))]
 pub async fn list_messages(
     State(ctx): Ctx,
     Authenticated(c): Authenticated,
     Path(id): Path<String>,
     QueryParams(p): QueryParams<Page>,
-) -> Result<Json<MessagePage>, ApiError> {
-    Ok(Json(messages::list(&ctx.deps, &c, &id, p.cursor, p.limit).await?))
+) -> Result<Json<MessagePageView>, ApiError> {
+    Ok(Json(messages::list(&ctx.deps, &c, &id, p.cursor, p.limit).await?.into()))
 }
 
 /// Send a message (text, media, template). Outside the 24 h window free-form messages wait
 /// for the contact's reply (`waiting_reply`).
 #[utoipa::path(post, path = "/v1/sessions/{id}/messages", tag = "sessions", security(("bearer" = [])), params(("id" = String, Path)), request_body = SendMessage,
-    responses((status = 201, body = Message), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = MessageView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn send_message(
     State(ctx): Ctx,
     Authenticated(c): Authenticated,
     Path(id): Path<String>,
     JsonBody(i): JsonBody<SendMessage>,
-) -> Result<(StatusCode, Json<Message>), ApiError> {
-    Ok((StatusCode::CREATED, Json(messages::send(&ctx.deps, &c, &id, i).await?)))
+) -> Result<(StatusCode, Json<MessageView>), ApiError> {
+    Ok((StatusCode::CREATED, Json(messages::send(&ctx.deps, &c, &id, i).await?.into())))
 }
 
 #[utoipa::path(post, path = "/v1/sessions/{id}/assume", tag = "sessions", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Session), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = SessionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn assume(
     State(ctx): Ctx,
     Authenticated(c): Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Session>, ApiError> {
-    Ok(Json(sessions::assume(&ctx.deps, &c, &id).await?))
+) -> Result<Json<SessionView>, ApiError> {
+    Ok(Json(sessions::assume(&ctx.deps, &c, &id).await?.into()))
 }
 
 #[utoipa::path(post, path = "/v1/sessions/{id}/return", tag = "sessions", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Session), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = SessionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn return_to_queue(
     State(ctx): Ctx,
     Authenticated(c): Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Session>, ApiError> {
-    Ok(Json(sessions::return_to_queue(&ctx.deps, &c, &id).await?))
+) -> Result<Json<SessionView>, ApiError> {
+    Ok(Json(sessions::return_to_queue(&ctx.deps, &c, &id).await?.into()))
 }
 
 #[utoipa::path(post, path = "/v1/sessions/{id}/complete", tag = "sessions", security(("bearer" = [])), params(("id" = String, Path)), request_body = Completion,
-    responses((status = 200, body = Session), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = SessionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn complete(
     State(ctx): Ctx,
     Authenticated(c): Authenticated,
     Path(id): Path<String>,
     JsonBody(i): JsonBody<Completion>,
-) -> Result<Json<Session>, ApiError> {
-    Ok(Json(sessions::complete(&ctx.deps, &c, &id, i).await?))
+) -> Result<Json<SessionView>, ApiError> {
+    Ok(Json(sessions::complete(&ctx.deps, &c, &id, i).await?.into()))
 }
 
 #[utoipa::path(post, path = "/v1/sessions/{id}/restart", tag = "sessions", security(("bearer" = [])), params(("id" = String, Path)), request_body = Restart,
-    responses((status = 200, body = Started), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = StartedView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn restart(
     State(ctx): Ctx,
     Authenticated(c): Authenticated,
     Path(id): Path<String>,
     JsonBody(i): JsonBody<Restart>,
-) -> Result<Json<Started>, ApiError> {
-    Ok(Json(messages::restart(&ctx.deps, &c, &id, i).await?))
+) -> Result<Json<StartedView>, ApiError> {
+    Ok(Json(messages::restart(&ctx.deps, &c, &id, i).await?.into()))
 }
 
 #[utoipa::path(post, path = "/v1/sessions/{id}/transfer", tag = "sessions", security(("bearer" = [])), params(("id" = String, Path)), request_body = TransferTo,
-    responses((status = 200, body = Session), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = SessionView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn transfer(
     State(ctx): Ctx,
     Authenticated(c): Authenticated,
     Path(id): Path<String>,
     JsonBody(i): JsonBody<TransferTo>,
-) -> Result<Json<Session>, ApiError> {
-    Ok(Json(sessions::transfer(&ctx.deps, &c, &id, i).await?))
+) -> Result<Json<SessionView>, ApiError> {
+    Ok(Json(sessions::transfer(&ctx.deps, &c, &id, i).await?.into()))
 }
 
 #[utoipa::path(get, path = "/v1/sessions/{id}/notes", tag = "sessions", security(("bearer" = [])), params(("id" = String, Path)),
@@ -364,13 +363,13 @@ pub async fn delete_note(
 
 /// Cancel a message during its send delay.
 #[utoipa::path(post, path = "/v1/messages/{id}/cancel", tag = "sessions", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Message), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = MessageView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn cancel_message(
     State(ctx): Ctx,
     Authenticated(c): Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Message>, ApiError> {
-    Ok(Json(messages::cancel(&ctx.deps, &c, &id).await?))
+) -> Result<Json<MessageView>, ApiError> {
+    Ok(Json(messages::cancel(&ctx.deps, &c, &id).await?.into()))
 }
 
 /// Upload a file (the raw bytes, with its `Content-Type`) to attach to a media message.

@@ -193,7 +193,7 @@ pub async fn list(
         .sort(SortCondition::BeginsWith(keys::USER_PREFIX.into()))
         .limit(page_size(limit))
         .after(cursor);
-    let page = deps.table.query(query).await.map_err(bad_cursor)?;
+    let page = deps.table.query(query).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for item in page.items {
         let user: User = from_item(item)?;
@@ -205,13 +205,6 @@ pub async fn list(
 }
 
 /// A cursor the table cannot read is the caller's mistake, not a storage failure.
-pub(crate) fn bad_cursor(error: crate::ports::TableError) -> ServiceError {
-    match error {
-        crate::ports::TableError::Invalid(m) if m.contains("cursor") => ServiceError::Invalid(m),
-        other => ServiceError::Storage(other),
-    }
-}
-
 pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: UserPatch) -> ServiceResult<User> {
     caller.require_admin()?;
     let (mut user, mut hash) = load_active(deps, &caller.account_id, id).await?;

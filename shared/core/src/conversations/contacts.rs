@@ -261,7 +261,7 @@ pub async fn search(
             .sort(SortCondition::BeginsWith(keys::CONTACT_PREFIX.into()))
             .limit(100)
             .after(cursor.take());
-        let page = deps.table.query(query).await.map_err(crate::accounts::users::bad_cursor)?;
+        let page = deps.table.query(query).await?;
         for item in page.items {
             let contact: Contact = from_item(item)?;
             let hit = match &needle {

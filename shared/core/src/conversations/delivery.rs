@@ -226,11 +226,7 @@ async fn content_of(deps: &Deps, m: &Message) -> ServiceResult<OutboundContent> 
             let media =
                 m.media.clone().ok_or_else(|| ServiceError::invalid("media message without media"))?;
             let key = media.blob_key.ok_or_else(|| ServiceError::invalid("media message without a file"))?;
-            let link = deps
-                .blob
-                .presigned_get_url(&key, MEDIA_LINK_TTL)
-                .await
-                .map_err(|e| ServiceError::invalid(e.to_string()))?;
+            let link = deps.blob.presigned_get_url(&key, MEDIA_LINK_TTL).await?;
             let kind = match kind {
                 MessageKind::Voice => "audio",
                 MessageKind::Image => "image",

@@ -257,7 +257,7 @@ async fn attach_reaction(
             m.reactions.push(Reaction { emoji: emoji.to_owned(), from: Direction::In });
         }
         let reactions = serde_dynamo::to_attribute_value(&m.reactions)
-            .map_err(|e| ServiceError::invalid(e.to_string()))?;
+            .map_err(|e| ServiceError::Internal(e.to_string()))?;
         let writes = vec![
             TransactItem::Put {
                 item: pointer(keys::provider_message(account, provider_id), &target_id),
@@ -303,7 +303,7 @@ async fn apply_status(deps: &Deps, update: StatusUpdate) -> ServiceResult<Applie
                 ("sk".to_owned(), attr::s(key.sk)),
                 ("ttl".to_owned(), attr::n((deps.clock.now() + PENDING_STATUS_TTL).timestamp())),
             ]);
-            let body = serde_json::to_string(&update).map_err(|e| ServiceError::invalid(e.to_string()))?;
+            let body = serde_json::to_string(&update).map_err(|e| ServiceError::Internal(e.to_string()))?;
             item.insert("update".into(), attr::s(body));
             deps.table.put(item, None).await?;
             // The message may have become known between the check and the park.
@@ -349,7 +349,7 @@ pub(crate) async fn advance(
                 }
             };
             let error = serde_dynamo::to_attribute_value(MessageError { code: update.error_code, reason })
-                .map_err(|e| ServiceError::invalid(e.to_string()))?;
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
             ops.push(UpdateOp::Set("error".into(), error));
         }
         _ => {}

@@ -131,7 +131,7 @@ async fn compose(deps: &Deps, caller: &Caller, s: &Session, draft: Draft) -> Ser
             if !blob_key.starts_with(&format!("uploads/{}/", caller.account_id)) {
                 return Err(ServiceError::NotFound("upload"));
             }
-            let blob = deps.blob.get(&blob_key).await.map_err(|e| ServiceError::invalid(e.to_string()))?;
+            let blob = deps.blob.get(&blob_key).await?;
             let blob = blob.ok_or(ServiceError::NotFound("upload"))?;
             if blob.bytes.len() > media_limit(kind) {
                 return Err(ServiceError::invalid(format!(
@@ -190,7 +190,7 @@ async fn dispatch(deps: &Deps, s: &Session, mut m: Message) -> ServiceResult<Mes
     if let Err(e) = enqueue(deps, &[&m]).await {
         tracing::error!(message_id = %m.id, error = %e, "could not queue a message");
         fail(deps, &m.account_id, &m.id, None, "The message could not be queued; send it again.").await?;
-        return Err(ServiceError::conflict("the message could not be queued; try again"));
+        return Err(e.into());
     }
     Ok(m)
 }
@@ -218,7 +218,7 @@ pub(crate) async fn fail(
     reason: &str,
 ) -> ServiceResult<()> {
     let error = serde_dynamo::to_attribute_value(MessageError { code, reason: reason.to_owned() })
-        .map_err(|e| ServiceError::invalid(e.to_string()))?;
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
     let result = deps
         .table
         .update(
@@ -324,7 +324,7 @@ pub async fn list(
         .backward()
         .limit(crate::accounts::users::page_size(limit))
         .after(cursor);
-    let page = deps.table.query(q).await.map_err(crate::accounts::users::bad_cursor)?;
+    let page = deps.table.query(q).await?;
     let items = page.items.into_iter().map(from_item).collect::<ServiceResult<Vec<Message>>>()?;
     if s.unread > 0 && s.owner_id.as_deref() == Some(caller.user_id.as_str()) {
         s.unread = 0;
@@ -441,9 +441,7 @@ pub(crate) async fn release_waiting(deps: &Deps, account: &str, session: &str) -
     if waiting.is_empty() {
         return Ok(0);
     }
-    enqueue(deps, &waiting.iter().collect::<Vec<_>>())
-        .await
-        .map_err(|e| ServiceError::conflict(e.to_string()))?;
+    enqueue(deps, &waiting.iter().collect::<Vec<_>>()).await?;
     let now = deps.clock.now();
     for m in &waiting {
         let result = deps

@@ -117,8 +117,10 @@ mod properties {
         }
 
         #[test]
-        fn a_brazilian_mobile_meets_itself_with_or_without_the_ninth_digit(area in 11u32..=99, rest in 60_000_000u32..=99_999_999) {
-            prop_assume!(area % 10 != 0);
+        fn a_brazilian_mobile_meets_itself_with_or_without_the_ninth_digit(tens in 1u32..=9, units in 1u32..=9, rest in 60_000_000u32..=99_999_999) {
+            // Only valid area codes (no zero digit) are generated: rejecting inputs would
+            // make the run depend on proptest's global reject limit.
+            let area = tens * 10 + units;
             let with = format!("+55{area}9{rest}");
             let without = format!("55{area}{rest}");
             prop_assert_eq!(normalize(&with).unwrap(), normalize(&without).unwrap());

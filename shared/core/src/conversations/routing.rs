@@ -36,11 +36,9 @@ pub async fn team_for_new_session(deps: &Deps, account: &str, _contact: &str) ->
 }
 
 pub(crate) async fn enqueue(deps: &Deps, job: &RoutingJob) -> ServiceResult<()> {
-    let body = serde_json::to_string(job).map_err(|e| ServiceError::invalid(e.to_string()))?;
-    deps.queue
-        .send(queues::ROUTING, OutgoingMessage::new(body))
-        .await
-        .map_err(|e| ServiceError::conflict(e.to_string()))
+    let body = serde_json::to_string(job)?;
+    deps.queue.send(queues::ROUTING, OutgoingMessage::new(body)).await?;
+    Ok(())
 }
 
 pub async fn run(deps: &Deps, job: RoutingJob) -> ServiceResult<()> {

@@ -350,11 +350,7 @@ pub async fn list(deps: &Deps, caller: &Caller, filter: SessionFilter) -> Servic
     let mut items = Vec::new();
     let mut cursor = filter.cursor.clone();
     loop {
-        let page = deps
-            .table
-            .query(base.clone().limit(limit as u32).after(cursor.take()))
-            .await
-            .map_err(crate::accounts::users::bad_cursor)?;
+        let page = deps.table.query(base.clone().limit(limit as u32).after(cursor.take())).await?;
         for item in page.items {
             let s: Session = from_item(item)?;
             let in_tab = match filter.tab {

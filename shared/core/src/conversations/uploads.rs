@@ -35,11 +35,7 @@ pub async fn store(
     let content_type = content_type.split(';').next().unwrap_or("application/octet-stream").trim().to_owned();
     let key = format!("uploads/{}/{}", caller.account_id, deps.ids.new_id());
     let size = bytes.len();
-    deps.blob.put(&key, bytes, &content_type).await.map_err(|e| ServiceError::invalid(e.to_string()))?;
-    let url = deps
-        .blob
-        .presigned_get_url(&key, Duration::from_secs(3600))
-        .await
-        .map_err(|e| ServiceError::invalid(e.to_string()))?;
+    deps.blob.put(&key, bytes, &content_type).await?;
+    let url = deps.blob.presigned_get_url(&key, Duration::from_secs(3600)).await?;
     Ok(Upload { blob_key: key, content_type, size, url })
 }

@@ -229,6 +229,9 @@ pub enum TableError {
     TooManyTransactionItems { count: usize },
     #[error("a transaction writes the same key twice")]
     DuplicateTransactionKey,
+    /// The query's cursor is not one this table returned (a caller's mistake, typically).
+    #[error("the cursor is not one this table returned")]
+    BadCursor,
     #[error("invalid table request: {0}")]
     Invalid(String),
     #[error("table storage failed: {0}")]

@@ -35,7 +35,7 @@ pub async fn schedule<J: Serialize>(
     job: &J,
 ) -> ServiceResult<()> {
     let key = keys::timer(shard_of(id), due.timestamp_millis(), id);
-    let body = serde_json::to_string(job).map_err(|e| crate::ServiceError::invalid(e.to_string()))?;
+    let body = serde_json::to_string(job)?;
     let mut item = Item::from([
         ("pk".to_owned(), attr::s(key.pk)),
         ("sk".to_owned(), attr::s(key.sk)),
@@ -108,7 +108,7 @@ async fn fire_one(deps: &Deps, item: Item, now: DateTime<Utc>) -> ServiceResult<
     if let Some(group) = attr::get_s(&item, "group") {
         message = message.group(group).dedup(format!("timer:{id}:{}", key.sk));
     }
-    deps.queue.send(queue, message).await.map_err(|e| crate::ServiceError::conflict(e.to_string()))?;
+    deps.queue.send(queue, message).await?;
     deps.table.delete(&key, None).await?;
     Ok(true)
 }

@@ -79,7 +79,8 @@ pub fn message_body(request: &OutboundRequest) -> Value {
         }
         OutboundContent::Template { name, language, components } => {
             body["type"] = json!("template");
-            let mut template = json!({"name": name, "language": {"code": language}});
+            let mut template =
+                json!({"name": name, "language": {"policy": "deterministic", "code": language}});
             if components.as_array().is_some_and(|c| !c.is_empty()) {
                 template["components"] = components.clone();
             }
