@@ -1,7 +1,7 @@
 //! The `send` function: delivers outbound messages and read receipts.
 
 use atende_core::conversations::delivery::{self, Outcome};
-use atende_core::conversations::events::OutboundJob;
+use atende_core::jobs::OutboundJob;
 use atende_runtime::AppContext;
 use atende_runtime::batch::RetryAfter;
 use std::time::Duration;

@@ -1,10 +1,27 @@
-//! The `transfer` function: routing jobs (new sessions, overflow) and the session timers
-//! (keep-alive, scheduled messages) from the `routing` queue.
+//! The `transfer` function: the `routing` queue's jobs — routing (new sessions, overflow)
+//! and the session timers (keep-alive, scheduled messages). This function owns the queue's
+//! dispatch; each job runs in the feature that defines its behaviour.
 
-use atende_core::conversations::routing::{self, RoutingJob};
+use atende_core::jobs::RoutingJob;
+use atende_core::routing;
+use atende_core::time::{keep_alive, scheduled};
 use atende_runtime::AppContext;
 
 pub async fn handle(ctx: &AppContext, job: RoutingJob) -> anyhow::Result<()> {
-    routing::run(&ctx.deps, job).await?;
+    let deps = &ctx.deps;
+    match job {
+        RoutingJob::NewSession { account_id, session_id } => {
+            routing::route_new(deps, &account_id, &session_id).await?
+        }
+        RoutingJob::Overflow { account_id, session_id, seq } => {
+            routing::overflow(deps, &account_id, &session_id, seq).await?
+        }
+        RoutingJob::KeepAlive { account_id, session_id, last_inbound_ms, closing } => {
+            keep_alive::fire(deps, &account_id, &session_id, last_inbound_ms, closing).await?
+        }
+        RoutingJob::Scheduled { account_id, id, due_ms } => {
+            scheduled::fire(deps, &account_id, &id, due_ms).await?
+        }
+    }
     Ok(())
 }

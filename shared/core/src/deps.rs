@@ -1,6 +1,10 @@
-//! The ports a use case runs with, bundled. Built by `atende-runtime` for AWS or embedded.
+//! What a use case runs with: the ports, built by `atende-runtime` for AWS or embedded,
+//! and the reactions to domain events, registered once in [`crate::features::reactions`].
 
+use crate::error::ServiceResult;
+use crate::events::DomainEvent;
 use crate::ports::{Blob, Clock, Ids, Messaging, Queue, Table};
+use async_trait::async_trait;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -11,4 +15,48 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn Ids>,
     pub messaging: Arc<dyn Messaging>,
+    pub reactions: Arc<Reactions>,
+}
+
+/// A feature's reaction to domain events. It may be called more than once for one event
+/// (a redelivered job publishes its events again), so it must be idempotent in effect.
+#[async_trait]
+pub trait Reaction: Send + Sync {
+    /// For logs.
+    fn name(&self) -> &'static str;
+    async fn on(&self, deps: &Deps, event: &DomainEvent) -> ServiceResult<()>;
+}
+
+/// Every registered reaction, called in registration order.
+#[derive(Default)]
+pub struct Reactions(Vec<Arc<dyn Reaction>>);
+
+impl Reactions {
+    pub fn new(reactions: Vec<Arc<dyn Reaction>>) -> Self {
+        Self(reactions)
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.0.iter().map(|r| r.name()).collect()
+    }
+
+    pub fn into_vec(self) -> Vec<Arc<dyn Reaction>> {
+        self.0
+    }
+}
+
+impl Deps {
+    /// Runs every reaction to every event, in order. The first failure stops the rest, as
+    /// a crash would: the caller's job is retried and publishes again, and the reactions
+    /// that already ran are idempotent.
+    pub async fn publish(&self, events: &[DomainEvent]) -> ServiceResult<()> {
+        for event in events {
+            for reaction in &self.reactions.0 {
+                reaction.on(self, event).await.inspect_err(|e| {
+                    tracing::warn!(reaction = reaction.name(), event = event.kind(), error = %e, "a reaction failed");
+                })?;
+            }
+        }
+        Ok(())
+    }
 }

@@ -208,6 +208,13 @@ pub fn keep_alive(account: &str, channel: &str) -> Key {
     Key::new(account_pk(account), format!("KEEPALIVE#{channel}"))
 }
 
+/// `A#<account>` / `KAFIRED#<session>#<last inbound ms>#<stage>`: a keep-alive message
+/// went out for that silence (so a re-armed timer never sends it twice). Expires.
+pub fn keep_alive_fired(account: &str, session: &str, last_inbound_ms: i64, closing: bool) -> Key {
+    let stage = if closing { "closing" } else { "idle" };
+    Key::new(account_pk(account), format!("KAFIRED#{session}#{last_inbound_ms}#{stage}"))
+}
+
 pub const SCHEDULED_PREFIX: &str = "SCHED#";
 /// `A#<account>` / `SCHED#<id>`: a scheduled message.
 pub fn scheduled_message(account: &str, id: &str) -> Key {

@@ -7,10 +7,14 @@ pub mod accounts;
 pub mod conversations;
 pub mod deps;
 pub mod error;
+pub mod events;
+pub mod features;
+pub mod jobs;
 pub mod keys;
 pub mod ports;
 pub mod queues;
 pub(crate) mod record;
+pub mod routing;
 pub mod secret;
 pub mod time;
 

@@ -1,6 +1,6 @@
 //! The [`AppContext`]: the domain's ports plus authentication, built for AWS or embedded.
 
-use crate::auth::Auth;
+use crate::jwt::Auth;
 use crate::settings::{AwsSettings, AwsStorage, LocalSettings, MetaSettings, queue_url_var};
 use anyhow::Context;
 use atende_aws::{AwsConnection, Clients, DynamoTable, S3Blob, SqsQueue};
@@ -86,6 +86,7 @@ impl AppContext {
                 clock.clone(),
             ),
             ids,
+            reactions: Arc::new(atende_core::features::reactions()),
         };
         let meta = Arc::new(MetaSettings {
             graph_url: settings.graph_url.clone(),
@@ -158,6 +159,7 @@ pub async fn aws_deps(
         blob: Arc::new(S3Blob::new(clients.s3.clone(), &storage.media_bucket)),
         clock,
         ids,
+        reactions: Arc::new(atende_core::features::reactions()),
     })
 }
 

@@ -10,6 +10,7 @@ pub mod context;
 pub mod extract;
 pub mod http;
 pub mod http_error;
+pub mod jwt;
 pub mod lambda;
 pub mod settings;
 pub mod telemetry;

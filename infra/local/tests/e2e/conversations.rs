@@ -957,7 +957,7 @@ async fn with_30_percent_of_sends_failing_every_message_ends_sent_once_or_failed
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_deliveries_of_the_same_job_at_once_send_the_message_once() {
     use atende_core::conversations::delivery;
-    use atende_core::conversations::events::OutboundJob;
+    use atende_core::jobs::OutboundJob;
     let stack = Stack::new().await;
     let t = stack.tenant("Acme").await;
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;

@@ -4,5 +4,6 @@
 mod binary;
 mod conversations;
 mod properties;
+mod reactions;
 mod routing;
 mod stack;

@@ -7,12 +7,12 @@ use chrono::{Duration, TimeZone, Utc};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-fn id(v: &Value) -> String {
+pub(crate) fn id(v: &Value) -> String {
     v["id"].as_str().unwrap().to_owned()
 }
 
 /// A text from customer number `n` (each `n` is a different person).
-fn customer(n: u32, text: &str, at: chrono::DateTime<Utc>) -> Value {
+pub(crate) fn customer(n: u32, text: &str, at: chrono::DateTime<Utc>) -> Value {
     let wa = format!("55119{:08}", 10_000_000 + n);
     let mut payload = text_from_customer(&format!("wamid.c{n}.{}", at.timestamp_millis()), text, at);
     first_event(&mut payload, "messages")["from"] = json!(wa);
@@ -21,13 +21,13 @@ fn customer(n: u32, text: &str, at: chrono::DateTime<Utc>) -> Value {
     payload
 }
 
-struct Team {
-    id: String,
-    members: HashMap<&'static str, (String, String)>,
+pub(crate) struct Team {
+    pub id: String,
+    pub members: HashMap<&'static str, (String, String)>,
 }
 
 /// A default team with distribution: ana, bia (unavailable), caio (supervisor only), duda.
-async fn distributing_team(stack: &Stack, t: &Tenant, overflow: Option<Value>) -> Team {
+pub(crate) async fn distributing_team(stack: &Stack, t: &Tenant, overflow: Option<Value>) -> Team {
     let (_, team) = stack.call(Method::POST, "/v1/teams", &t.token, Some(json!({"name": "Suporte"}))).await;
     let team = id(&team);
     let mut members = HashMap::new();
@@ -64,12 +64,12 @@ async fn distributing_team(stack: &Stack, t: &Tenant, overflow: Option<Value>) -
     Team { id: team, members }
 }
 
-async fn designated(stack: &Stack, t: &Tenant, session: &str) -> Option<String> {
+pub(crate) async fn designated(stack: &Stack, t: &Tenant, session: &str) -> Option<String> {
     let (_, s) = stack.call(Method::GET, &format!("/v1/sessions/{session}"), &t.token, None).await;
     s["designated_to"].as_str().map(str::to_owned)
 }
 
-async fn newest_pending(stack: &Stack, t: &Tenant) -> String {
+pub(crate) async fn newest_pending(stack: &Stack, t: &Tenant) -> String {
     let pending = stack.sessions(&t.token, "pending").await;
     id(pending.iter().max_by_key(|s| s["created_at"].as_str().unwrap().to_owned()).unwrap())
 }
@@ -294,7 +294,7 @@ async fn a_wallet_contact_goes_straight_to_its_agent_bypassing_distribution() {
     assert_eq!(designated(&stack, &t, &session).await.as_deref(), Some(team.members["ana"].0.as_str()));
 }
 
-fn system_texts(stack: &Stack) -> Vec<String> {
+pub(crate) fn system_texts(stack: &Stack) -> Vec<String> {
     stack.graph.sends().iter().filter_map(|r| r.body["text"]["body"].as_str().map(str::to_owned)).collect()
 }
 
@@ -411,7 +411,7 @@ async fn a_scheduled_message_goes_out_once_at_its_time_and_a_cancelled_one_never
     // The scheduler fires twice at once, and a duplicate job arrives as well.
     let (a, b) = tokio::join!(stack.tick(), stack.tick());
     assert_eq!(a + b, 2, "each of the two timers (one stale) fires once, though two schedulers ran");
-    let duplicate = atende_core::conversations::routing::RoutingJob::Scheduled {
+    let duplicate = atende_core::jobs::RoutingJob::Scheduled {
         account_id: t.account.clone(),
         id: id(&keep),
         due_ms: chrono::DateTime::parse_from_rfc3339(keep["due_at"].as_str().unwrap())

@@ -45,6 +45,11 @@ pub struct Tenant {
 
 impl Stack {
     pub async fn new() -> Self {
+        Self::with_deps(|_| {}).await
+    }
+
+    /// A stack whose ports and reactions are first changed by `change`.
+    pub async fn with_deps(change: impl FnOnce(&mut atende_core::Deps)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let graph = FakeGraph::start().await;
         let clock = ManualClock::starting_now();
@@ -56,7 +61,8 @@ impl Stack {
             meta_verify_token: Some(Secret::new(VERIFY_TOKEN)),
             ..LocalSettings::in_dir(dir.path())
         };
-        let (ctx, embedded) = AppContext::embedded(&settings, Arc::new(clock.clone())).unwrap();
+        let (mut ctx, embedded) = AppContext::embedded(&settings, Arc::new(clock.clone())).unwrap();
+        change(&mut ctx.deps);
         Self {
             api: atende_api::router(ctx.clone()),
             webhook: atende_webhook::router(ctx.clone()),

@@ -3,13 +3,13 @@
 
 use super::channels;
 use super::contacts;
-use super::events::OutboundJob;
 use super::inbound;
 use super::messages::{self, fail};
 use super::meta_errors::{Verdict, judge};
 use super::model::*;
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
+use crate::jobs::OutboundJob;
 use crate::keys;
 use crate::ports::table::attr;
 use crate::ports::{

@@ -110,13 +110,3 @@ fn channel_key(channel: &ChannelRef) -> &str {
         ChannelRef::PhoneNumberId(id) | ChannelRef::Channel(id) => id,
     }
 }
-
-/// The `outbound` queue's job.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum OutboundJob {
-    /// Deliver a stored message.
-    Deliver { account_id: String, message_id: String },
-    /// Tell the contact their message was read (sent when an agent assumes).
-    ReadReceipt { account_id: String, channel_id: String, provider_id: String },
-}

@@ -1,20 +1,26 @@
 //! Applying provider events, exactly once in effect: a redelivered event finds its marker
 //! and changes nothing; statuses only move forward.
+//!
+//! A stored customer message records a [`DomainEvent::MessageReceived`] on its idempotency
+//! marker, in the same transaction as the message, and publishes it to the features'
+//! reactions (routing, keep-alive, out-of-hours reply, ...). A redelivered event finds the
+//! marker and publishes its recorded events again, so a crash between the commit and the
+//! reactions loses none (reactions are idempotent; see `crate::deps::Reaction`). Nothing
+//! here names a feature: a new reaction is registered in `crate::features`.
 
 use super::channels;
 use super::contacts;
 use super::events::{DeliveryStatus, InboundEvent, InboundMessage, StatusUpdate};
 use super::messages::{self, insert_message};
 use super::model::*;
-use super::routing::{self, RoutingJob};
 use super::sessions;
 use super::templates;
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
+use crate::events::DomainEvent;
 use crate::keys;
 use crate::ports::table::attr;
 use crate::ports::{Cmp, Condition, Index, Item, Query, SortCondition, TableError, TransactItem, UpdateOp};
-use crate::time::business_hours;
 use chrono::Duration;
 
 /// How long a status for a message not (yet) known is kept before it is dropped.
@@ -57,6 +63,14 @@ fn pointer(key: crate::ports::Key, message: &str) -> Item {
     ])
 }
 
+/// The idempotency marker of a stored customer message, carrying the events its
+/// application recorded (the outbox).
+fn marker(key: crate::ports::Key, message: &str, events: &[DomainEvent]) -> ServiceResult<Item> {
+    let mut item = pointer(key, message);
+    item.insert("events".to_owned(), attr::s(serde_json::to_string(events)?));
+    Ok(item)
+}
+
 async fn message_by_provider_id(
     deps: &Deps,
     account: &str,
@@ -67,6 +81,14 @@ async fn message_by_provider_id(
         .get(&keys::provider_message(account, provider_id))
         .await?
         .and_then(|p| attr::get_s(&p, "message_id").map(str::to_owned)))
+}
+
+/// The events recorded on a marker (none for markers of reactions and older markers).
+fn recorded_events(marker: &Item) -> ServiceResult<Vec<DomainEvent>> {
+    match attr::get_s(marker, "events") {
+        Some(json) => Ok(serde_json::from_str(json)?),
+        None => Ok(Vec::new()),
+    }
 }
 
 async fn apply_message(deps: &Deps, event: InboundMessage) -> ServiceResult<Applied> {
@@ -98,11 +120,13 @@ async fn apply_message(deps: &Deps, event: InboundMessage) -> ServiceResult<Appl
     }
     let now = deps.clock.now();
     for _ in 0..5 {
-        if message_by_provider_id(deps, &account, &event.provider_id).await?.is_some() {
-            // Already applied; the release below is idempotent and completes a crashed run.
+        if let Some(marker) = deps.table.get(&keys::provider_message(&account, &event.provider_id)).await? {
+            // Already applied; the release and the reactions below are idempotent and
+            // complete a run that crashed after its commit.
             if let Some(s) = sessions::open_session(deps, &account, &channel.id, &contact.id).await? {
                 messages::release_waiting(deps, &account, &s.id).await?;
             }
+            deps.publish(&recorded_events(&marker)?).await?;
             return Ok(Applied::Duplicate);
         }
         let (mut session, opened) =
@@ -143,9 +167,18 @@ async fn apply_message(deps: &Deps, event: InboundMessage) -> ServiceResult<Appl
         session.last_inbound_provider_id = Some(event.provider_id.clone());
         session.last_activity_at = now;
         session.unread += 1;
+        let received = [DomainEvent::MessageReceived {
+            account_id: account.clone(),
+            channel_id: channel.id.clone(),
+            contact_id: contact.id.clone(),
+            session_id: session.id.clone(),
+            message_id: m.id.clone(),
+            new_session: opened == sessions::Opened::New,
+            at: now,
+        }];
         let extra = vec![
             TransactItem::Put {
-                item: pointer(keys::provider_message(&account, &event.provider_id), &m.id),
+                item: marker(keys::provider_message(&account, &event.provider_id), &m.id, &received)?,
                 condition: Some(Condition::NotExists),
             },
             insert_message(&m)?,
@@ -153,7 +186,7 @@ async fn apply_message(deps: &Deps, event: InboundMessage) -> ServiceResult<Appl
         match sessions::save(deps, &mut session, extra).await {
             Ok(()) => {
                 messages::release_waiting(deps, &account, &session.id).await?;
-                after_inbound(deps, &mut session, opened, now).await?;
+                deps.publish(&received).await?;
                 return Ok(Applied::Stored {
                     message_id: m.id,
                     session_id: session.id,
@@ -166,35 +199,6 @@ async fn apply_message(deps: &Deps, event: InboundMessage) -> ServiceResult<Appl
         }
     }
     Err(ServiceError::conflict("the session kept changing while a message arrived"))
-}
-
-/// What a customer message sets in motion: routing for a new session, the keep-alive
-/// count, the out-of-hours auto-reply.
-async fn after_inbound(
-    deps: &Deps,
-    s: &mut Session,
-    opened: sessions::Opened,
-    now: chrono::DateTime<chrono::Utc>,
-) -> ServiceResult<()> {
-    if opened == sessions::Opened::New {
-        let job = RoutingJob::NewSession { account_id: s.account_id.clone(), session_id: s.id.clone() };
-        routing::enqueue(deps, &job).await?;
-    }
-    crate::time::keep_alive::arm(deps, s, now).await?;
-    if let Some(hours) = business_hours::effective(deps, &s.account_id, Some(&s.channel_id)).await?
-        && let Some(period) = business_hours::auto_reply_due(&hours, now, s.auto_reply_for)
-    {
-        // Mark first, then send: a retry after a crash never sends the reply twice.
-        s.auto_reply_for = Some(period);
-        match sessions::save(deps, s, vec![]).await {
-            Ok(()) => {
-                messages::send_system(deps, s, &hours.auto_reply.text).await?;
-            }
-            Err(ServiceError::Conflict(_)) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }
 
 /// Fetches inbound media into the blob store. A failure is recorded on the message, which

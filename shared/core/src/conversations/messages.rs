@@ -3,13 +3,13 @@
 
 use super::channels;
 use super::contacts;
-use super::events::OutboundJob;
 use super::model::*;
 use super::sessions::{self, Access};
 use super::templates;
 use crate::accounts::Caller;
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
+use crate::jobs::OutboundJob;
 use crate::keys;
 use crate::ports::table::attr;
 use crate::ports::{Condition, Index, Item, OutgoingMessage, Query, TransactItem, UpdateOp};
@@ -332,23 +332,6 @@ pub async fn list(
         let _ = sessions::save(deps, &mut s, vec![]).await;
     }
     Ok(MessagePage { items, next_cursor: page.cursor })
-}
-
-/// Queues the read receipt of the contact's last message (best effort: a failure to queue
-/// it is logged, the assume stands).
-pub(crate) async fn send_read_receipt(deps: &Deps, s: &Session) {
-    let Some(provider_id) = &s.last_inbound_provider_id else { return };
-    let job = OutboundJob::ReadReceipt {
-        account_id: s.account_id.clone(),
-        channel_id: s.channel_id.clone(),
-        provider_id: provider_id.clone(),
-    };
-    let message = OutgoingMessage::new(serde_json::to_string(&job).unwrap_or_default())
-        .group(format!("{}:{}", s.channel_id, s.contact_id))
-        .dedup(format!("read:{provider_id}"));
-    if let Err(e) = deps.queue.send(queues::OUTBOUND, message).await {
-        tracing::warn!(session_id = %s.id, error = %e, "could not queue a read receipt");
-    }
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]

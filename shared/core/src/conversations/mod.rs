@@ -12,7 +12,7 @@ pub mod meta_errors;
 pub mod model;
 pub mod notes;
 pub mod phone;
-pub mod routing;
+pub mod receipts;
 pub mod sessions;
 pub mod templates;
 pub mod uploads;

@@ -2,10 +2,10 @@
 //! from, and the actions on a session, with PRODUCT.md §1 and §3's permission rules.
 
 use super::model::{ArchivePolicy, Classification, Session, SessionStatus};
-use super::routing;
 use crate::accounts::{Caller, Membership, Profile, Visibility, teams};
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
+use crate::events::DomainEvent;
 use crate::keys;
 use crate::ports::table::attr;
 use crate::ports::{Condition, Index, Item, Query, SortCondition, TableError, TransactItem, UpdateOp};
@@ -179,7 +179,8 @@ pub async fn for_inbound(
                 }
             }
         }
-        let team = routing::team_for_new_session(deps, account, contact).await?;
+        // A receptive session first waits in the default team; routing moves it on.
+        let team = teams::load_account(deps, account).await?.default_team_id;
         let s = new_session(deps, account, channel, contact, &team, None).await?;
         match create(deps, &s).await {
             Ok(()) => return Ok((s, Opened::New)),
@@ -456,7 +457,17 @@ pub async fn assume(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Ses
     s.unread = 0;
     s.last_activity_at = deps.clock.now();
     save(deps, &mut s, vec![]).await?;
-    super::messages::send_read_receipt(deps, &s).await;
+    let assumed = DomainEvent::SessionAssumed {
+        account_id: s.account_id.clone(),
+        session_id: s.id.clone(),
+        channel_id: s.channel_id.clone(),
+        contact_id: s.contact_id.clone(),
+        last_inbound_provider_id: s.last_inbound_provider_id.clone(),
+    };
+    // The assume stands whatever its reactions do (a read receipt is best effort).
+    if let Err(e) = deps.publish(&[assumed]).await {
+        tracing::warn!(session_id = %s.id, error = %e, "a reaction to an assume failed");
+    }
     Ok(s)
 }
 

@@ -4,12 +4,14 @@
 //! the session is completed. Any customer message restarts the count (its timers go stale).
 
 use crate::accounts::Caller;
-use crate::conversations::model::Session;
-use crate::conversations::routing::RoutingJob;
 use crate::conversations::{channels, messages, sessions};
-use crate::deps::Deps;
+use crate::deps::{Deps, Reaction};
 use crate::error::{ServiceError, ServiceResult};
+use crate::events::DomainEvent;
+use crate::jobs::RoutingJob;
 use crate::keys;
+use crate::ports::table::attr;
+use crate::ports::{Condition, Item, TableError};
 use crate::queues;
 use crate::record::{from_item, to_item};
 use crate::time::timers;
@@ -54,33 +56,51 @@ pub async fn put(deps: &Deps, caller: &Caller, channel: &str, input: KeepAlive) 
 }
 
 /// After a customer message: starts the count (when the channel's keep-alive is enabled).
-pub(crate) async fn arm(deps: &Deps, s: &Session, last_inbound: DateTime<Utc>) -> ServiceResult<()> {
-    let Some(cfg) = config(deps, &s.account_id, &s.channel_id).await? else { return Ok(()) };
-    if !cfg.enabled {
-        return Ok(());
+/// Re-arming for the same message sets the same timer again, and a silence's messages are
+/// sent once (see [`fire`]), so a repeated event changes nothing.
+pub struct ArmOnCustomerMessage;
+
+#[async_trait::async_trait]
+impl Reaction for ArmOnCustomerMessage {
+    fn name(&self) -> &'static str {
+        "keep_alive.arm"
     }
-    schedule(deps, s, last_inbound, last_inbound + Duration::minutes(i64::from(cfg.idle_minutes)), false)
-        .await
+
+    async fn on(&self, deps: &Deps, event: &DomainEvent) -> ServiceResult<()> {
+        let DomainEvent::MessageReceived { account_id, channel_id, session_id, at, .. } = event else {
+            return Ok(());
+        };
+        let Some(cfg) = config(deps, account_id, channel_id).await? else { return Ok(()) };
+        if !cfg.enabled {
+            return Ok(());
+        }
+        let due = *at + Duration::minutes(i64::from(cfg.idle_minutes));
+        schedule(deps, account_id, session_id, *at, due, false).await
+    }
 }
 
 async fn schedule(
     deps: &Deps,
-    s: &Session,
+    account: &str,
+    session: &str,
     last_inbound: DateTime<Utc>,
     due: DateTime<Utc>,
     closing: bool,
 ) -> ServiceResult<()> {
     let job = RoutingJob::KeepAlive {
-        account_id: s.account_id.clone(),
-        session_id: s.id.clone(),
+        account_id: account.to_owned(),
+        session_id: session.to_owned(),
         last_inbound_ms: last_inbound.timestamp_millis(),
         closing,
     };
-    let id = format!("keepalive:{}:{}:{closing}", s.id, last_inbound.timestamp_millis());
+    let id = format!("keepalive:{session}:{}:{closing}", last_inbound.timestamp_millis());
     timers::schedule(deps, &id, due, queues::ROUTING, None, &job).await
 }
 
-pub(crate) async fn fire(
+/// How long the record that a keep-alive message went out is kept.
+const FIRED_TTL: Duration = Duration::days(7);
+
+pub async fn fire(
     deps: &Deps,
     account: &str,
     session: &str,
@@ -97,12 +117,25 @@ pub(crate) async fn fire(
         return Ok(());
     }
     let last_inbound = s.last_inbound_at.unwrap_or_else(|| deps.clock.now());
+    // Once per silence and stage: claimed before sending, so a timer set again for the same
+    // message (a redelivered inbound event) never sends it twice.
+    let fired = keys::keep_alive_fired(account, session, last_inbound_ms, closing);
+    let claim = Item::from([
+        ("pk".to_owned(), attr::s(fired.pk)),
+        ("sk".to_owned(), attr::s(fired.sk)),
+        ("ttl".to_owned(), attr::n((deps.clock.now() + FIRED_TTL).timestamp())),
+    ]);
+    match deps.table.put(claim, Some(Condition::NotExists)).await {
+        Ok(()) => {}
+        Err(TableError::ConditionFailed) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    }
     if closing {
         messages::send_system(deps, &s, &cfg.closing_message).await?;
         sessions::complete_by_system(deps, account, &s.id).await
     } else {
         messages::send_system(deps, &s, &cfg.inactivity_message).await?;
         let due = deps.clock.now() + Duration::minutes(i64::from(cfg.close_minutes));
-        schedule(deps, &s, last_inbound, due, true).await
+        schedule(deps, account, &s.id, last_inbound, due, true).await
     }
 }

@@ -3,5 +3,6 @@
 
 pub mod business_hours;
 pub mod keep_alive;
+pub mod out_of_hours;
 pub mod scheduled;
 pub mod timers;

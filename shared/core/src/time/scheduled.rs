@@ -4,10 +4,10 @@
 //! (conditional on `scheduled` and the due time), so a scheduler firing twice sends once.
 
 use crate::accounts::{Caller, users};
-use crate::conversations::routing::RoutingJob;
 use crate::conversations::{channels, contacts, messages, sessions, templates};
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
+use crate::jobs::RoutingJob;
 use crate::keys;
 use crate::ports::table::attr;
 use crate::ports::{Condition, Index, Query, SortCondition, TableError, UpdateOp};
@@ -232,7 +232,7 @@ pub async fn reschedule(
 
 /// The timer fired: claim, send the template in the contact's open session on the channel
 /// or in a new one owned by whoever scheduled it, record the outcome.
-pub(crate) async fn fire(deps: &Deps, account: &str, id: &str, due_ms: i64) -> ServiceResult<()> {
+pub async fn fire(deps: &Deps, account: &str, id: &str, due_ms: i64) -> ServiceResult<()> {
     let m = match load(deps, account, id).await {
         Ok(m) => m,
         Err(ServiceError::NotFound(_)) => return Ok(()),

@@ -1,57 +1,42 @@
-//! Routing (PRODUCT.md §5): where a new session goes (wallet, team distribution), overflow
-//! hand-offs, and the jobs of the `routing` queue (the `transfer` function), which also
-//! carries the session timers (keep-alive, scheduled messages).
+//! Routing (PRODUCT.md §5), a feature: where a new session goes (wallet, team
+//! distribution) and overflow hand-offs. It reacts to new sessions ([`RouteNewSessions`])
+//! and runs the `routing` queue's `NewSession` and `Overflow` jobs for the `transfer`
+//! function.
 
-use super::model::{Session, SessionStatus};
-use super::sessions;
-use super::wallets::{self, WalletKind};
 use crate::accounts::{teams, users};
-use crate::deps::Deps;
+use crate::conversations::model::{Session, SessionStatus};
+use crate::conversations::sessions;
+use crate::conversations::wallets::{self, WalletKind};
+use crate::deps::{Deps, Reaction};
 use crate::error::{ServiceError, ServiceResult};
+use crate::events::DomainEvent;
+use crate::jobs::{self, RoutingJob};
 use crate::keys;
 use crate::ports::table::attr;
-use crate::ports::{Condition, Key, OutgoingMessage, TableError, UpdateOp};
+use crate::ports::{Condition, Key, TableError, UpdateOp};
 use crate::queues;
-use crate::time::{business_hours, keep_alive, scheduled, timers};
+use crate::time::{business_hours, timers};
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 
-/// The `routing` queue's jobs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum RoutingJob {
-    /// A new receptive session: wallet or distribution.
-    NewSession { account_id: String, session_id: String },
-    /// The designated member did not assume in time (stale unless `seq` still matches).
-    Overflow { account_id: String, session_id: String, seq: u32 },
-    /// Keep-alive: stale unless the contact's last message is still `last_inbound_ms`.
-    KeepAlive { account_id: String, session_id: String, last_inbound_ms: i64, closing: bool },
-    /// A scheduled message is due (stale unless its due time is still `due_ms`).
-    Scheduled { account_id: String, id: String, due_ms: i64 },
-}
+/// A customer's message opened a new session: route it (through the `routing` queue, so
+/// the inbound path never waits for routing). Idempotent: routing a session already routed
+/// or taken does nothing.
+pub struct RouteNewSessions;
 
-/// The team that receives a new receptive session before routing runs: the default team.
-pub async fn team_for_new_session(deps: &Deps, account: &str, _contact: &str) -> ServiceResult<String> {
-    Ok(teams::load_account(deps, account).await?.default_team_id)
-}
+#[async_trait::async_trait]
+impl Reaction for RouteNewSessions {
+    fn name(&self) -> &'static str {
+        "routing.new_session"
+    }
 
-pub(crate) async fn enqueue(deps: &Deps, job: &RoutingJob) -> ServiceResult<()> {
-    let body = serde_json::to_string(job)?;
-    deps.queue.send(queues::ROUTING, OutgoingMessage::new(body)).await?;
-    Ok(())
-}
-
-pub async fn run(deps: &Deps, job: RoutingJob) -> ServiceResult<()> {
-    match job {
-        RoutingJob::NewSession { account_id, session_id } => route_new(deps, &account_id, &session_id).await,
-        RoutingJob::Overflow { account_id, session_id, seq } => {
-            overflow(deps, &account_id, &session_id, seq).await
-        }
-        RoutingJob::KeepAlive { account_id, session_id, last_inbound_ms, closing } => {
-            keep_alive::fire(deps, &account_id, &session_id, last_inbound_ms, closing).await
-        }
-        RoutingJob::Scheduled { account_id, id, due_ms } => {
-            scheduled::fire(deps, &account_id, &id, due_ms).await
+    async fn on(&self, deps: &Deps, event: &DomainEvent) -> ServiceResult<()> {
+        match event {
+            DomainEvent::MessageReceived { account_id, session_id, new_session: true, .. } => {
+                let job =
+                    RoutingJob::NewSession { account_id: account_id.clone(), session_id: session_id.clone() };
+                jobs::enqueue_routing(deps, &job).await
+            }
+            _ => Ok(()),
         }
     }
 }
@@ -115,13 +100,14 @@ async fn next_in_turn(
     Err(ServiceError::conflict("the rotation kept changing; retry"))
 }
 
-async fn route_new(deps: &Deps, account: &str, session_id: &str) -> ServiceResult<()> {
+/// The `NewSession` job: wallet, else the team's distribution.
+pub async fn route_new(deps: &Deps, account: &str, session_id: &str) -> ServiceResult<()> {
     let mut s = sessions::load(deps, account, session_id).await?;
     if s.status != SessionStatus::Pending || s.routing_seq != 0 {
         return Ok(()); // already taken or routed
     }
     let now = deps.clock.now();
-    let contact = super::contacts::load(deps, account, &s.contact_id).await?;
+    let contact = crate::conversations::contacts::load(deps, account, &s.contact_id).await?;
     if let Some(wallet) = wallets::of_contact(deps, account, &contact, now).await? {
         s.team_id = wallet.team_id.clone();
         match wallet.kind {
@@ -202,7 +188,8 @@ async fn schedule_overflow(deps: &Deps, s: &Session, due: DateTime<Utc>) -> Serv
         .await
 }
 
-async fn overflow(deps: &Deps, account: &str, session_id: &str, seq: u32) -> ServiceResult<()> {
+/// The `Overflow` job: the next member, or the whole team after `max_minutes`.
+pub async fn overflow(deps: &Deps, account: &str, session_id: &str, seq: u32) -> ServiceResult<()> {
     let mut s = sessions::load(deps, account, session_id).await?;
     if s.status != SessionStatus::Pending || s.routing_seq != seq || s.designated_to.is_none() {
         return Ok(()); // stale: assumed, transferred or re-routed since

@@ -1,0 +1,20 @@
+//! The one registration of the features' reactions to domain events (see
+//! [`crate::events`]). A new reaction is written in its feature and added here; the use
+//! case that records the event does not change.
+
+use crate::conversations::receipts::ReadReceiptOnAssume;
+use crate::deps::Reactions;
+use crate::routing::RouteNewSessions;
+use crate::time::keep_alive::ArmOnCustomerMessage;
+use crate::time::out_of_hours::OutOfHoursReply;
+use std::sync::Arc;
+
+/// Every reaction, in the order they run for one event.
+pub fn reactions() -> Reactions {
+    Reactions::new(vec![
+        Arc::new(RouteNewSessions),
+        Arc::new(ArmOnCustomerMessage),
+        Arc::new(OutOfHoursReply),
+        Arc::new(ReadReceiptOnAssume),
+    ])
+}
