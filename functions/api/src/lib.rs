@@ -17,6 +17,12 @@ use axum::routing::{delete, get, patch, post, put};
 use routes::conversations as cv;
 use routes::routing as rt;
 
+/// The `api` function: every `/v1` route, behind the HTTP API.
+pub fn function() -> atende_runtime::function::FunctionSpec {
+    use atende_runtime::function::{FunctionSpec, Trigger};
+    FunctionSpec { name: "api", trigger: Trigger::Http { paths: vec!["/v1/{proxy+}"] } }
+}
+
 /// The API with the standard layers (what the Lambda serves).
 pub fn router(ctx: AppContext) -> Router {
     with_standard_layers(routes(ctx))

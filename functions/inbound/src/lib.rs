@@ -3,6 +3,14 @@
 use atende_core::conversations::events::InboundEvent;
 use atende_core::conversations::inbound::{self, Applied};
 use atende_runtime::AppContext;
+use atende_runtime::function::QueueFunction;
+
+/// The `inbound` function: FIFO `inbound` queue, 10 events per invocation.
+pub fn function() -> QueueFunction {
+    QueueFunction::new("inbound", atende_core::queues::INBOUND, 10, |ctx, event| async move {
+        handle(&ctx, event).await
+    })
+}
 
 /// One event; an error means "retry this message" (the queue redelivers it).
 pub async fn handle(ctx: &AppContext, event: InboundEvent) -> anyhow::Result<()> {

@@ -6,6 +6,14 @@ use atende_core::jobs::RoutingJob;
 use atende_core::routing;
 use atende_core::time::{keep_alive, scheduled};
 use atende_runtime::AppContext;
+use atende_runtime::function::QueueFunction;
+
+/// The `transfer` function: standard `routing` queue, 10 jobs per invocation.
+pub fn function() -> QueueFunction {
+    QueueFunction::new("transfer", atende_core::queues::ROUTING, 10, |ctx, job| async move {
+        handle(&ctx, job).await
+    })
+}
 
 pub async fn handle(ctx: &AppContext, job: RoutingJob) -> anyhow::Result<()> {
     let deps = &ctx.deps;

@@ -18,6 +18,15 @@ use axum::routing::get;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
+/// The `webhook` function: Meta's routes, behind the HTTP API.
+pub fn function() -> atende_runtime::function::FunctionSpec {
+    use atende_runtime::function::{FunctionSpec, Trigger};
+    FunctionSpec {
+        name: "webhook",
+        trigger: Trigger::Http { paths: vec!["/webhooks/whatsapp", "/webhooks/whatsapp/{channel_id}"] },
+    }
+}
+
 /// The webhook routes with the standard layers (what the Lambda serves).
 pub fn router(ctx: AppContext) -> Router {
     with_standard_layers(routes(ctx))

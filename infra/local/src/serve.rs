@@ -1,11 +1,9 @@
 //! `atende serve`: every HTTP router on one address, every consumer and the tick in-process.
 
-use crate::tick;
+use crate::{registry, tick};
 use anyhow::Context;
 use atende_core::ports::SystemClock;
-use atende_core::queues;
 use atende_runtime::AppContext;
-use atende_runtime::consumer::consume;
 use atende_runtime::context::Embedded;
 use atende_runtime::http::with_standard_layers;
 use atende_runtime::settings::LocalSettings;
@@ -53,49 +51,17 @@ pub async fn start_with(
         tracing::warn!(recovered, "messages in flight at the last stop are back on their queues");
     }
     let (stop, stopped) = watch::channel(false);
-    let queue = ctx.deps.queue.clone();
-    let specs = atende_core::queues::all();
-    let spec = |name: &str| specs.iter().find(|s| s.name == name).cloned().expect("a known queue");
-    let (inbound, outbound, routing) = (spec(queues::INBOUND), spec(queues::OUTBOUND), spec(queues::ROUTING));
-    let (inbound_ctx, send_ctx, transfer_ctx) = (ctx.clone(), ctx.clone(), ctx.clone());
-    // Every queue that has its function gets a consumer, as the event source mappings do
-    // in AWS; the tick fires timers and sweeps expired items.
-    let tasks = vec![
-        tokio::spawn(tick::run(ctx.clone(), embedded.table.clone(), settings.tick_interval, stopped.clone())),
-        tokio::spawn(consume(
-            queue.clone(),
-            routing.name,
-            routing.fifo,
-            routing.visibility_timeout,
-            move |job| {
-                let ctx = transfer_ctx.clone();
-                async move { atende_transfer::handle(&ctx, job).await }
-            },
-            stopped.clone(),
-        )),
-        tokio::spawn(consume(
-            queue.clone(),
-            inbound.name,
-            inbound.fifo,
-            inbound.visibility_timeout,
-            move |event| {
-                let ctx = inbound_ctx.clone();
-                async move { atende_inbound::handle(&ctx, event).await }
-            },
-            stopped.clone(),
-        )),
-        tokio::spawn(consume(
-            queue,
-            outbound.name,
-            outbound.fifo,
-            outbound.visibility_timeout,
-            move |job| {
-                let ctx = send_ctx.clone();
-                async move { atende_send::handle(&ctx, job).await }
-            },
-            stopped.clone(),
-        )),
-    ];
+    // Every queue function gets a consumer, as the event source mappings do in AWS; the
+    // tick fires timers and sweeps expired items.
+    let mut tasks = vec![tokio::spawn(tick::run(
+        ctx.clone(),
+        embedded.table.clone(),
+        settings.tick_interval,
+        stopped.clone(),
+    ))];
+    for function in registry::queue_functions() {
+        tasks.push(tokio::spawn(function.consume(ctx.clone(), stopped.clone())));
+    }
     let app = with_standard_layers(
         Router::new()
             .route("/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))

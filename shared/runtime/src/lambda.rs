@@ -1,36 +1,19 @@
 //! The Lambda entry point of the queue functions: settings, wiring, then the SQS batch
-//! runner around one handler.
+//! runner around the function's declared handler.
 
-use crate::batch::run_lambda_batch;
+use crate::function::QueueFunction;
 use crate::settings::{AwsSettings, Env};
 use crate::{AppContext, telemetry};
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
-use serde::de::DeserializeOwned;
-use std::future::Future;
 
-/// Serves SQS batches of `queue` with `handler`, forever.
-pub async fn serve_queue<T, F, Fut>(
-    queue: &'static str,
-    fifo: bool,
-    handler: F,
-) -> Result<(), lambda_runtime::Error>
-where
-    T: DeserializeOwned,
-    F: Fn(AppContext, T) -> Fut + Clone,
-    Fut: Future<Output = anyhow::Result<()>>,
-{
+/// Serves SQS batches of the function's queue with its handler, forever.
+pub async fn serve_queue(function: QueueFunction) -> Result<(), lambda_runtime::Error> {
     telemetry::init();
     let ctx = AppContext::aws(&AwsSettings::from_env(&Env::process())?).await?;
-    let ctx = &ctx;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let handler = handler.clone();
-        async move {
-            let run = |job: T| handler(ctx.clone(), job);
-            Ok::<_, lambda_runtime::Error>(
-                run_lambda_batch(ctx.deps.queue.as_ref(), queue, fifo, event.payload, run).await,
-            )
-        }
+    let (ctx, function) = (&ctx, &function);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, lambda_runtime::Error>(function.lambda_batch(ctx, event.payload).await)
     }))
     .await
 }

@@ -8,6 +8,7 @@ pub mod blobs;
 pub mod consumer;
 pub mod context;
 pub mod extract;
+pub mod function;
 pub mod http;
 pub mod http_error;
 pub mod jwt;

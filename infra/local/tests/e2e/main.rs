@@ -7,3 +7,4 @@ mod properties;
 mod reactions;
 mod routing;
 mod stack;
+mod template;

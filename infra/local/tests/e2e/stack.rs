@@ -6,7 +6,6 @@ use atende_core::ports::{Clock, ManualClock};
 use atende_core::secret::Secret;
 use atende_providers::whatsapp::signature;
 use atende_runtime::AppContext;
-use atende_runtime::consumer::drain_once;
 use atende_runtime::context::Embedded;
 use atende_runtime::settings::LocalSettings;
 use atende_testkit::fake_graph::FakeGraph;
@@ -109,33 +108,15 @@ impl Stack {
         self.post_webhook(body.as_bytes(), Some(sign(body.as_bytes()))).await.0
     }
 
-    /// Runs the inbound and outbound consumers until nothing is visible on either queue.
+    /// Runs every queue function of the registry until nothing is visible on any queue.
     pub async fn drain(&self) {
-        let queue = self.ctx.deps.queue.clone();
-        let vis = Duration::from_secs(60);
+        let functions = atende_local::registry::queue_functions();
         loop {
-            let ctx = self.ctx.clone();
-            let inbound = drain_once(&queue, "inbound", true, vis, &|e| {
-                let ctx = ctx.clone();
-                async move { atende_inbound::handle(&ctx, e).await }
-            })
-            .await
-            .unwrap();
-            let ctx = self.ctx.clone();
-            let outbound = drain_once(&queue, "outbound", true, vis, &|j| {
-                let ctx = ctx.clone();
-                async move { atende_send::handle(&ctx, j).await }
-            })
-            .await
-            .unwrap();
-            let ctx = self.ctx.clone();
-            let routing = drain_once(&queue, "routing", false, vis, &|j| {
-                let ctx = ctx.clone();
-                async move { atende_transfer::handle(&ctx, j).await }
-            })
-            .await
-            .unwrap();
-            if inbound + outbound + routing == 0 {
+            let mut handled = 0;
+            for function in &functions {
+                handled += function.drain_once(&self.ctx).await.unwrap();
+            }
+            if handled == 0 {
                 break;
             }
         }
@@ -150,8 +131,8 @@ impl Stack {
             self.drain().await;
             let q = &self.embedded.queue;
             let mut next: Option<std::time::Duration> = None;
-            for name in ["inbound", "outbound", "routing"] {
-                if let Some(d) = q.next_visible_in(name).await.unwrap() {
+            for function in atende_local::registry::queue_functions() {
+                if let Some(d) = q.next_visible_in(&function.queue.name).await.unwrap() {
                     next = Some(next.map_or(d, |n| n.min(d)));
                 }
             }

@@ -1,0 +1,120 @@
+//! The SAM template and the function registry agree: every registered function is in
+//! `infra/template.yaml` with its trigger (queue and batch size, HTTP paths, schedule), and
+//! the template has no function or event source that is not registered.
+
+use atende_local::registry;
+use atende_runtime::function::{FunctionSpec, Trigger};
+use yaml_serde::Value;
+
+fn template() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    yaml_serde::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// `!GetAtt InboundQueue.Arn` → `inbound`.
+fn queue_of(reference: &Value) -> String {
+    let Value::Tagged(tagged) = reference else {
+        panic!("a queue reference is !GetAtt <Name>Queue.Arn: {reference:?}")
+    };
+    let target = tagged.value.as_str().unwrap();
+    let logical = target.strip_suffix(".Arn").unwrap_or_else(|| panic!("{target} is not an ARN"));
+    logical.strip_suffix("Queue").unwrap_or_else(|| panic!("{logical} is not a queue")).to_lowercase()
+}
+
+/// The functions as the template declares them.
+fn declared(template: &Value) -> Vec<FunctionSpec> {
+    let mut out = Vec::new();
+    for (id, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let id = id.as_str().unwrap();
+        let name = id
+            .strip_suffix("Function")
+            .unwrap_or_else(|| panic!("{id} is named <Name>Function"))
+            .to_lowercase();
+        assert_eq!(
+            resource["Metadata"]["BuildProperties"]["Binary"].as_str(),
+            Some(name.as_str()),
+            "{id}'s binary"
+        );
+        let name: &'static str = registry::all()
+            .into_iter()
+            .map(|f| f.name)
+            .find(|n| *n == name)
+            .unwrap_or_else(|| panic!("{id} is in the template but no function `{name}` is registered"));
+        let mut paths = Vec::new();
+        let mut triggers = Vec::new();
+        for (event_id, event) in resource["Properties"]["Events"].as_mapping().into_iter().flatten() {
+            let props = &event["Properties"];
+            match event["Type"].as_str().unwrap() {
+                "SQS" => {
+                    let types = props["FunctionResponseTypes"].as_sequence().unwrap();
+                    assert!(
+                        types.iter().any(|t| t.as_str() == Some("ReportBatchItemFailures")),
+                        "{id}.{event_id:?} reports partial batch failures"
+                    );
+                    triggers.push(Trigger::Queue {
+                        queue: queue_of(&props["Queue"]),
+                        batch_size: props["BatchSize"].as_u64().unwrap() as u32,
+                    });
+                }
+                "HttpApi" => paths.push(props["Path"].as_str().unwrap().to_owned()),
+                "ScheduleV2" | "Schedule" => {
+                    let expression = props["ScheduleExpression"].as_str().unwrap().to_owned();
+                    triggers.push(Trigger::Schedule { expression });
+                }
+                other => {
+                    panic!("{id} has an event source of type {other} that no registered function declares")
+                }
+            }
+        }
+        if !paths.is_empty() {
+            let mut registered: Vec<&'static str> = registry::all()
+                .into_iter()
+                .find(|f| f.name == name)
+                .and_then(|f| match f.trigger {
+                    Trigger::Http { paths } => Some(paths),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            registered.sort();
+            paths.sort();
+            assert_eq!(registered, paths, "{id}'s HTTP paths");
+            triggers.push(Trigger::Http { paths: registered });
+        }
+        assert_eq!(triggers.len(), 1, "{id} has one trigger, found {triggers:?}");
+        out.push(FunctionSpec { name, trigger: triggers.remove(0) });
+    }
+    out.sort_by_key(|f| f.name);
+    out
+}
+
+#[test]
+fn the_sam_template_declares_exactly_the_registered_functions_and_their_triggers() {
+    let mut registered = registry::all();
+    registered.sort_by_key(|f| f.name);
+    assert_eq!(declared(&template()), registered);
+}
+
+#[test]
+fn every_queue_of_the_product_is_in_the_sam_template_with_its_fifo_flag() {
+    let template = template();
+    for spec in atende_core::queues::all() {
+        let mut id: Vec<char> = spec.name.chars().collect();
+        id[0] = id[0].to_ascii_uppercase();
+        let id = format!("{}Queue", id.into_iter().collect::<String>());
+        let queue = &template["Resources"][id.as_str()];
+        assert_eq!(queue["Type"].as_str(), Some("AWS::SQS::Queue"), "{id}");
+        assert_eq!(queue["Properties"]["FifoQueue"].as_bool().unwrap_or(false), spec.fifo, "{id} FIFO");
+    }
+}
+
+#[test]
+fn a_template_missing_a_registered_function_fails_the_check() {
+    let mut template = template();
+    template["Resources"].as_mapping_mut().unwrap().remove("SendFunction");
+    let mut registered = registry::all();
+    registered.sort_by_key(|f| f.name);
+    assert_ne!(declared(&template), registered);
+}
