@@ -5,7 +5,7 @@ mod dto;
 mod openapi;
 mod routes;
 
-pub use openapi::ApiDoc;
+pub use openapi::{ApiDoc, openapi_document};
 
 use atende_runtime::AppContext;
 use atende_runtime::auth::require_caller;

@@ -28,7 +28,13 @@ use utoipa::{Modify, OpenApi};
         rt::get_keep_alive, rt::put_keep_alive,
         rt::list_scheduled, rt::create_scheduled, rt::get_scheduled, rt::cancel_scheduled, rt::reschedule,
     ),
-    modifiers(&BearerAuth)
+    // Enums used only by query parameters are not collected from the paths.
+    components(schemas(
+        atende_core::conversations::sessions::Tab,
+        atende_core::conversations::lifecycle::TeamSessions,
+        atende_core::conversations::lifecycle::UserSessions,
+    )),
+    modifiers(&BearerAuth, &StandardResponses)
 )]
 pub struct ApiDoc;
 
@@ -49,7 +55,58 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The answers every route can give besides its own, declared on each operation: 401 for
+/// authenticated routes, 400/413/415 for routes taking a body, 500 and 503 everywhere.
+struct StandardResponses;
+
+impl Modify for StandardResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, ResponseBuilder, content::ContentBuilder};
+        let error = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations =
+                [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for operation in operations.into_iter().flatten() {
+                let mut add = |code: &str, description: &str| {
+                    operation
+                        .responses
+                        .responses
+                        .entry(code.to_owned())
+                        .or_insert_with(|| error(description));
+                };
+                if operation.security.is_some() {
+                    add("401", "No valid session or API token.");
+                }
+                if operation.request_body.is_some() {
+                    add("400", "The body is not valid.");
+                    add("413", "The body is too large.");
+                    add("415", "The body is not of the declared content type.");
+                }
+                add("500", "A failure of ours; the body is opaque.");
+                add("503", "A backend is briefly unavailable; try again.");
+            }
+        }
+    }
+}
+
+/// The document.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
 /// `GET /v1/openapi.json`
 pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(openapi_document())
 }

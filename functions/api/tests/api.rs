@@ -1038,3 +1038,27 @@ async fn no_response_or_schema_carries_a_records_bookkeeping() {
     let (_, document) = api.call(Method::GET, "/v1/openapi.json", None, None).await;
     assert_eq!(internal_keys(&document["components"]["schemas"]), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn every_operation_declares_the_errors_it_can_answer() {
+    let api = Api::new();
+    let (_, document) = api.call(Method::GET, "/v1/openapi.json", None, None).await;
+    let mut checked = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let responses = operation["responses"].as_object().unwrap();
+            let mut expected = vec!["500", "503"];
+            if operation.get("security").is_some() {
+                expected.push("401");
+            }
+            if operation.get("requestBody").is_some() {
+                expected.extend(["400", "413", "415"]);
+            }
+            for code in expected {
+                assert!(responses.contains_key(code), "{method} {path} does not declare {code}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 70, "{checked} operations");
+}

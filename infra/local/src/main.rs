@@ -29,11 +29,17 @@ enum Command {
         #[command(subcommand)]
         command: admin::AdminCommand,
     },
+    /// Print the API's OpenAPI 3.1 document (what `GET /v1/openapi.json` serves).
+    Openapi,
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        println!("{}", serde_json::to_string_pretty(&atende_api::openapi_document())?);
+        return Ok(());
+    }
     let settings = LocalSettings::from_env(&Env::process())?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
@@ -42,5 +48,6 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Admin { command } => admin::run(settings, command).await,
         Command::Simulate(args) => simulate::run(settings, args).await,
+        Command::Openapi => Ok(()),
     }
 }

@@ -95,6 +95,7 @@ pub async fn remove_channel(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ContactQuery {
     /// Part of a name, phone or email.
     pub q: Option<String>,
@@ -235,6 +236,7 @@ pub async fn get_session(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
     pub cursor: Option<String>,
     pub limit: Option<u32>,

@@ -119,6 +119,7 @@ pub async fn delete_hours(State(ctx): Ctx, Authenticated(c): Authenticated) -> R
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StatusQuery {
     /// Whose hours: a channel's own (else the account's).
     pub channel_id: Option<String>,

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 /// Teams of the caller's account.
-#[utoipa::path(get, path = "/v1/teams", tag = "teams", security(("bearer" = [])), responses((status = 200, body = TeamList)))]
+#[utoipa::path(operation_id = "list_teams", get, path = "/v1/teams", tag = "teams", security(("bearer" = [])), responses((status = 200, body = TeamList)))]
 pub async fn list(
     State(ctx): State<AppContext>,
     Authenticated(caller): Authenticated,
@@ -19,7 +19,7 @@ pub async fn list(
 }
 
 /// Create a team (admins).
-#[utoipa::path(post, path = "/v1/teams", tag = "teams", security(("bearer" = [])), request_body = NewTeam,
+#[utoipa::path(operation_id = "create_team", post, path = "/v1/teams", tag = "teams", security(("bearer" = [])), request_body = NewTeam,
     responses((status = 201, body = Team), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn create(
     State(ctx): State<AppContext>,
@@ -30,7 +30,7 @@ pub async fn create(
 }
 
 /// One team.
-#[utoipa::path(get, path = "/v1/teams/{id}", tag = "teams", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(operation_id = "get_team", get, path = "/v1/teams/{id}", tag = "teams", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Team), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(ctx): State<AppContext>,
@@ -41,7 +41,7 @@ pub async fn get(
 }
 
 /// Rename a team, change its visibility rule, or make it the default (admins).
-#[utoipa::path(patch, path = "/v1/teams/{id}", tag = "teams", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(operation_id = "update_team", patch, path = "/v1/teams/{id}", tag = "teams", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = TeamPatch,
     responses((status = 200, body = Team), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update(
@@ -55,7 +55,7 @@ pub async fn update(
 
 /// Delete a team that is not the default (admins); its open sessions are completed or
 /// moved as `open_sessions` says.
-#[utoipa::path(delete, path = "/v1/teams/{id}", tag = "teams", security(("bearer" = [])), params(("id" = String, Path), TeamDeletion),
+#[utoipa::path(operation_id = "delete_team", delete, path = "/v1/teams/{id}", tag = "teams", security(("bearer" = [])), params(("id" = String, Path), TeamDeletion),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete(
     State(ctx): State<AppContext>,
@@ -68,7 +68,7 @@ pub async fn delete(
 }
 
 /// The team's members and supervisors, in membership order.
-#[utoipa::path(get, path = "/v1/teams/{id}/members", tag = "teams", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(operation_id = "list_team_members", get, path = "/v1/teams/{id}/members", tag = "teams", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = MemberList), (status = 404, body = ErrorBody)))]
 pub async fn members(
     State(ctx): State<AppContext>,
@@ -79,7 +79,7 @@ pub async fn members(
 }
 
 /// Add a user to a team or change their roles there (admins).
-#[utoipa::path(put, path = "/v1/teams/{id}/members/{user_id}", tag = "teams", security(("bearer" = [])),
+#[utoipa::path(operation_id = "set_team_member", put, path = "/v1/teams/{id}/members/{user_id}", tag = "teams", security(("bearer" = [])),
     params(("id" = String, Path), ("user_id" = String, Path)), request_body = MemberRoles,
     responses((status = 200, body = Membership), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn set_member(
@@ -92,7 +92,7 @@ pub async fn set_member(
 }
 
 /// Remove a user from a team (admins).
-#[utoipa::path(delete, path = "/v1/teams/{id}/members/{user_id}", tag = "teams", security(("bearer" = [])),
+#[utoipa::path(operation_id = "remove_team_member", delete, path = "/v1/teams/{id}/members/{user_id}", tag = "teams", security(("bearer" = [])),
     params(("id" = String, Path), ("user_id" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn remove_member(

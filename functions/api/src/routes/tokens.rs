@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 /// API tokens of the account (admins); secrets are never listed.
-#[utoipa::path(get, path = "/v1/api-tokens", tag = "api-tokens", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_api_tokens", get, path = "/v1/api-tokens", tag = "api-tokens", security(("bearer" = [])),
     responses((status = 200, body = ApiTokenList), (status = 403, body = ErrorBody)))]
 pub async fn list(
     State(ctx): State<AppContext>,
@@ -18,7 +18,7 @@ pub async fn list(
 }
 
 /// Create an API token (admins). The token is in this response only.
-#[utoipa::path(post, path = "/v1/api-tokens", tag = "api-tokens", security(("bearer" = [])), request_body = NewApiToken,
+#[utoipa::path(operation_id = "create_api_token", post, path = "/v1/api-tokens", tag = "api-tokens", security(("bearer" = [])), request_body = NewApiToken,
     responses((status = 201, body = CreatedApiToken), (status = 403, body = ErrorBody)))]
 pub async fn create(
     State(ctx): State<AppContext>,
@@ -29,7 +29,7 @@ pub async fn create(
 }
 
 /// Revoke an API token (admins).
-#[utoipa::path(delete, path = "/v1/api-tokens/{id}", tag = "api-tokens", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(operation_id = "revoke_api_token", delete, path = "/v1/api-tokens/{id}", tag = "api-tokens", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn revoke(
     State(ctx): State<AppContext>,

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListUsers {
     /// Include logically deleted users.
     #[serde(default)]
@@ -23,7 +24,7 @@ pub struct ListUsers {
 }
 
 /// Users of the caller's account.
-#[utoipa::path(get, path = "/v1/users", tag = "users", security(("bearer" = [])), params(ListUsers),
+#[utoipa::path(operation_id = "list_users", get, path = "/v1/users", tag = "users", security(("bearer" = [])), params(ListUsers),
     responses((status = 200, body = UserPage)))]
 pub async fn list(
     State(ctx): State<AppContext>,
@@ -34,7 +35,7 @@ pub async fn list(
 }
 
 /// Create a user (admins).
-#[utoipa::path(post, path = "/v1/users", tag = "users", security(("bearer" = [])), request_body = NewUser,
+#[utoipa::path(operation_id = "create_user", post, path = "/v1/users", tag = "users", security(("bearer" = [])), request_body = NewUser,
     responses((status = 201, body = User), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create(
     State(ctx): State<AppContext>,
@@ -45,7 +46,7 @@ pub async fn create(
 }
 
 /// One user of the caller's account.
-#[utoipa::path(get, path = "/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(operation_id = "get_user", get, path = "/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(ctx): State<AppContext>,
@@ -56,7 +57,7 @@ pub async fn get(
 }
 
 /// Change a user (admins).
-#[utoipa::path(patch, path = "/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = String, Path)),
+#[utoipa::path(operation_id = "update_user", patch, path = "/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = String, Path)),
     request_body = UserPatch,
     responses((status = 200, body = User), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn update(
@@ -70,7 +71,7 @@ pub async fn update(
 
 /// Delete a user logically (admins); the sessions they own are completed, transferred or
 /// returned to the queue as `open_sessions` says.
-#[utoipa::path(delete, path = "/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = String, Path), UserDeletion),
+#[utoipa::path(operation_id = "delete_user", delete, path = "/v1/users/{id}", tag = "users", security(("bearer" = [])), params(("id" = String, Path), UserDeletion),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn delete(
     State(ctx): State<AppContext>,

@@ -69,6 +69,7 @@ pub enum TeamSessions {
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct TeamDeletion {
     /// Required when the team has open sessions.
     pub open_sessions: Option<TeamSessions>,
@@ -127,6 +128,7 @@ pub enum UserSessions {
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserDeletion {
     /// Required when the user owns open sessions.
     pub open_sessions: Option<UserSessions>,

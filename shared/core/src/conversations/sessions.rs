@@ -312,6 +312,7 @@ pub enum Tab {
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SessionFilter {
     pub tab: Tab,
     pub channel_id: Option<String>,

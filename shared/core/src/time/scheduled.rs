@@ -81,6 +81,7 @@ pub struct Reschedule {
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ScheduledFilter {
     pub status: Option<ScheduledStatus>,
     pub contact_id: Option<String>,
