@@ -13,7 +13,7 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-PATH = re.compile(r"\b(crate|super)((?:::[A-Za-z_][A-Za-z0-9_]*)+|::\{)")
+PATH = re.compile(r"\b(crate|super)((?:::[A-Za-z_][A-Za-z0-9_]*)+)")
 USE_GROUP = re.compile(r"\b(crate|super)::((?:[A-Za-z_][A-Za-z0-9_]*::)*)\{([^}]*)\}", re.S)
 REEXPORT = re.compile(r"^\s*pub use (?:self::)?([A-Za-z_][A-Za-z0-9_]*)::(\*|\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)", re.M)
 
@@ -81,7 +81,7 @@ class Crate:
                 continue
             targets = []
             for m in PATH.finditer(text):
-                segs = [s for s in m.group(2).split("::") if s and s != "{"]
+                segs = [s for s in m.group(2).split("::") if s]
                 targets.append((m.group(1), segs))
             for m in USE_GROUP.finditer(text):
                 prefix = [s for s in m.group(2).split("::") if s]

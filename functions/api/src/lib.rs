@@ -20,7 +20,7 @@ use routes::routing as rt;
 /// The `api` function: every `/v1` route, behind the HTTP API.
 pub fn function() -> atende_runtime::function::FunctionSpec {
     use atende_runtime::function::{FunctionSpec, Trigger};
-    FunctionSpec { name: "api", trigger: Trigger::Http { paths: vec!["/v1/{proxy+}"] } }
+    FunctionSpec { name: "api", trigger: Trigger::Http { paths: vec!["/v1/{proxy+}".into()] } }
 }
 
 /// The API with the standard layers (what the Lambda serves).

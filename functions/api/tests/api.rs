@@ -920,6 +920,21 @@ async fn a_failing_blob_store_answers_503_with_an_opaque_body() {
 async fn a_failing_queue_answers_503_with_an_opaque_body_and_the_message_says_why_it_failed() {
     let api = Api::with_deps(|deps| deps.queue = Arc::new(atende_testkit::faults::DownQueue));
     let a = api.tenant("Acme").await;
+    let (status, body) = start_on_sandbox(&api, &a).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_opaque_unavailable(status, &body);
+    let token = Some(a.admin_token.as_str());
+    let (_, mine) = api.call(Method::GET, "/v1/sessions?tab=mine", token, None).await;
+    let session = mine["items"][0]["id"].as_str().unwrap();
+    let (_, messages) = api.call(Method::GET, &format!("/v1/sessions/{session}/messages"), token, None).await;
+    let message = &messages["items"][0];
+    assert_eq!(message["status"], "failed", "{message}");
+    assert!(message["error"]["reason"].as_str().unwrap().contains("could not be queued"), "{message}");
+}
+
+/// A sandbox channel, a contact and an approved template of `a`, then an active start:
+/// the answer of `POST /v1/sessions`.
+async fn start_on_sandbox(api: &Api, a: &Tenant) -> (StatusCode, Value) {
     let token = Some(a.admin_token.as_str());
     let (_, channel) = api
         .call(
@@ -934,16 +949,13 @@ async fn a_failing_queue_answers_503_with_an_opaque_body_and_the_message_says_wh
     let (_, template) = api
         .call(Method::POST, "/v1/templates", token, Some(json!({"channel_id": channel["id"], "name": "oi", "language": "pt_BR", "category": "utility", "body": "Oi {{1}}"})))
         .await;
-    let (status, body) = api
-        .call(
-            Method::POST,
-            "/v1/sessions",
-            token,
-            Some(json!({"contact_id": contact["id"], "channel_id": channel["id"], "team_id": a.account.default_team.id, "template_id": template["id"], "parameters": ["A"]})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
-    assert_opaque_unavailable(status, &body);
+    api.call(
+        Method::POST,
+        "/v1/sessions",
+        token,
+        Some(json!({"contact_id": contact["id"], "channel_id": channel["id"], "team_id": a.account.default_team.id, "template_id": template["id"], "parameters": ["A"]})),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -993,29 +1005,9 @@ fn internal_keys(value: &Value) -> Vec<String> {
 async fn no_response_or_schema_carries_a_records_bookkeeping() {
     let api = Api::new();
     let a = api.tenant("Acme").await;
-    let token = Some(a.admin_token.as_str());
-    let (_, channel) = api
-        .call(
-            Method::POST,
-            "/v1/channels",
-            token,
-            Some(json!({"kind": "sandbox", "name": "A", "agents_can_start": true})),
-        )
-        .await;
-    let (_, contact) =
-        api.call(Method::POST, "/v1/contacts", token, Some(json!({"phone": "+5511912345678"}))).await;
-    let (_, template) = api
-        .call(Method::POST, "/v1/templates", token, Some(json!({"channel_id": channel["id"], "name": "oi", "language": "pt_BR", "category": "utility", "body": "Oi {{1}}"})))
-        .await;
-    let (status, started) = api
-        .call(
-            Method::POST,
-            "/v1/sessions",
-            token,
-            Some(json!({"contact_id": contact["id"], "channel_id": channel["id"], "team_id": a.account.default_team.id, "template_id": template["id"], "parameters": ["A"]})),
-        )
-        .await;
+    let (status, started) = start_on_sandbox(&api, &a).await;
     assert_eq!(status, StatusCode::CREATED, "{started}");
+    let token = Some(a.admin_token.as_str());
     let session = started["session"]["id"].as_str().unwrap();
     let mut bodies = vec![started.clone()];
     for path in [

@@ -23,7 +23,9 @@ pub fn function() -> atende_runtime::function::FunctionSpec {
     use atende_runtime::function::{FunctionSpec, Trigger};
     FunctionSpec {
         name: "webhook",
-        trigger: Trigger::Http { paths: vec!["/webhooks/whatsapp", "/webhooks/whatsapp/{channel_id}"] },
+        trigger: Trigger::Http {
+            paths: vec!["/webhooks/whatsapp".into(), "/webhooks/whatsapp/{channel_id}".into()],
+        },
     }
 }
 

@@ -36,18 +36,17 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Some(Command::Openapi) = cli.command {
-        println!("{}", serde_json::to_string_pretty(&atende_api::openapi_document())?);
-        return Ok(());
-    }
-    let settings = LocalSettings::from_env(&Env::process())?;
+    let settings = || LocalSettings::from_env(&Env::process());
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             telemetry::init();
-            serve::run(settings).await
+            serve::run(settings()?).await
         }
-        Command::Admin { command } => admin::run(settings, command).await,
-        Command::Simulate(args) => simulate::run(settings, args).await,
-        Command::Openapi => Ok(()),
+        Command::Admin { command } => admin::run(settings()?, command).await,
+        Command::Simulate(args) => simulate::run(settings()?, args).await,
+        Command::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&atende_api::openapi_document())?);
+            Ok(())
+        }
     }
 }

@@ -58,6 +58,12 @@ impl From<serde_json::Error> for ServiceError {
     }
 }
 
+impl From<serde_dynamo::Error> for ServiceError {
+    fn from(e: serde_dynamo::Error) -> Self {
+        ServiceError::Internal(format!("cannot encode or decode a table attribute: {e}"))
+    }
+}
+
 impl ServiceError {
     pub fn invalid(message: impl Into<String>) -> Self {
         ServiceError::Invalid(message.into())

@@ -7,15 +7,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub(crate) fn to_item<T: Serialize>(key: &Key, value: &T) -> ServiceResult<Item> {
-    let mut item: Item = serde_dynamo::to_item(value)
-        .map_err(|e| ServiceError::Internal(format!("cannot encode record: {e}")))?;
+    let mut item: Item = serde_dynamo::to_item(value)?;
     item.insert("pk".into(), attr::s(&key.pk));
     item.insert("sk".into(), attr::s(&key.sk));
     Ok(item)
 }
 
 pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> ServiceResult<T> {
-    serde_dynamo::from_item(item).map_err(|e| ServiceError::Internal(format!("cannot decode record: {e}")))
+    Ok(serde_dynamo::from_item(item)?)
 }
 
 /// Maps a failed optimistic-concurrency condition to a conflict the caller can retry.

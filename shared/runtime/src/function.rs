@@ -6,7 +6,7 @@
 use crate::AppContext;
 use crate::batch::run_lambda_batch;
 use crate::consumer::{consume, drain_once};
-use atende_core::ports::{Queue, QueueSpec};
+use atende_core::ports::QueueSpec;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
@@ -18,7 +18,7 @@ use tokio::sync::watch;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trigger {
     /// HTTP routes behind the HTTP API (each path as the SAM template writes it).
-    Http { paths: Vec<&'static str> },
+    Http { paths: Vec<String> },
     /// An SQS queue's event source mapping.
     Queue { queue: String, batch_size: u32 },
     /// A schedule (EventBridge).
@@ -33,8 +33,7 @@ pub struct FunctionSpec {
     pub trigger: Trigger,
 }
 
-type Consume =
-    dyn Fn(AppContext, Arc<dyn Queue>, watch::Receiver<bool>) -> BoxFuture<'static, ()> + Send + Sync;
+type Consume = dyn Fn(AppContext, watch::Receiver<bool>) -> BoxFuture<'static, ()> + Send + Sync;
 type Drain = dyn Fn(AppContext) -> BoxFuture<'static, anyhow::Result<usize>> + Send + Sync;
 type LambdaBatch = dyn Fn(AppContext, SqsEvent) -> BoxFuture<'static, SqsBatchResponse> + Send + Sync;
 
@@ -65,8 +64,8 @@ impl QueueFunction {
         });
         let (q, fifo, visibility) = (spec.name.clone(), spec.fifo, spec.visibility_timeout);
         let h = handler.clone();
-        let consume: Arc<Consume> = Arc::new(move |ctx, queue, stop| {
-            let (h, q) = (h.clone(), q.clone());
+        let consume: Arc<Consume> = Arc::new(move |ctx, stop| {
+            let (h, q, queue) = (h.clone(), q.clone(), ctx.deps.queue.clone());
             Box::pin(consume(queue, q, fifo, visibility, move |job: T| h(ctx.clone(), job), stop))
         });
         let (h, q) = (handler.clone(), spec.name.clone());
@@ -97,8 +96,7 @@ impl QueueFunction {
 
     /// The local consumer loop, until `stop` turns true (what the event source mapping does).
     pub fn consume(&self, ctx: AppContext, stop: watch::Receiver<bool>) -> BoxFuture<'static, ()> {
-        let queue = ctx.deps.queue.clone();
-        (self.consume)(ctx, queue, stop)
+        (self.consume)(ctx, stop)
     }
 
     /// One receive-run-ack round on the context's queue; how many messages it handled.

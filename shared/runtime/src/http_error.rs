@@ -85,13 +85,17 @@ impl From<ServiceError> for ApiError {
     }
 }
 
-/// "outer: inner: innermost", for logs.
+/// "outer: inner: innermost", for logs. Most messages already embed their source's text
+/// (`#[error("queue failed: {0}")]`); a source is appended only when it says more.
 fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
         source = s.source();
     }
     out

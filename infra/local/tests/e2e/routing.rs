@@ -138,44 +138,12 @@ async fn fifty_sessions_routed_concurrently_are_spread_evenly() {
         assert_eq!(p.await.unwrap(), StatusCode::OK);
     }
     // Apply the messages, then route with 8 consumers at once.
-    let queue = stack.ctx.deps.queue.clone();
-    let ctx = stack.ctx.clone();
-    while atende_runtime::consumer::drain_once(
-        &queue,
-        "inbound",
-        true,
-        std::time::Duration::from_secs(60),
-        &|e| {
-            let ctx = ctx.clone();
-            async move { atende_inbound::handle(&ctx, e).await }
-        },
-    )
-    .await
-    .unwrap()
-        > 0
-    {}
+    let inbound = atende_inbound::function();
+    while inbound.drain_once(&stack.ctx).await.unwrap() > 0 {}
     let mut routers = Vec::new();
     for _ in 0..8 {
-        let (queue, ctx) = (queue.clone(), stack.ctx.clone());
-        routers.push(tokio::spawn(async move {
-            loop {
-                let n = atende_runtime::consumer::drain_once(
-                    &queue,
-                    "routing",
-                    false,
-                    std::time::Duration::from_secs(60),
-                    &|j| {
-                        let ctx = ctx.clone();
-                        async move { atende_transfer::handle(&ctx, j).await }
-                    },
-                )
-                .await
-                .unwrap();
-                if n == 0 {
-                    break;
-                }
-            }
-        }));
+        let (transfer, ctx) = (atende_transfer::function(), stack.ctx.clone());
+        routers.push(tokio::spawn(async move { while transfer.drain_once(&ctx).await.unwrap() > 0 {} }));
     }
     for r in routers {
         r.await.unwrap();

@@ -31,6 +31,8 @@ pub struct Stack {
     pub graph: FakeGraph,
     pub api: Router,
     pub webhook: Router,
+    /// The registry's queue functions, drained as their event source mappings would.
+    functions: Vec<atende_runtime::function::QueueFunction>,
     _dir: tempfile::TempDir,
 }
 
@@ -69,6 +71,7 @@ impl Stack {
             embedded,
             clock,
             graph,
+            functions: atende_local::registry::queue_functions(),
             _dir: dir,
         }
     }
@@ -110,10 +113,9 @@ impl Stack {
 
     /// Runs every queue function of the registry until nothing is visible on any queue.
     pub async fn drain(&self) {
-        let functions = atende_local::registry::queue_functions();
         loop {
             let mut handled = 0;
-            for function in &functions {
+            for function in &self.functions {
                 handled += function.drain_once(&self.ctx).await.unwrap();
             }
             if handled == 0 {
@@ -131,7 +133,7 @@ impl Stack {
             self.drain().await;
             let q = &self.embedded.queue;
             let mut next: Option<std::time::Duration> = None;
-            for function in atende_local::registry::queue_functions() {
+            for function in &self.functions {
                 if let Some(d) = q.next_visible_in(&function.queue.name).await.unwrap() {
                     next = Some(next.map_or(d, |n| n.min(d)));
                 }

@@ -204,7 +204,6 @@ pub async fn list(
     Ok(UserPage { items, next_cursor: page.cursor })
 }
 
-/// A cursor the table cannot read is the caller's mistake, not a storage failure.
 pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: UserPatch) -> ServiceResult<User> {
     caller.require_admin()?;
     let (mut user, mut hash) = load_active(deps, &caller.account_id, id).await?;

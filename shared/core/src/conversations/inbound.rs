@@ -71,14 +71,17 @@ fn marker(key: crate::ports::Key, message: &str, events: &[DomainEvent]) -> Serv
     Ok(item)
 }
 
+/// The idempotency marker of a provider message id, if it was applied.
+async fn marker_of(deps: &Deps, account: &str, provider_id: &str) -> ServiceResult<Option<Item>> {
+    Ok(deps.table.get(&keys::provider_message(account, provider_id)).await?)
+}
+
 async fn message_by_provider_id(
     deps: &Deps,
     account: &str,
     provider_id: &str,
 ) -> ServiceResult<Option<String>> {
-    Ok(deps
-        .table
-        .get(&keys::provider_message(account, provider_id))
+    Ok(marker_of(deps, account, provider_id)
         .await?
         .and_then(|p| attr::get_s(&p, "message_id").map(str::to_owned)))
 }
@@ -120,7 +123,7 @@ async fn apply_message(deps: &Deps, event: InboundMessage) -> ServiceResult<Appl
     }
     let now = deps.clock.now();
     for _ in 0..5 {
-        if let Some(marker) = deps.table.get(&keys::provider_message(&account, &event.provider_id)).await? {
+        if let Some(marker) = marker_of(deps, &account, &event.provider_id).await? {
             // Already applied; the release and the reactions below are idempotent and
             // complete a run that crashed after its commit.
             if let Some(s) = sessions::open_session(deps, &account, &channel.id, &contact.id).await? {
@@ -260,8 +263,7 @@ async fn attach_reaction(
         if !emoji.is_empty() {
             m.reactions.push(Reaction { emoji: emoji.to_owned(), from: Direction::In });
         }
-        let reactions = serde_dynamo::to_attribute_value(&m.reactions)
-            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+        let reactions = serde_dynamo::to_attribute_value(&m.reactions)?;
         let writes = vec![
             TransactItem::Put {
                 item: pointer(keys::provider_message(account, provider_id), &target_id),
@@ -307,7 +309,7 @@ async fn apply_status(deps: &Deps, update: StatusUpdate) -> ServiceResult<Applie
                 ("sk".to_owned(), attr::s(key.sk)),
                 ("ttl".to_owned(), attr::n((deps.clock.now() + PENDING_STATUS_TTL).timestamp())),
             ]);
-            let body = serde_json::to_string(&update).map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let body = serde_json::to_string(&update)?;
             item.insert("update".into(), attr::s(body));
             deps.table.put(item, None).await?;
             // The message may have become known between the check and the park.
@@ -352,8 +354,7 @@ pub(crate) async fn advance(
                     )
                 }
             };
-            let error = serde_dynamo::to_attribute_value(MessageError { code: update.error_code, reason })
-                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let error = serde_dynamo::to_attribute_value(MessageError { code: update.error_code, reason })?;
             ops.push(UpdateOp::Set("error".into(), error));
         }
         _ => {}

@@ -217,8 +217,7 @@ pub(crate) async fn fail(
     code: Option<i64>,
     reason: &str,
 ) -> ServiceResult<()> {
-    let error = serde_dynamo::to_attribute_value(MessageError { code, reason: reason.to_owned() })
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let error = serde_dynamo::to_attribute_value(MessageError { code, reason: reason.to_owned() })?;
     let result = deps
         .table
         .update(

@@ -465,10 +465,9 @@ pub async fn assume(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Ses
         contact_id: s.contact_id.clone(),
         last_inbound_provider_id: s.last_inbound_provider_id.clone(),
     };
-    // The assume stands whatever its reactions do (a read receipt is best effort).
-    if let Err(e) = deps.publish(&[assumed]).await {
-        tracing::warn!(session_id = %s.id, error = %e, "a reaction to an assume failed");
-    }
+    // The assume stands whatever its reactions do (a read receipt is best effort);
+    // `publish` logs a failed reaction.
+    let _ = deps.publish(&[assumed]).await;
     Ok(s)
 }
 
