@@ -4,13 +4,18 @@ Runs moto's own server application unchanged, with one addition: moto reads the 
 through ``moto.core.utils.utcnow``, which this launcher replaces by the real time plus an
 offset, and ``POST /__atende/clock/advance?seconds=N`` adds N seconds to that offset. The
 AWS contract tests use it to see SQS delays, visibility timeouts and deduplication windows
-expire without sleeping.
+expire without sleeping. ``GET /__atende/sqs/next-visible?queue_url=URL&queue_url=...`` answers
+how many seconds remain until the soonest message of those queues becomes visible (a
+millisecond for one visible already; ``null`` when they are empty), and the same for each
+queue (``each``, in the order asked): the end-to-end tests on moto move the
+clock by exactly that, as they do on the embedded queue.
 
 Usage: python3 tools/moto_server.py --port 5000
 """
 
 import argparse
 import datetime
+import json
 import threading
 from urllib.parse import parse_qs
 
@@ -34,6 +39,36 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from werkzeug.serving import run_simple  # noqa: E402
 
 
+def _next_visible_in(queue_url):
+    """Seconds until the soonest hidden message of the queue at ``queue_url`` shows."""
+    from moto.sqs.models import sqs_backends
+
+    name = queue_url.rstrip("/").rsplit("/", 1)[-1]
+    now = moto_utils.unix_time_millis()
+    soonest = None
+    for regions in sqs_backends.values():
+        for backend in regions.values():
+            queue = backend.queues.get(name)
+            if queue is None:
+                continue
+            messages = list(queue._messages)
+            # A FIFO group with a message in flight waits for that message.
+            held = {
+                m.group_id
+                for m in messages
+                if m.group_id is not None and m in queue._pending_messages and m.visible_at >= now
+            }
+            for message in messages:
+                at = max(message.visible_at, message.delayed_until)
+                if message.group_id in held and at < now:
+                    continue
+                # A message visible already counts too (a millisecond): it may have shown
+                # between the caller's last receive and this call, real time passing.
+                wait = max(at - now, 0.0) / 1000.0 + 0.001
+                soonest = wait if soonest is None else min(soonest, wait)
+    return soonest
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
@@ -48,6 +83,13 @@ def main():
                 _offset[0] += max(seconds, 0.0)
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ok"]
+        if environ.get("PATH_INFO") == "/__atende/sqs/next-visible":
+            urls = parse_qs(environ.get("QUERY_STRING", "")).get("queue_url", [])
+            each = [_next_visible_in(url) for url in urls]
+            waits = [w for w in each if w is not None]
+            body = json.dumps({"seconds": min(waits) if waits else None, "each": each}).encode()
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body]
         if environ.get("PATH_INFO") == "/__atende/ready":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ready"]

@@ -1,8 +1,9 @@
-//! `atende`: the whole product on one machine, on embedded storage. Wiring only.
+//! `atende`: the whole product on one machine, on embedded storage (or, with
+//! `serve --aws`, on DynamoDB, SQS and S3 at one endpoint). Wiring only.
 
 use atende_local::{admin, serve, simulate};
 
-use atende_runtime::settings::{Env, LocalSettings};
+use atende_runtime::settings::{Env, LocalAws, LocalSettings};
 use atende_runtime::telemetry;
 use clap::{Parser, Subcommand};
 
@@ -20,7 +21,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve every HTTP router, run every queue consumer and the scheduler tick (default).
-    Serve,
+    Serve {
+        /// Run on DynamoDB, SQS and S3 at ATENDE_AWS_ENDPOINT (e.g. moto) instead of the
+        /// embedded storage; the table, bucket and queues are created when missing.
+        #[arg(long)]
+        aws: bool,
+    },
     /// Play the customer: post a correctly signed, Meta-shaped webhook with a text message
     /// from `--from` to a channel of the running server.
     Simulate(simulate::Simulate),
@@ -37,10 +43,11 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let settings = || LocalSettings::from_env(&Env::process());
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
+    match cli.command.unwrap_or(Command::Serve { aws: false }) {
+        Command::Serve { aws } => {
             telemetry::init();
-            serve::run(settings()?).await
+            let aws = if aws { Some(LocalAws::from_env(&Env::process())?) } else { None };
+            serve::run(settings()?, aws).await
         }
         Command::Admin { command } => admin::run(settings()?, command).await,
         Command::Simulate(args) => simulate::run(settings()?, args).await,

@@ -1,4 +1,5 @@
-//! `atende serve`: every HTTP router on one address, every consumer and the tick in-process.
+//! `atende serve`: every HTTP router on one address, every consumer and the tick in-process,
+//! on the embedded adapters or (`--aws`) on DynamoDB, SQS and S3 at one endpoint.
 
 use crate::{registry, tick};
 use anyhow::Context;
@@ -6,7 +7,7 @@ use atende_core::ports::SystemClock;
 use atende_runtime::AppContext;
 use atende_runtime::context::Embedded;
 use atende_runtime::http::with_standard_layers;
-use atende_runtime::settings::LocalSettings;
+use atende_runtime::settings::{LocalAws, LocalSettings};
 use axum::Router;
 use axum::routing::get;
 use std::sync::Arc;
@@ -40,7 +41,15 @@ pub async fn start(settings: &LocalSettings) -> anyhow::Result<Running> {
     start_with(settings, ctx, embedded).await
 }
 
-/// Starts everything on a prepared context (the benchmarks count its ports' calls).
+/// `atende serve --aws`: everything on DynamoDB, SQS and S3 at `aws.endpoint`, each
+/// consumer polling its SQS queue as the event source mappings do.
+pub async fn start_on_aws(settings: &LocalSettings, aws: &LocalAws) -> anyhow::Result<Running> {
+    let (ctx, _) = AppContext::local_on_aws(settings, aws, Arc::new(SystemClock)).await?;
+    tracing::info!(endpoint = %aws.endpoint, table = %aws.names.table, "on the AWS adapters");
+    start_on(settings, ctx, None).await
+}
+
+/// Starts everything on a prepared embedded context (the benchmarks count its ports' calls).
 pub async fn start_with(
     settings: &LocalSettings,
     ctx: AppContext,
@@ -50,25 +59,37 @@ pub async fn start_with(
     if recovered > 0 {
         tracing::warn!(recovered, "messages in flight at the last stop are back on their queues");
     }
+    start_on(settings, ctx, Some(embedded)).await
+}
+
+/// Every router, consumer and the tick on `ctx`; `embedded` adds what only the embedded
+/// adapters need (serving presigned blob links, sweeping expired items, which S3 and
+/// DynamoDB's TTL do in AWS).
+async fn start_on(
+    settings: &LocalSettings,
+    ctx: AppContext,
+    embedded: Option<Embedded>,
+) -> anyhow::Result<Running> {
     let (stop, stopped) = watch::channel(false);
     // Every queue function gets a consumer, as the event source mappings do in AWS; the
-    // tick fires timers and sweeps expired items.
+    // tick fires timers (and sweeps expired items on the embedded table).
     let mut tasks = vec![tokio::spawn(tick::run(
         ctx.clone(),
-        embedded.table.clone(),
+        embedded.as_ref().map(|e| e.table.clone()),
         settings.tick_interval,
         stopped.clone(),
     ))];
     for function in registry::queue_functions() {
         tasks.push(tokio::spawn(function.consume(ctx.clone(), stopped.clone())));
     }
-    let app = with_standard_layers(
-        Router::new()
-            .route("/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
-            .merge(atende_runtime::blobs::router(embedded.blob.clone()))
-            .merge(atende_webhook::routes(ctx.clone()))
-            .merge(atende_api::routes(ctx.clone())),
-    );
+    let mut app = Router::new()
+        .route("/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .merge(atende_webhook::routes(ctx.clone()))
+        .merge(atende_api::routes(ctx.clone()));
+    if let Some(embedded) = &embedded {
+        app = app.merge(atende_runtime::blobs::router(embedded.blob.clone()));
+    }
+    let app = with_standard_layers(app);
     let listener = tokio::net::TcpListener::bind(settings.addr).await.with_context(|| {
         format!("listening on {} (set ATENDE_ADDR to use another address)", settings.addr)
     })?;
@@ -85,9 +106,12 @@ pub async fn start_with(
     Ok(Running { addr, ctx, stop, tasks, server })
 }
 
-/// `atende serve`: runs until SIGINT or SIGTERM.
-pub async fn run(settings: LocalSettings) -> anyhow::Result<()> {
-    let running = start(&settings).await?;
+/// `atende serve` (with `aws`, `atende serve --aws`): runs until SIGINT or SIGTERM.
+pub async fn run(settings: LocalSettings, aws: Option<LocalAws>) -> anyhow::Result<()> {
+    let running = match &aws {
+        None => start(&settings).await?,
+        Some(aws) => start_on_aws(&settings, aws).await?,
+    };
     shutdown_signal().await;
     running.stop().await?;
     tracing::info!("atende stopped");

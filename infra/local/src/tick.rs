@@ -1,6 +1,6 @@
 //! The scheduler tick, locally: what EventBridge's `rate(1 minute)` does in AWS, at a
 //! configurable interval (`ATENDE_TICK_MS`): fires due timers, and sweeps expired table
-//! items as DynamoDB's TTL does in AWS.
+//! items of the embedded table as DynamoDB's TTL does in AWS.
 
 use atende_embedded::SqliteTable;
 use atende_runtime::AppContext;
@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 pub(crate) async fn run(
     ctx: AppContext,
-    table: SqliteTable,
+    table: Option<SqliteTable>,
     every: Duration,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -26,6 +26,7 @@ pub(crate) async fn run(
         if let Err(e) = atende_scheduler::tick(&ctx).await {
             tracing::error!(error = %format!("{e:#}"), "the scheduler tick failed");
         }
+        let Some(table) = &table else { continue };
         match table.purge_expired().await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(purged = n, "expired items swept"),

@@ -10,6 +10,37 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_sqs::types::QueueAttributeName;
 use std::collections::HashMap;
 
+/// What the resources of one deployment are called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceNames {
+    pub table: String,
+    pub bucket: String,
+    /// Put before every queue's name (`atende-` → `atende-inbound.fifo`).
+    pub queue_prefix: String,
+}
+
+/// The table, the bucket and every queue with its dead-letter queue, each created unless it
+/// already exists (so a restart finds its data); returns what [`create_queues`] returns.
+pub async fn ensure_all(
+    clients: &crate::Clients,
+    names: &ResourceNames,
+    specs: &[QueueSpec],
+) -> anyhow::Result<HashMap<String, (String, QueueSpec)>> {
+    let exists = clients.dynamodb.describe_table().table_name(&names.table).send().await;
+    match exists {
+        Ok(_) => {}
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_not_found_exception()) => {
+            create_table(&clients.dynamodb, &names.table).await?;
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("looking for table {}", names.table))),
+    }
+    if clients.s3.head_bucket().bucket(&names.bucket).send().await.is_err() {
+        create_bucket(&clients.s3, &names.bucket).await?;
+    }
+    // SQS answers an existing queue's URL when the attributes match, as they do here.
+    create_queues(&clients.sqs, &names.queue_prefix, specs).await
+}
+
 /// The single table: `pk`/`sk`, sparse GSIs `gsi1` and `gsi2`, on-demand.
 pub async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str) -> anyhow::Result<()> {
     let attr = |n: &str| {

@@ -11,7 +11,10 @@ fn fixture_texts() -> &'static [String] {
 }
 
 fn load_fixtures() -> Vec<String> {
-    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../testkit/fixtures/whatsapp");
+    // The package directory at run time (cargo sets it), not the one compiled in: a build
+    // cache shared by two clones would otherwise read the other clone's files.
+    let package = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    let dir = std::path::PathBuf::from(package).join("../testkit/fixtures/whatsapp");
     let mut out = Vec::new();
     for file in [
         "message.json",

@@ -1,11 +1,11 @@
 //! The [`AppContext`]: the domain's ports plus authentication, built for AWS or embedded.
 
 use crate::jwt::Auth;
-use crate::settings::{AwsSettings, AwsStorage, LocalSettings, MetaSettings, queue_url_var};
+use crate::settings::{AwsSettings, AwsStorage, LocalAws, LocalSettings, MetaSettings, queue_url_var};
 use anyhow::Context;
-use atende_aws::{AwsConnection, Clients, DynamoTable, S3Blob, SqsQueue};
+use atende_aws::{AwsConnection, Clients, DynamoTable, S3Blob, SqsQueue, provision};
 use atende_core::Deps;
-use atende_core::ports::{Clock, SystemClock, UlidIds};
+use atende_core::ports::{Clock, QueueSpec, SystemClock, UlidIds};
 use atende_core::secret::Secret;
 use atende_embedded::{FsBlob, SqliteQueue, SqliteTable};
 use rand::RngCore;
@@ -42,7 +42,49 @@ pub fn local_meta_secret(settings: &LocalSettings) -> anyhow::Result<Secret> {
         return Ok(s.clone());
     }
     std::fs::create_dir_all(&settings.data_dir)?;
-    Ok(Secret::new(hex::encode(hmac_subkey(&local_secret(&settings.data_dir)?, b"meta-app-secret"))))
+    Ok(meta_app_secret(settings, &local_secret(&settings.data_dir)?))
+}
+
+fn meta_app_secret(settings: &LocalSettings, key: &Secret) -> Secret {
+    settings
+        .meta_app_secret
+        .clone()
+        .unwrap_or_else(|| Secret::new(hex::encode(hmac_subkey(key, b"meta-app-secret"))))
+}
+
+/// Where the Graph API is and how long a call may take.
+struct Graph<'a> {
+    url: &'a str,
+    version: &'a str,
+    timeout: std::time::Duration,
+}
+
+/// The domain's ports on the given storage, with the messaging providers and the features'
+/// reactions.
+fn assemble(
+    table: Arc<dyn atende_core::ports::Table>,
+    queue: Arc<dyn atende_core::ports::Queue>,
+    blob: Arc<dyn atende_core::ports::Blob>,
+    graph: Graph<'_>,
+    clock: Arc<dyn Clock>,
+) -> Deps {
+    let ids: Arc<dyn atende_core::ports::Ids> = Arc::new(UlidIds::new(clock.clone()));
+    Deps {
+        messaging: providers(
+            graph.url,
+            graph.version,
+            graph.timeout,
+            queue.clone(),
+            ids.clone(),
+            clock.clone(),
+        ),
+        table,
+        queue,
+        blob,
+        clock,
+        ids,
+        reactions: Arc::new(atende_core::features::reactions()),
+    }
 }
 
 /// The embedded adapters' concrete handles, for what only the local runtime does with them
@@ -67,38 +109,70 @@ impl AppContext {
             SqliteQueue::open(&dir.join("queue.db"), atende_core::queues::all(), clock.clone(), ids.clone())?;
         let blob_key = hmac_subkey(&key, b"blob-links");
         let blob = FsBlob::open(&dir.join("blobs"), &settings.public_url, blob_key, clock.clone())?;
+        let graph = Graph {
+            url: &settings.graph_url,
+            version: &settings.graph_version,
+            timeout: settings.graph_timeout,
+        };
+        let deps =
+            assemble(Arc::new(table.clone()), Arc::new(queue.clone()), Arc::new(blob.clone()), graph, clock);
+        let ctx = Self::local(settings, &key, deps);
+        Ok((ctx, Embedded { table, queue, blob }))
+    }
+
+    /// The local runtime on the AWS adapters (`atende serve --aws`): the table, queues and
+    /// bucket named by `aws` on its endpoint, created when missing; keys from the data
+    /// directory as [`AppContext::embedded`]. Also returns each queue's URL and spec.
+    pub async fn local_on_aws(
+        settings: &LocalSettings,
+        aws: &LocalAws,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<(Self, HashMap<String, (String, QueueSpec)>)> {
+        let dir = &settings.data_dir;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the data directory {}", dir.display()))?;
+        let key = local_secret(dir)?;
+        let clients = Clients::connect(&AwsConnection {
+            endpoint: Some(aws.endpoint.clone()),
+            region: Some(aws.region.clone()),
+            dummy_credentials: aws.dummy_credentials,
+        })
+        .await;
+        let queues = provision::ensure_all(&clients, &aws.names, &atende_core::queues::all())
+            .await
+            .with_context(|| format!("preparing the table, queues and bucket on {}", aws.endpoint))?;
+        let deps = assemble(
+            Arc::new(DynamoTable::new(clients.dynamodb.clone(), &aws.names.table, clock.clone())),
+            Arc::new(SqsQueue::new(clients.sqs.clone(), queues.clone())),
+            Arc::new(S3Blob::new(clients.s3.clone(), &aws.names.bucket)),
+            Graph {
+                url: &settings.graph_url,
+                version: &settings.graph_version,
+                timeout: settings.graph_timeout,
+            },
+            clock,
+        );
+        Ok((Self::local(settings, &key, deps), queues))
+    }
+
+    /// Authentication and Meta settings of the local runtime, from its settings or derived
+    /// from the data directory's key.
+    fn local(settings: &LocalSettings, key: &Secret, deps: Deps) -> Self {
         let jwt_secret = match &settings.jwt_secret {
             Some(secret) => secret.expose().as_bytes().to_vec(),
-            None => hmac_subkey(&key, b"jwt"),
-        };
-        let queue_port: Arc<dyn atende_core::ports::Queue> = Arc::new(queue.clone());
-        let deps = Deps {
-            table: Arc::new(table.clone()),
-            queue: queue_port.clone(),
-            blob: Arc::new(blob.clone()),
-            clock: clock.clone(),
-            messaging: providers(
-                &settings.graph_url,
-                &settings.graph_version,
-                settings.graph_timeout,
-                queue_port,
-                ids.clone(),
-                clock.clone(),
-            ),
-            ids,
-            reactions: Arc::new(atende_core::features::reactions()),
+            None => hmac_subkey(key, b"jwt"),
         };
         let meta = Arc::new(MetaSettings {
             graph_url: settings.graph_url.clone(),
             graph_version: settings.graph_version.clone(),
-            app_secret: local_meta_secret(settings)?,
+            app_secret: meta_app_secret(settings, key),
             verify_token: match &settings.meta_verify_token {
                 Some(t) => t.clone(),
-                None => Secret::new(hex::encode(hmac_subkey(&key, b"meta-verify-token"))),
+                None => Secret::new(hex::encode(hmac_subkey(key, b"meta-verify-token"))),
             },
         });
-        let auth = Arc::new(Auth::new(&jwt_secret, settings.session_ttl, clock));
-        Ok((Self { deps, auth, meta }, Embedded { table, queue, blob }))
+        let auth = Arc::new(Auth::new(&jwt_secret, settings.session_ttl, deps.clock.clone()));
+        Self { deps, auth, meta }
     }
 
     /// The AWS adapters, configured from the function's environment.
@@ -143,24 +217,13 @@ pub async fn aws_deps(
             .with_context(|| format!("{} names no known queue", queue_url_var(name)))?;
         queues.insert(name.clone(), (url.clone(), spec));
     }
-    let queue: Arc<dyn atende_core::ports::Queue> = Arc::new(SqsQueue::new(clients.sqs.clone(), queues));
-    let ids: Arc<dyn atende_core::ports::Ids> = Arc::new(UlidIds::new(clock.clone()));
-    Ok(Deps {
-        table: Arc::new(DynamoTable::new(clients.dynamodb.clone(), &storage.table_name, clock.clone())),
-        messaging: providers(
-            graph_url,
-            graph_version,
-            std::time::Duration::from_secs(10),
-            queue.clone(),
-            ids.clone(),
-            clock.clone(),
-        ),
-        queue,
-        blob: Arc::new(S3Blob::new(clients.s3.clone(), &storage.media_bucket)),
+    Ok(assemble(
+        Arc::new(DynamoTable::new(clients.dynamodb.clone(), &storage.table_name, clock.clone())),
+        Arc::new(SqsQueue::new(clients.sqs.clone(), queues)),
+        Arc::new(S3Blob::new(clients.s3.clone(), &storage.media_bucket)),
+        Graph { url: graph_url, version: graph_version, timeout: std::time::Duration::from_secs(10) },
         clock,
-        ids,
-        reactions: Arc::new(atende_core::features::reactions()),
-    })
+    ))
 }
 
 /// The local runtime's master secret: generated once, kept in `<data dir>/secret.key`

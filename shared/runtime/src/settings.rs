@@ -136,6 +136,36 @@ impl AwsSettings {
     }
 }
 
+/// `atende serve --aws`: the local runtime on DynamoDB, SQS and S3 at one endpoint (moto,
+/// LocalStack or a real account's), the resources named here and created when missing.
+#[derive(Debug, Clone)]
+pub struct LocalAws {
+    /// `ATENDE_AWS_ENDPOINT` (required).
+    pub endpoint: String,
+    /// `AWS_REGION`, default `us-east-1`.
+    pub region: String,
+    /// No `AWS_ACCESS_KEY_ID` set: fixed dummy credentials (what moto and LocalStack take).
+    pub dummy_credentials: bool,
+    /// `ATENDE_TABLE_NAME` (default `atende`), `ATENDE_MEDIA_BUCKET` (default
+    /// `atende-media`), `ATENDE_QUEUE_PREFIX` (default `atende-`).
+    pub names: atende_aws::provision::ResourceNames,
+}
+
+impl LocalAws {
+    pub fn from_env(env: &Env<'_>) -> Result<Self, SettingsError> {
+        Ok(Self {
+            endpoint: env.required("ATENDE_AWS_ENDPOINT")?,
+            region: env.optional("AWS_REGION").unwrap_or_else(|| "us-east-1".into()),
+            dummy_credentials: env.optional("AWS_ACCESS_KEY_ID").is_none(),
+            names: atende_aws::provision::ResourceNames {
+                table: env.optional("ATENDE_TABLE_NAME").unwrap_or_else(|| "atende".into()),
+                bucket: env.optional("ATENDE_MEDIA_BUCKET").unwrap_or_else(|| "atende-media".into()),
+                queue_prefix: env.optional("ATENDE_QUEUE_PREFIX").unwrap_or_else(|| "atende-".into()),
+            },
+        })
+    }
+}
+
 /// Settings of the one-machine runtime. Everything has a default.
 #[derive(Debug, Clone)]
 pub struct LocalSettings {

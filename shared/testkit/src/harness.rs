@@ -109,23 +109,55 @@ struct MotoTime {
 impl TimeControl for MotoTime {
     async fn advance(&self, by: Duration) {
         self.clock.advance(chrono::Duration::from_std(by).unwrap_or_default());
-        let response = reqwest::Client::new()
-            .post(format!("{}/__atende/clock/advance?seconds={}", self.url, by.as_secs_f64()))
-            .send()
-            .await
-            .expect("moto's clock answers");
-        assert!(response.status().is_success(), "moto's clock refused to move");
+        advance_moto(&self.url, by).await;
     }
 }
 
-/// One AWS contract test at a time: moto's clock is shared, and a test moving it forward
-/// must not expire another test's delays or visibility timeouts.
+/// One moto test at a time: moto's clock is shared, and a test moving it forward must not
+/// expire another test's delays or visibility timeouts.
 static MOTO_SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The moto server, for this test alone while the lease lives.
+pub struct MotoLease {
+    pub url: String,
+    _guard: tokio::sync::MutexGuard<'static, ()>,
+}
+
+pub async fn moto_lease() -> MotoLease {
+    let url = moto_url().await;
+    MotoLease { url, _guard: MOTO_SERIAL.lock().await }
+}
+
+/// Moves moto's clock forward (SQS delays, visibility timeouts, deduplication windows).
+pub async fn advance_moto(url: &str, by: Duration) {
+    let response = reqwest::Client::new()
+        .post(format!("{url}/__atende/clock/advance?seconds={}", by.as_secs_f64()))
+        .send()
+        .await
+        .expect("moto's clock answers");
+    assert!(response.status().is_success(), "moto's clock refused to move");
+}
+
+/// For each SQS queue of `queue_urls`, how long until its soonest message is visible, on
+/// moto's clock (a millisecond for one visible already; `None`: the queue is empty).
+pub async fn moto_next_visible(url: &str, queue_urls: &[&str]) -> Vec<Option<Duration>> {
+    let query: Vec<(&str, &str)> = queue_urls.iter().map(|u| ("queue_url", *u)).collect();
+    let answer: serde_json::Value = reqwest::Client::new()
+        .get(format!("{url}/__atende/sqs/next-visible"))
+        .query(&query)
+        .send()
+        .await
+        .expect("moto answers")
+        .json()
+        .await
+        .expect("moto's next-visible answer");
+    let each = answer["each"].as_array().expect("one answer per queue");
+    each.iter().map(|w| w.as_f64().map(Duration::from_secs_f64)).collect()
+}
 
 /// AWS adapters on fresh resources in moto.
 pub async fn aws() -> Adapters {
-    let url = moto_url().await;
-    let guard = MOTO_SERIAL.lock().await;
+    let MotoLease { url, _guard: guard } = moto_lease().await;
     let clock = ManualClock::starting_now();
     let clients = Clients::connect(&AwsConnection {
         endpoint: Some(url.clone()),

@@ -208,11 +208,39 @@ where
 
 #[tokio::test]
 async fn over_http_a_real_fixture_becomes_a_session_that_an_agent_answers_through_the_graph_api() {
+    a_fixture_over_http_becomes_a_session_answered_through_the_graph_api(None).await;
+}
+
+#[tokio::test]
+async fn over_http_on_serve_aws_a_real_fixture_becomes_a_session_that_an_agent_answers_through_the_graph_api()
+{
+    let lease = atende_testkit::harness::moto_lease().await;
+    a_fixture_over_http_becomes_a_session_answered_through_the_graph_api(Some(&lease.url)).await;
+}
+
+/// `atende serve`, or with `moto`, `atende serve --aws` on that moto server (fresh names).
+async fn a_fixture_over_http_becomes_a_session_answered_through_the_graph_api(moto: Option<&str>) {
     use crate::stack::{APP_SECRET, FIXTURE_PHONE_ID, FIXTURE_WA_ID, fixture, status_payload};
     let graph = atende_testkit::fake_graph::FakeGraph::start().await;
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let child = Command::new(BIN)
+    let unique = ulid::Ulid::new().to_string().to_lowercase();
+    let aws_env = |command: &mut Command| {
+        if let Some(moto) = moto {
+            command
+                .env("ATENDE_AWS_ENDPOINT", moto)
+                .env("ATENDE_TABLE_NAME", format!("atende-{unique}"))
+                .env("ATENDE_MEDIA_BUCKET", format!("atende-{unique}"))
+                .env("ATENDE_QUEUE_PREFIX", format!("b{unique}-"))
+                .env("AWS_REGION", "us-east-1")
+                .env("AWS_ACCESS_KEY_ID", "testing")
+                .env("AWS_SECRET_ACCESS_KEY", "testing");
+        }
+    };
+    let mut serve = Command::new(BIN);
+    serve.args(if moto.is_some() { vec!["serve", "--aws"] } else { vec!["serve"] });
+    aws_env(&mut serve);
+    let child = serve
         .env("ATENDE_ADDR", format!("127.0.0.1:{port}"))
         .env("ATENDE_DATA_DIR", dir.path())
         .env("ATENDE_LOG", "warn")
@@ -223,7 +251,18 @@ async fn over_http_a_real_fixture_becomes_a_session_that_an_agent_answers_throug
         .unwrap();
     let server = Server { child, base: format!("http://127.0.0.1:{port}") };
     wait_healthy(&server).await;
-    create_account(dir.path(), "ana@acme.example");
+    let mut admin = Command::new(BIN);
+    admin.args(["admin", "create-account", "--name", "Acme", "--admin-email", "ana@acme.example"]);
+    if moto.is_some() {
+        admin.arg("--aws");
+    }
+    aws_env(&mut admin);
+    let out = admin
+        .env("ATENDE_DATA_DIR", dir.path())
+        .env("ATENDE_ADMIN_PASSWORD", "correct horse")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let token = login(&server.base, "ana@acme.example").await;
     let http = reqwest::Client::new();
     let api = |path: &str| format!("{}{path}", server.base);

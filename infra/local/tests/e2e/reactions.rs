@@ -71,7 +71,7 @@ async fn a_new_reaction_sees_each_customer_message_once_without_touching_inbound
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
     for text in ["oi", "tudo bem?", "preciso de ajuda"] {
         stack.deliver(&customer(1, text, stack.now())).await;
-        stack.clock.advance(Duration::seconds(1));
+        stack.advance(Duration::seconds(1)).await;
     }
     stack.settle().await;
     let events = recorder.0.lock().unwrap().clone();

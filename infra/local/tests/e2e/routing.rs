@@ -38,7 +38,7 @@ pub(crate) async fn distributing_team(stack: &Stack, t: &Tenant, overflow: Optio
         ("duda", json!({"member": true})),
     ] {
         let (user, token) = stack.user(t, &format!("{name}@acme.example"), "agent").await;
-        stack.clock.advance(Duration::milliseconds(10));
+        stack.advance(Duration::milliseconds(10)).await;
         let (s, b) =
             stack.call(Method::PUT, &format!("/v1/teams/{team}/members/{user}"), &t.token, Some(roles)).await;
         assert_eq!(s, StatusCode::OK, "{b}");
@@ -74,9 +74,7 @@ pub(crate) async fn newest_pending(stack: &Stack, t: &Tenant) -> String {
     id(pending.iter().max_by_key(|s| s["created_at"].as_str().unwrap().to_owned()).unwrap())
 }
 
-#[tokio::test]
-async fn round_robin_skips_the_unavailable_and_supervisors_and_follows_membership_order() {
-    let stack = Stack::new().await;
+async fn round_robin_skips_the_unavailable_and_supervisors_and_follows_membership_order(stack: Stack) {
     let t = stack.tenant("Acme").await;
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
     let team = distributing_team(&stack, &t, None).await;
@@ -115,9 +113,8 @@ async fn round_robin_skips_the_unavailable_and_supervisors_and_follows_membershi
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
-#[tokio::test]
-async fn fifty_sessions_routed_concurrently_are_spread_evenly() {
-    let stack = std::sync::Arc::new(Stack::new().await);
+async fn fifty_sessions_routed_concurrently_are_spread_evenly(stack: Stack) {
+    let stack = std::sync::Arc::new(stack);
     let t = stack.tenant("Acme").await;
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
     let team = distributing_team(&stack, &t, None).await;
@@ -162,9 +159,7 @@ async fn fifty_sessions_routed_concurrently_are_spread_evenly() {
     assert!(sessions.iter().all(|s| s["team_id"] == team.id.as_str()), "all in the distributing team");
 }
 
-#[tokio::test]
-async fn overflow_hands_off_after_handoff_minutes_and_releases_to_the_team_after_max_minutes() {
-    let stack = Stack::new().await;
+async fn overflow_hands_off_after_handoff_minutes_and_releases_to_the_team_after_max_minutes(stack: Stack) {
     let t = stack.tenant("Acme").await;
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
     let team = distributing_team(&stack, &t, Some(json!({"handoff_minutes": 5, "max_minutes": 12}))).await;
@@ -195,9 +190,7 @@ async fn overflow_hands_off_after_handoff_minutes_and_releases_to_the_team_after
     assert!(stack.sessions(&team.members["duda"].1, "pending").await.iter().any(|s| id(s) == session));
 }
 
-#[tokio::test]
-async fn an_assumed_session_stops_its_overflow() {
-    let stack = Stack::new().await;
+async fn an_assumed_session_stops_its_overflow(stack: Stack) {
     let t = stack.tenant("Acme").await;
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
     let team = distributing_team(&stack, &t, Some(json!({"handoff_minutes": 5, "max_minutes": 12}))).await;
@@ -217,9 +210,7 @@ async fn an_assumed_session_stops_its_overflow() {
     );
 }
 
-#[tokio::test]
-async fn a_wallet_contact_goes_straight_to_its_agent_bypassing_distribution() {
-    let stack = Stack::new().await;
+async fn a_wallet_contact_goes_straight_to_its_agent_bypassing_distribution(stack: Stack) {
     let t = stack.tenant("Acme").await;
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
     let team = distributing_team(&stack, &t, None).await;
@@ -266,9 +257,7 @@ pub(crate) fn system_texts(stack: &Stack) -> Vec<String> {
     stack.graph.sends().iter().filter_map(|r| r.body["text"]["body"].as_str().map(str::to_owned)).collect()
 }
 
-#[tokio::test]
-async fn keep_alive_nudges_then_closes_restarts_on_a_reply_and_does_nothing_until_enabled() {
-    let stack = Stack::new().await;
+async fn keep_alive_nudges_then_closes_restarts_on_a_reply_and_does_nothing_until_enabled(stack: Stack) {
     let t = stack.tenant("Acme").await;
     let channel = stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
     let config = json!({"idle_minutes": 30, "inactivity_message": "Ainda está aí?", "close_minutes": 10, "closing_message": "Encerrando, até logo!", "enabled": false});
@@ -304,9 +293,7 @@ async fn keep_alive_nudges_then_closes_restarts_on_a_reply_and_does_nothing_unti
     assert_eq!(completed.len(), 1, "completed after the closing message");
 }
 
-#[tokio::test]
-async fn the_out_of_hours_reply_goes_once_per_session_per_closed_period_and_never_inside_hours() {
-    let stack = Stack::new().await;
+async fn the_out_of_hours_reply_goes_once_per_session_per_closed_period_and_never_inside_hours(stack: Stack) {
     let sp = |d: u32, m: u32, h: u32, min: u32| {
         chrono_tz::America::Sao_Paulo.with_ymd_and_hms(2026, m, d, h, min, 0).unwrap().with_timezone(&Utc)
     };
@@ -343,9 +330,7 @@ async fn the_out_of_hours_reply_goes_once_per_session_per_closed_period_and_neve
     assert_eq!(stack.sessions(&token, "pending").await.len(), 1, "all in one session");
 }
 
-#[tokio::test]
-async fn a_scheduled_message_goes_out_once_at_its_time_and_a_cancelled_one_never() {
-    let stack = Stack::new().await;
+async fn a_scheduled_message_goes_out_once_at_its_time_and_a_cancelled_one_never(stack: Stack) {
     let t = stack.tenant("Acme").await;
     let channel = stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
     let (_, tpl) = stack
@@ -375,7 +360,7 @@ async fn a_scheduled_message_goes_out_once_at_its_time_and_a_cancelled_one_never
 
     stack.pass(Duration::minutes(9)).await;
     assert!(stack.graph.sends().is_empty(), "not before its time");
-    stack.clock.advance(Duration::minutes(1));
+    stack.advance(Duration::minutes(1)).await;
     // The scheduler fires twice at once, and a duplicate job arrives as well.
     let (a, b) = tokio::join!(stack.tick(), stack.tick());
     assert_eq!(a + b, 2, "each of the two timers (one stale) fires once, though two schedulers ran");
@@ -475,9 +460,7 @@ async fn completed_sessions_are_visible_per_the_teams_rule() {
     }
 }
 
-#[tokio::test]
-async fn deleting_a_team_or_a_user_handles_their_open_sessions_and_admins_bulk_complete() {
-    let stack = Stack::new().await;
+async fn deleting_a_team_or_a_user_handles_their_open_sessions_and_admins_bulk_complete(stack: Stack) {
     let t = stack.tenant("Acme").await;
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
     let (_, sales) = stack.call(Method::POST, "/v1/teams", &t.token, Some(json!({"name": "Vendas"}))).await;
@@ -550,3 +533,15 @@ async fn deleting_a_team_or_a_user_handles_their_open_sessions_and_admins_bulk_c
         StatusCode::FORBIDDEN
     );
 }
+
+crate::on_both_backends!(
+    round_robin_skips_the_unavailable_and_supervisors_and_follows_membership_order,
+    fifty_sessions_routed_concurrently_are_spread_evenly,
+    overflow_hands_off_after_handoff_minutes_and_releases_to_the_team_after_max_minutes,
+    an_assumed_session_stops_its_overflow,
+    a_wallet_contact_goes_straight_to_its_agent_bypassing_distribution,
+    keep_alive_nudges_then_closes_restarts_on_a_reply_and_does_nothing_until_enabled,
+    the_out_of_hours_reply_goes_once_per_session_per_closed_period_and_never_inside_hours,
+    a_scheduled_message_goes_out_once_at_its_time_and_a_cancelled_one_never,
+    deleting_a_team_or_a_user_handles_their_open_sessions_and_admins_bulk_complete,
+);

@@ -1,5 +1,7 @@
 //! The whole product in-process: routers called directly, consumers drained by hand, the
-//! clock moved by hand, Meta played by the fake Graph API.
+//! clock moved by hand, Meta played by the fake Graph API. On the embedded adapters, or on
+//! DynamoDB, SQS and S3 in moto (`Backend::Moto`, what `atende serve --aws` runs on), the
+//! scenarios written once and run on both by [`on_both_backends!`].
 
 use atende_core::accounts::provisioning::{NewAccount, create_account};
 use atende_core::ports::{Clock, ManualClock};
@@ -7,7 +9,7 @@ use atende_core::secret::Secret;
 use atende_providers::whatsapp::signature;
 use atende_runtime::AppContext;
 use atende_runtime::context::Embedded;
-use atende_runtime::settings::LocalSettings;
+use atende_runtime::settings::{LocalAws, LocalSettings};
 use atende_testkit::fake_graph::FakeGraph;
 use axum::Router;
 use axum::body::Body;
@@ -24,9 +26,26 @@ pub const FIXTURE_PHONE_ID: &str = "1122334455667";
 /// The customer of every pywa fixture.
 pub const FIXTURE_WA_ID: &str = "972987654321";
 
+/// The adapters a stack runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Embedded,
+    Moto,
+}
+
+/// What the stack holds of its adapters beyond the ports.
+enum Store {
+    Embedded(Embedded),
+    Moto {
+        lease: atende_testkit::harness::MotoLease,
+        /// Logical queue name → (SQS URL, spec).
+        queues: std::collections::HashMap<String, (String, atende_core::ports::QueueSpec)>,
+    },
+}
+
 pub struct Stack {
     pub ctx: AppContext,
-    pub embedded: Embedded,
+    store: Store,
     pub clock: ManualClock,
     pub graph: FakeGraph,
     pub api: Router,
@@ -49,31 +68,110 @@ impl Stack {
         Self::with_deps(|_| {}).await
     }
 
+    pub async fn on(backend: Backend) -> Self {
+        match backend {
+            Backend::Embedded => Self::new().await,
+            Backend::Moto => Self::on_moto().await,
+        }
+    }
+
     /// A stack whose ports and reactions are first changed by `change`.
     pub async fn with_deps(change: impl FnOnce(&mut atende_core::Deps)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let graph = FakeGraph::start().await;
         let clock = ManualClock::starting_now();
-        let settings = LocalSettings {
-            tick_interval: Duration::from_secs(1),
-            graph_url: graph.base_url.clone(),
-            graph_timeout: Duration::from_millis(300),
-            meta_app_secret: Some(Secret::new(APP_SECRET)),
-            meta_verify_token: Some(Secret::new(VERIFY_TOKEN)),
-            ..LocalSettings::in_dir(dir.path())
-        };
+        let settings = settings(dir.path(), &graph);
         let (mut ctx, embedded) = AppContext::embedded(&settings, Arc::new(clock.clone())).unwrap();
         change(&mut ctx.deps);
+        Self::assemble(ctx, Store::Embedded(embedded), clock, graph, dir)
+    }
+
+    /// On fresh resources in moto, wired as `atende serve --aws` wires them.
+    async fn on_moto() -> Self {
+        let lease = atende_testkit::harness::moto_lease().await;
+        let dir = tempfile::tempdir().unwrap();
+        let graph = FakeGraph::start().await;
+        let clock = ManualClock::starting_now();
+        let unique = ulid::Ulid::new().to_string().to_lowercase();
+        let aws = LocalAws {
+            endpoint: lease.url.clone(),
+            region: "us-east-1".into(),
+            dummy_credentials: true,
+            names: atende_aws::provision::ResourceNames {
+                table: format!("atende-{unique}"),
+                bucket: format!("atende-{unique}"),
+                queue_prefix: format!("e{unique}-"),
+            },
+        };
+        let (ctx, queues) =
+            AppContext::local_on_aws(&settings(dir.path(), &graph), &aws, Arc::new(clock.clone()))
+                .await
+                .unwrap();
+        Self::assemble(ctx, Store::Moto { lease, queues }, clock, graph, dir)
+    }
+
+    fn assemble(
+        ctx: AppContext,
+        store: Store,
+        clock: ManualClock,
+        graph: FakeGraph,
+        dir: tempfile::TempDir,
+    ) -> Self {
         Self {
             api: atende_api::router(ctx.clone()),
             webhook: atende_webhook::router(ctx.clone()),
             ctx,
-            embedded,
+            store,
             clock,
             graph,
             functions: atende_local::registry::queue_functions(),
             _dir: dir,
         }
+    }
+
+    /// Moves every clock forward: the domain's and, on moto, SQS's.
+    pub async fn advance(&self, by: chrono::Duration) {
+        self.clock.advance(by);
+        if let Store::Moto { lease, .. } = &self.store {
+            atende_testkit::harness::advance_moto(&lease.url, by.to_std().unwrap_or_default()).await;
+        }
+    }
+
+    /// For each queue of `names`, how long until its soonest hidden message shows (`None`:
+    /// none hidden; on moto, `None` only when the queue is empty and a millisecond when a
+    /// message is visible already, see `tools/moto_server.py`).
+    async fn next_visible_in(&self, names: &[&str]) -> Vec<Option<std::time::Duration>> {
+        match &self.store {
+            Store::Embedded(e) => {
+                let mut each = Vec::with_capacity(names.len());
+                for name in names {
+                    each.push(e.queue.next_visible_in(name).await.unwrap());
+                }
+                each
+            }
+            Store::Moto { lease, queues } => {
+                let urls: Vec<&str> = names.iter().map(|n| queues[*n].0.as_str()).collect();
+                atende_testkit::harness::moto_next_visible(&lease.url, &urls).await
+            }
+        }
+    }
+
+    /// Per function, whether its queue surely has nothing to receive now. On moto one call
+    /// answers for every queue and spares a receive per empty queue (moto is slow); the
+    /// embedded queue is asked directly by the receive.
+    async fn surely_empty(&self) -> Vec<bool> {
+        if let Store::Embedded(_) = &self.store {
+            return vec![false; self.functions.len()];
+        }
+        let names: Vec<&str> = self.functions.iter().map(|f| f.queue.name.as_str()).collect();
+        let soon = std::time::Duration::from_millis(2);
+        self.next_visible_in(&names).await.into_iter().map(|w| w.is_none_or(|w| w > soon)).collect()
+    }
+
+    /// Whether `queue` holds no message at all, visible or hidden.
+    pub async fn queue_is_empty(&self, queue: &str) -> bool {
+        self.next_visible_in(&[queue]).await[0].is_none()
+            && self.ctx.deps.queue.receive(queue, 10, std::time::Duration::ZERO).await.unwrap().is_empty()
     }
 
     pub async fn call(
@@ -115,8 +213,11 @@ impl Stack {
     pub async fn drain(&self) {
         loop {
             let mut handled = 0;
-            for function in &self.functions {
-                handled += function.drain_once(&self.ctx).await.unwrap();
+            let skip = self.surely_empty().await;
+            for (function, skip) in self.functions.iter().zip(skip) {
+                if !skip {
+                    handled += function.drain_once(&self.ctx).await.unwrap();
+                }
             }
             if handled == 0 {
                 break;
@@ -131,17 +232,12 @@ impl Stack {
         for _ in 0..5000 {
             self.tick().await;
             self.drain().await;
-            let q = &self.embedded.queue;
-            let mut next: Option<std::time::Duration> = None;
-            for function in &self.functions {
-                if let Some(d) = q.next_visible_in(&function.queue.name).await.unwrap() {
-                    next = Some(next.map_or(d, |n| n.min(d)));
-                }
-            }
+            let names: Vec<&str> = self.functions.iter().map(|f| f.queue.name.as_str()).collect();
+            let next = self.next_visible_in(&names).await.into_iter().flatten().min();
             // Nothing hidden: the drain took every visible message, the queues are empty.
             let Some(wait) = next else { return };
-            self.clock
-                .advance(chrono::Duration::from_std(wait.max(std::time::Duration::from_millis(1))).unwrap());
+            self.advance(chrono::Duration::from_std(wait.max(std::time::Duration::from_millis(1))).unwrap())
+                .await;
         }
         panic!("the queues never emptied");
     }
@@ -153,7 +249,7 @@ impl Stack {
 
     /// Moves the clock forward, firing due timers and draining, as time passes.
     pub async fn pass(&self, by: chrono::Duration) {
-        self.clock.advance(by);
+        self.advance(by).await;
         self.settle().await;
     }
 
@@ -249,6 +345,54 @@ impl Stack {
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
         self.clock.now()
     }
+}
+
+fn settings(dir: &std::path::Path, graph: &FakeGraph) -> LocalSettings {
+    LocalSettings {
+        tick_interval: Duration::from_secs(1),
+        graph_url: graph.base_url.clone(),
+        graph_timeout: Duration::from_millis(300),
+        meta_app_secret: Some(Secret::new(APP_SECRET)),
+        meta_verify_token: Some(Secret::new(VERIFY_TOKEN)),
+        ..LocalSettings::in_dir(dir)
+    }
+}
+
+/// Runs each named scenario (`async fn name(stack: Stack)`) twice, as
+/// `embedded::name` and `on_moto::name`. A name after `multi_thread` runs on a
+/// four-worker runtime.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)? $(; multi_thread $($mt:ident),* $(,)?)?) => {
+        mod embedded {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::stack::Stack::on($crate::stack::Backend::Embedded).await).await
+                }
+            )*
+            $($(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $mt() {
+                    super::$mt($crate::stack::Stack::on($crate::stack::Backend::Embedded).await).await
+                }
+            )*)?
+        }
+        mod on_moto {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    super::$name($crate::stack::Stack::on($crate::stack::Backend::Moto).await).await
+                }
+            )*
+            $($(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $mt() {
+                    super::$mt($crate::stack::Stack::on($crate::stack::Backend::Moto).await).await
+                }
+            )*)?
+        }
+    };
 }
 
 pub fn sign(body: &[u8]) -> String {

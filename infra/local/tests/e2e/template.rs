@@ -7,7 +7,7 @@ use atende_runtime::function::{FunctionSpec, Trigger};
 use yaml_serde::Value;
 
 fn template() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let path = atende_testkit::fixtures::repo_root().join("infra/template.yaml");
     yaml_serde::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
