@@ -1,40 +1,20 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations.
 
-use crate::routes;
-use crate::routes::conversations as cv;
-use crate::routes::routing as rt;
 use axum::Json;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+/// What the document says beyond its operations (those come from the routes, see
+/// `crate::routes`).
 #[derive(OpenApi)]
 #[openapi(
     info(title = "atende API", description = "WhatsApp-first customer-service CRM"),
-    paths(
-        routes::auth::login, routes::auth::me, routes::auth::update_me,
-        routes::users::list, routes::users::create, routes::users::get, routes::users::update, routes::users::delete,
-        routes::teams::list, routes::teams::create, routes::teams::get, routes::teams::update, routes::teams::delete,
-        routes::teams::members, routes::teams::set_member, routes::teams::remove_member,
-        routes::tokens::list, routes::tokens::create, routes::tokens::revoke,
-        cv::get_account, cv::update_account,
-        cv::list_channels, cv::create_channel, cv::get_channel, cv::update_channel, cv::remove_channel,
-        cv::search_contacts, cv::create_contact, cv::get_contact, cv::update_contact,
-        cv::list_templates, cv::create_template, cv::get_template, cv::delete_template,
-        cv::list_sessions, cv::start_session, cv::session_counts, cv::bulk_complete, cv::get_session,
-        cv::list_messages, cv::send_message, cv::assume, cv::return_to_queue, cv::complete, cv::restart, cv::transfer,
-        cv::list_notes, cv::add_note, cv::edit_note, cv::delete_note, cv::cancel_message, cv::upload,
-        rt::list_wallets, rt::create_wallet, rt::get_wallet, rt::update_wallet, rt::delete_wallet, rt::join_wallet, rt::leave_wallet,
-        rt::get_hours, rt::put_hours, rt::delete_hours, rt::hours_status, rt::get_channel_hours, rt::put_channel_hours,
-        rt::get_keep_alive, rt::put_keep_alive,
-        rt::list_scheduled, rt::create_scheduled, rt::get_scheduled, rt::cancel_scheduled, rt::reschedule,
-    ),
     // Enums used only by query parameters are not collected from the paths.
     components(schemas(
         atende_core::conversations::sessions::Tab,
         atende_core::conversations::lifecycle::TeamSessions,
         atende_core::conversations::lifecycle::UserSessions,
-    )),
-    modifiers(&BearerAuth, &StandardResponses)
+    ))
 )]
 pub struct ApiDoc;
 
@@ -56,7 +36,10 @@ impl Modify for BearerAuth {
 }
 
 /// The answers every route can give besides its own, declared on each operation: 401 for
-/// authenticated routes, 400/413/415 for routes taking a body, 500 and 503 everywhere.
+/// authenticated routes; 400 (does not fit the schema) and 422 (fits, breaks a rule the
+/// schema cannot state) for routes taking a body or query parameters; 413/415 for bodies;
+/// 404 for routes naming a resource in their path or by an `…_id` query parameter; 500 and
+/// 503 everywhere. Routes naming resources in their body declare their 404 themselves.
 struct StandardResponses;
 
 impl Modify for StandardResponses {
@@ -79,6 +62,14 @@ impl Modify for StandardResponses {
             let operations =
                 [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
             for operation in operations.into_iter().flatten() {
+                use utoipa::openapi::path::ParameterIn;
+                let parameters = operation.parameters.as_deref().unwrap_or_default();
+                let in_path = parameters.iter().any(|p| p.parameter_in == ParameterIn::Path);
+                let in_query = parameters.iter().any(|p| p.parameter_in == ParameterIn::Query);
+                let names_by_query = parameters
+                    .iter()
+                    .any(|p| p.parameter_in == ParameterIn::Query && p.name.ends_with("_id"));
+                let body = operation.request_body.is_some();
                 let mut add = |code: &str, description: &str| {
                     operation
                         .responses
@@ -89,10 +80,16 @@ impl Modify for StandardResponses {
                 if operation.security.is_some() {
                     add("401", "No valid session or API token.");
                 }
-                if operation.request_body.is_some() {
-                    add("400", "The body is not valid.");
+                if body || in_query {
+                    add("400", "The request does not fit the schema.");
+                    add("422", "The request fits the schema but breaks a rule it cannot state.");
+                }
+                if body {
                     add("413", "The body is too large.");
                     add("415", "The body is not of the declared content type.");
+                }
+                if in_path || names_by_query {
+                    add("404", "No such resource in this account.");
                 }
                 add("500", "A failure of ours; the body is opaque.");
                 add("503", "A backend is briefly unavailable; try again.");
@@ -101,12 +98,18 @@ impl Modify for StandardResponses {
     }
 }
 
-/// The document.
+/// The document: the base above, every route's operation, the bearer scheme and the
+/// standard answers.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::operations().into_openapi());
+    BearerAuth.modify(&mut doc);
+    StandardResponses.modify(&mut doc);
+    doc
 }
 
-/// `GET /v1/openapi.json`
-pub async fn document() -> Json<utoipa::openapi::OpenApi> {
-    Json(openapi_document())
+/// `GET /v1/openapi.json` (built once).
+pub async fn document() -> Json<&'static utoipa::openapi::OpenApi> {
+    static DOCUMENT: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    Json(DOCUMENT.get_or_init(openapi_document))
 }

@@ -382,7 +382,7 @@ async fn members_and_supervisors_are_listed_in_membership_order() {
             Some(json!({"member": false, "supervisor": false})),
         )
         .await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST);
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
     let (_, members) =
         api.call(Method::GET, &format!("/v1/teams/{team}/members"), Some(&t.admin_token), None).await;
     let order: Vec<&str> =
@@ -424,6 +424,7 @@ async fn an_api_token_is_shown_once_acts_as_its_creator_and_dies_when_revoked() 
 async fn bad_input_gets_a_clear_json_error() {
     let api = Api::new();
     let t = api.tenant("Acme").await;
+    // 400: the request does not fit the schema; 422: it fits, but breaks a rule.
     let cases: Vec<(Method, &str, Option<Value>, StatusCode)> = vec![
         (
             Method::POST,
@@ -431,13 +432,13 @@ async fn bad_input_gets_a_clear_json_error() {
             Some(
                 json!({"email": "not-an-email", "password": "password123", "name": "X", "profile": "agent"}),
             ),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             Method::POST,
             "/v1/users",
             Some(json!({"email": "a@b.example", "password": "short", "name": "X", "profile": "agent"})),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
         ),
         (
             Method::POST,
@@ -445,9 +446,12 @@ async fn bad_input_gets_a_clear_json_error() {
             Some(json!({"email": "a@b.example", "password": "password123", "name": "X", "profile": "boss"})),
             StatusCode::BAD_REQUEST,
         ),
-        (Method::POST, "/v1/teams", Some(json!({"name": ""})), StatusCode::BAD_REQUEST),
+        (Method::POST, "/v1/teams", Some(json!({"name": ""})), StatusCode::UNPROCESSABLE_ENTITY),
         (Method::POST, "/v1/teams", Some(json!([1, 2])), StatusCode::BAD_REQUEST),
+        (Method::POST, "/v1/teams", Some(json!("Suporte")), StatusCode::BAD_REQUEST),
         (Method::GET, "/v1/users?limit=abc", None, StatusCode::BAD_REQUEST),
+        (Method::GET, "/v1/users?limit=0", None, StatusCode::UNPROCESSABLE_ENTITY),
+        (Method::GET, "/v1/users?limit=101", None, StatusCode::UNPROCESSABLE_ENTITY),
         (Method::GET, "/v1/users?cursor=garbage", None, StatusCode::BAD_REQUEST),
         (Method::GET, "/v1/nothing-here", None, StatusCode::NOT_FOUND),
         (Method::DELETE, "/v1/me", None, StatusCode::METHOD_NOT_ALLOWED),
@@ -1053,4 +1057,59 @@ async fn every_operation_declares_the_errors_it_can_answer() {
         }
     }
     assert!(checked > 70, "{checked} operations");
+}
+
+#[tokio::test]
+async fn schema_valid_requests_are_read_as_the_schema_reads_them() {
+    let api = Api::new();
+    let t = api.tenant("Acme").await;
+    let token = Some(t.admin_token.as_str());
+    // An empty cursor is the first page.
+    let (status, first) = api.call(Method::GET, "/v1/users", token, None).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let (status, empty) = api.call(Method::GET, "/v1/users?cursor=", token, None).await;
+    assert_eq!((status, &empty), (StatusCode::OK, &first));
+    // A new channel has its keep-alive: the disabled default.
+    let (_, channel) =
+        api.call(Method::POST, "/v1/channels", token, Some(json!({"kind": "sandbox", "name": "A"}))).await;
+    let channel = channel["id"].as_str().unwrap().to_owned();
+    let (status, keep) =
+        api.call(Method::GET, &format!("/v1/channels/{channel}/keep-alive"), token, None).await;
+    assert_eq!(status, StatusCode::OK, "{keep}");
+    assert_eq!(keep["enabled"], false);
+    assert!(keep["idle_minutes"].as_u64().is_some_and(|m| m >= 1), "{keep}");
+    // 5.0 is the integer 5, as JSON Schema counts it.
+    let (status, saved) = api
+        .call(
+            Method::PUT,
+            &format!("/v1/channels/{channel}/keep-alive"),
+            token,
+            Some(json!({"idle_minutes": 5.0, "inactivity_message": "Oi?", "close_minutes": 10,
+                "closing_message": "Tchau", "enabled": false})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["idle_minutes"], 5);
+    let (status, body) = api
+        .call(
+            Method::PUT,
+            &format!("/v1/channels/{channel}/keep-alive"),
+            token,
+            Some(json!({"idle_minutes": 5.5, "inactivity_message": "Oi?", "close_minutes": 10,
+                "closing_message": "Tchau"})),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST);
+    // A removed channel is gone from the API, as from the list.
+    let (status, _) = api.call(Method::DELETE, &format!("/v1/channels/{channel}"), token, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    for (method, path) in [
+        (Method::GET, format!("/v1/channels/{channel}")),
+        (Method::PATCH, format!("/v1/channels/{channel}")),
+        (Method::GET, format!("/v1/channels/{channel}/keep-alive")),
+    ] {
+        let body = (method == Method::PATCH).then(|| json!({"name": "B"}));
+        let (status, response) = api.call(method, &path, token, body).await;
+        assert_error(status, &response, StatusCode::NOT_FOUND);
+    }
 }

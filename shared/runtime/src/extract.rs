@@ -7,15 +7,25 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-/// A JSON body. Malformed JSON or wrong fields → 400, wrong content type → 415, too large → 413.
+/// A JSON body: always a JSON object. Malformed JSON, another top-level value or wrong
+/// fields → 400, wrong content type → 415, too large → 413. A number with a zero fraction
+/// (`2.0`) is read as the integer it is, as JSON Schema counts it.
 pub struct JsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(JsonBody(value)),
+        match axum::Json::<serde_json::Value>::from_request(request, state).await {
+            Ok(axum::Json(mut value)) => {
+                if !value.is_object() {
+                    return Err(ApiError::bad_request("the body must be a JSON object"));
+                }
+                integral_floats_as_integers(&mut value);
+                serde_json::from_value(value)
+                    .map(JsonBody)
+                    .map_err(|e| ApiError::bad_request(format!("the body does not fit: {e}")))
+            }
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -29,6 +39,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             }
             Err(e) => Err(ApiError::bad_request(format!("the body is not valid JSON: {}", e.body_text()))),
         }
+    }
+}
+
+/// `2.0` → `2`, everywhere in `value` (serde refuses a float for an integer field).
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // Within ±2^53 every integer is exact in an f64.
+            if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
     }
 }
 

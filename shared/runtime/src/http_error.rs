@@ -13,7 +13,8 @@ pub mod utoipa_schema {
 
     #[derive(Debug, Serialize, utoipa::ToSchema)]
     pub struct ErrorBody {
-        /// A stable code to branch on, e.g. `not_found`, `invalid_request`.
+        /// A stable code to branch on, e.g. `not_found`, `invalid_request` (400: the request
+        /// does not fit the schema), `validation_failed` (422: it fits, but breaks a rule).
         pub error: String,
         /// What went wrong, in plain words.
         pub message: String,
@@ -38,6 +39,12 @@ impl ApiError {
 
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    /// Well-formed input (it fits the OpenAPI schema) that breaks a rule the schema cannot
+    /// state: a date in the past, a zone name that is no IANA zone, two flags both off.
+    pub fn unprocessable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message)
     }
 
     pub fn unauthorized(message: impl Into<String>) -> Self {
@@ -72,7 +79,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::NotFound(what) => ApiError::not_found(what),
             ServiceError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             ServiceError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
-            ServiceError::Invalid(m) => ApiError::bad_request(m),
+            ServiceError::Invalid(m) => ApiError::unprocessable(m),
             ServiceError::Unauthenticated(m) => ApiError::unauthorized(m),
             ServiceError::BadCursor => ApiError::new(
                 StatusCode::BAD_REQUEST,

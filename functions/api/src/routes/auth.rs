@@ -10,6 +10,8 @@ use axum::extract::State;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Serialize, ToSchema)]
 pub struct LoginResponse {
@@ -50,4 +52,14 @@ pub async fn update_me(
     JsonBody(patch): JsonBody<MePatch>,
 ) -> Result<Json<User>, ApiError> {
     Ok(Json(users::update_me(&ctx.deps, &caller, patch).await?))
+}
+
+/// `/v1/me` (behind authentication).
+pub fn router() -> OpenApiRouter<AppContext> {
+    OpenApiRouter::new().routes(routes!(me, update_me))
+}
+
+/// `/v1/auth/login` (public).
+pub fn public_router() -> OpenApiRouter<AppContext> {
+    OpenApiRouter::new().routes(routes!(login))
 }

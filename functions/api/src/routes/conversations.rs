@@ -18,10 +18,13 @@ use atende_runtime::http_error::utoipa_schema::ErrorBody;
 use atende_runtime::{ApiError, AppContext};
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 type Ctx = State<AppContext>;
 
@@ -99,7 +102,11 @@ pub async fn remove_channel(
 pub struct ContactQuery {
     /// Part of a name, phone or email.
     pub q: Option<String>,
+    /// The previous page's `next_cursor` (empty or absent: the first page).
+    #[param(format = "cursor")]
     pub cursor: Option<String>,
+    /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -153,7 +160,7 @@ pub async fn list_templates(
 }
 
 #[utoipa::path(post, path = "/v1/templates", tag = "templates", security(("bearer" = [])), request_body = NewTemplate,
-    responses((status = 201, body = Template), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = Template), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn create_template(
     State(ctx): Ctx,
     Authenticated(c): Authenticated,
@@ -196,7 +203,7 @@ pub async fn list_sessions(
 
 /// Start a session with a template (*contato ativo*).
 #[utoipa::path(post, path = "/v1/sessions", tag = "sessions", security(("bearer" = [])), request_body = StartSession,
-    responses((status = 201, body = StartedView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = StartedView), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn start_session(
     State(ctx): Ctx,
     Authenticated(c): Authenticated,
@@ -238,7 +245,11 @@ pub async fn get_session(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Page {
+    /// The previous page's `next_cursor` (empty or absent: the first page).
+    #[param(format = "cursor")]
     pub cursor: Option<String>,
+    /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -393,4 +404,32 @@ pub async fn upload(
     let content_type =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/octet-stream");
     Ok((StatusCode::CREATED, Json(uploads::store(&ctx.deps, &c, content_type, body.to_vec()).await?)))
+}
+
+pub fn router() -> OpenApiRouter<AppContext> {
+    let (schemas, paths, upload_route) = routes!(upload);
+    let upload_route =
+        upload_route.layer(DefaultBodyLimit::max(atende_core::conversations::uploads::MAX_UPLOAD));
+    OpenApiRouter::new()
+        .routes(routes!(get_account, update_account))
+        .routes(routes!(list_channels, create_channel))
+        .routes(routes!(get_channel, update_channel, remove_channel))
+        .routes(routes!(search_contacts, create_contact))
+        .routes(routes!(get_contact, update_contact))
+        .routes(routes!(list_templates, create_template))
+        .routes(routes!(get_template, delete_template))
+        .routes(routes!(list_sessions, start_session))
+        .routes(routes!(session_counts))
+        .routes(routes!(bulk_complete))
+        .routes(routes!(get_session))
+        .routes(routes!(list_messages, send_message))
+        .routes(routes!(assume))
+        .routes(routes!(return_to_queue))
+        .routes(routes!(complete))
+        .routes(routes!(restart))
+        .routes(routes!(transfer))
+        .routes(routes!(list_notes, add_note))
+        .routes(routes!(edit_note, delete_note))
+        .routes(routes!(cancel_message))
+        .routes((schemas, paths, upload_route))
 }

@@ -15,6 +15,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 type Ctx = State<AppContext>;
 
@@ -27,7 +29,7 @@ pub async fn list_wallets(
 }
 
 #[utoipa::path(post, path = "/v1/wallets", tag = "routing", security(("bearer" = [])), request_body = WalletInput,
-    responses((status = 201, body = Wallet), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 201, body = Wallet), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn create_wallet(
     State(ctx): Ctx,
     Authenticated(c): Authenticated,
@@ -231,4 +233,19 @@ pub async fn reschedule(
     JsonBody(i): JsonBody<Reschedule>,
 ) -> Result<Json<ScheduledMessage>, ApiError> {
     Ok(Json(scheduled::reschedule(&ctx.deps, &c, &id, i).await?))
+}
+
+pub fn router() -> OpenApiRouter<AppContext> {
+    OpenApiRouter::new()
+        .routes(routes!(list_wallets, create_wallet))
+        .routes(routes!(get_wallet, update_wallet, delete_wallet))
+        .routes(routes!(join_wallet, leave_wallet))
+        .routes(routes!(get_hours, put_hours, delete_hours))
+        .routes(routes!(hours_status))
+        .routes(routes!(get_channel_hours, put_channel_hours))
+        .routes(routes!(get_keep_alive, put_keep_alive))
+        .routes(routes!(list_scheduled, create_scheduled))
+        .routes(routes!(get_scheduled))
+        .routes(routes!(cancel_scheduled))
+        .routes(routes!(reschedule))
 }

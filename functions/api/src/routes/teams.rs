@@ -8,6 +8,8 @@ use atende_runtime::{ApiError, AppContext};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Teams of the caller's account.
 #[utoipa::path(operation_id = "list_teams", get, path = "/v1/teams", tag = "teams", security(("bearer" = [])), responses((status = 200, body = TeamList)))]
@@ -102,4 +104,12 @@ pub async fn remove_member(
 ) -> Result<StatusCode, ApiError> {
     teams::remove_member(&ctx.deps, &caller, &id, &user_id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn router() -> OpenApiRouter<AppContext> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get, update, delete))
+        .routes(routes!(members))
+        .routes(routes!(set_member, remove_member))
 }

@@ -6,6 +6,8 @@ use atende_runtime::{ApiError, AppContext};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// API tokens of the account (admins); secrets are never listed.
 #[utoipa::path(operation_id = "list_api_tokens", get, path = "/v1/api-tokens", tag = "api-tokens", security(("bearer" = [])),
@@ -38,4 +40,8 @@ pub async fn revoke(
 ) -> Result<StatusCode, ApiError> {
     tokens::revoke(&ctx.deps, &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn router() -> OpenApiRouter<AppContext> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(revoke))
 }

@@ -10,6 +10,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -17,9 +19,11 @@ pub struct ListUsers {
     /// Include logically deleted users.
     #[serde(default)]
     pub include_deleted: bool,
-    /// From the previous page's `next_cursor`.
+    /// The previous page's `next_cursor` (empty or absent: the first page).
+    #[param(format = "cursor")]
     pub cursor: Option<String>,
     /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -81,4 +85,8 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     lifecycle::delete_user(&ctx.deps, &caller, &id, how).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn router() -> OpenApiRouter<AppContext> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(get, update, delete))
 }

@@ -361,7 +361,7 @@ async fn an_active_start_sends_the_template_and_the_reply_lands_in_the_same_sess
     let (status, _) = stack
         .call(Method::POST, "/v1/sessions", &t.token, Some(json!({"phone": "+972 98 765 4321", "channel_id": channel, "team_id": t.default_team, "template_id": id(&template), "parameters": ["Ana"]})))
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "an unapproved template cannot start a session");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "an unapproved template cannot start a session");
 
     // Meta approves it.
     let approval = json!({"object": "whatsapp_business_account", "entry": [{"id": "1234567890987654321", "time": 1, "changes": [{"field": "message_template_status_update",
@@ -667,7 +667,7 @@ async fn transfer_follows_the_team_choice_rule_and_return_and_restart_work(stack
         .await;
     assert_eq!(
         status,
-        StatusCode::BAD_REQUEST,
+        StatusCode::UNPROCESSABLE_ENTITY,
         "ana is not in the default team: the caller must name her team: {body}"
     );
     let (status, moved) = stack

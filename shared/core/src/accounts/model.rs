@@ -66,8 +66,11 @@ pub enum Visibility {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Overflow {
     /// Minutes (2–120) the designated member has to assume before the next one is offered it.
+    #[schema(minimum = 2, maximum = 120)]
     pub handoff_minutes: u32,
-    /// Minutes after which the session is released to the whole team.
+    /// Minutes (at least `handoff_minutes`, at most 1440) after which the session is
+    /// released to the whole team.
+    #[schema(minimum = 2, maximum = 1440)]
     pub max_minutes: u32,
 }
 

@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 pub struct AccountPatch {
     pub name: Option<String>,
     /// 0–15 seconds.
+    #[schema(minimum = 0, maximum = 15)]
     pub send_delay_seconds: Option<u32>,
 }
 

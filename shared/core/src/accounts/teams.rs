@@ -141,9 +141,13 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: TeamPatch) ->
     }
     if let Some(d) = patch.distribution {
         if let Some(o) = d.overflow
-            && (!(2..=120).contains(&o.handoff_minutes) || o.max_minutes < o.handoff_minutes)
+            && (!(2..=120).contains(&o.handoff_minutes)
+                || o.max_minutes < o.handoff_minutes
+                || o.max_minutes > 1440)
         {
-            return Err(ServiceError::invalid("handoff_minutes is 2 to 120 and max_minutes at least that"));
+            return Err(ServiceError::invalid(
+                "handoff_minutes is 2 to 120 and max_minutes at least that, at most 1440",
+            ));
         }
         team.distribution = d;
     }

@@ -177,9 +177,13 @@ pub async fn get(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<User> 
     }
 }
 
-/// Clamps a requested page size to 1..=100 (50 when absent).
-pub fn page_size(limit: Option<u32>) -> u32 {
-    limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE)
+/// A requested page size: 1..=100, 50 when absent.
+pub fn page_size(limit: Option<u32>) -> ServiceResult<u32> {
+    match limit {
+        None => Ok(DEFAULT_PAGE),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        Some(_) => Err(ServiceError::invalid(format!("limit is 1 to {MAX_PAGE}"))),
+    }
 }
 
 pub async fn list(
@@ -191,7 +195,7 @@ pub async fn list(
 ) -> ServiceResult<UserPage> {
     let query = Query::partition(Index::Primary, keys::account_pk(&caller.account_id))
         .sort(SortCondition::BeginsWith(keys::USER_PREFIX.into()))
-        .limit(page_size(limit))
+        .limit(page_size(limit)?)
         .after(cursor);
     let page = deps.table.query(query).await?;
     let mut items = Vec::with_capacity(page.items.len());

@@ -34,6 +34,8 @@ pub struct NewChannel {
     pub verify_token: Option<Secret>,
     #[serde(default)]
     pub agents_can_start: bool,
+    /// Messages per second to the provider (1–1000, default 80).
+    #[schema(minimum = 1, maximum = 1000)]
     pub rate_limit_per_second: Option<u32>,
 }
 
@@ -43,6 +45,8 @@ pub struct ChannelPatch {
     pub active: Option<bool>,
     pub agents_can_start: Option<bool>,
     pub access_token: Option<Secret>,
+    /// 1–1000.
+    #[schema(minimum = 1, maximum = 1000)]
     pub rate_limit_per_second: Option<u32>,
 }
 
@@ -197,15 +201,21 @@ pub async fn list(deps: &Deps, caller: &Caller) -> ServiceResult<ChannelList> {
     Ok(ChannelList { items })
 }
 
+/// A channel of the account; a removed one is gone from the API (as from the list), its
+/// sessions stay readable.
 pub async fn get(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Channel> {
-    Ok(load(deps, &caller.account_id, id).await?.channel)
+    let channel = load(deps, &caller.account_id, id).await?.channel;
+    if channel.removed_at.is_some() {
+        return Err(ServiceError::NotFound("channel"));
+    }
+    Ok(channel)
 }
 
 pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ChannelPatch) -> ServiceResult<Channel> {
     caller.require_admin()?;
     let mut full = load(deps, &caller.account_id, id).await?;
     if full.channel.removed_at.is_some() {
-        return Err(ServiceError::conflict("the channel was removed"));
+        return Err(ServiceError::NotFound("channel"));
     }
     let c = &mut full.channel;
     if let Some(name) = patch.name {

@@ -251,7 +251,7 @@ pub async fn search(
     limit: Option<u32>,
 ) -> ServiceResult<ContactPage> {
     require_contact_access(caller)?;
-    let limit = crate::accounts::users::page_size(limit) as usize;
+    let limit = crate::accounts::users::page_size(limit)? as usize;
     let needle = q.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
     let digits: Option<String> = needle.as_ref().map(|n| n.chars().filter(char::is_ascii_digit).collect());
     let mut items = Vec::new();

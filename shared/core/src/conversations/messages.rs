@@ -321,7 +321,7 @@ pub async fn list(
     let mut s = sessions::readable(deps, &access, session_id).await?;
     let q = Query::partition(Index::Gsi1, keys::session_messages_gsi1pk(&caller.account_id, session_id))
         .backward()
-        .limit(crate::accounts::users::page_size(limit))
+        .limit(crate::accounts::users::page_size(limit)?)
         .after(cursor);
     let page = deps.table.query(q).await?;
     let items = page.items.into_iter().map(from_item).collect::<ServiceResult<Vec<Message>>>()?;

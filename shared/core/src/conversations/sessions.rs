@@ -322,8 +322,11 @@ pub struct SessionFilter {
     /// Only sessions with unread messages.
     #[serde(default)]
     pub unread: bool,
+    /// The previous page's `next_cursor` (empty or absent: the first page).
+    #[param(format = "cursor")]
     pub cursor: Option<String>,
     /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -336,7 +339,7 @@ pub struct SessionPage {
 pub async fn list(deps: &Deps, caller: &Caller, filter: SessionFilter) -> ServiceResult<SessionPage> {
     let access = Access::of(deps, caller).await?;
     let account = &caller.account_id;
-    let limit = crate::accounts::users::page_size(filter.limit) as usize;
+    let limit = crate::accounts::users::page_size(filter.limit)? as usize;
     let base = match filter.tab {
         Tab::Pending => Query::partition(Index::Gsi1, keys::sessions_by_status_gsi1pk(account, "pending")),
         Tab::Mine => Query::partition(Index::Gsi2, keys::sessions_by_owner_gsi2pk(account, &caller.user_id))

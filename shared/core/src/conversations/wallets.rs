@@ -42,6 +42,9 @@ pub struct WalletInput {
     pub kind: WalletKind,
     pub team_id: String,
     pub agents: Vec<String>,
+    /// `single_agent` only: a contact's binding lasts this many days (1–3650; none = for
+    /// good).
+    #[schema(minimum = 1, maximum = 3650)]
     pub binding_days: Option<u32>,
 }
 
@@ -57,12 +60,18 @@ pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<Wallet>
     }
 }
 
+/// Ten years: longer is "for good" (no `binding_days`).
+pub const MAX_BINDING_DAYS: u32 = 3650;
+
 async fn check(deps: &Deps, caller: &Caller, input: &WalletInput) -> ServiceResult<()> {
     teams::get(deps, caller, &input.team_id).await?;
     if input.agents.is_empty() || (input.kind == WalletKind::SingleAgent && input.agents.len() != 1) {
         return Err(ServiceError::invalid(
             "a single_agent wallet names one agent, a shared one at least one",
         ));
+    }
+    if input.binding_days.is_some_and(|d| !(1..=MAX_BINDING_DAYS).contains(&d)) {
+        return Err(ServiceError::invalid(format!("binding_days is 1 to {MAX_BINDING_DAYS}")));
     }
     for agent in &input.agents {
         users::load_active(deps, &caller.account_id, agent).await?;

@@ -133,8 +133,10 @@ impl Query {
         self
     }
 
+    /// Continues after `cursor`; an empty one is no cursor (the first page), as
+    /// `?cursor=` reads.
     pub fn after(mut self, cursor: Option<String>) -> Self {
-        self.cursor = cursor;
+        self.cursor = cursor.filter(|c| !c.is_empty());
         self
     }
 }

@@ -21,13 +21,33 @@ use utoipa::ToSchema;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct KeepAlive {
+    /// 1–10080 (a week).
+    #[schema(minimum = 1, maximum = 10080)]
     pub idle_minutes: u32,
     pub inactivity_message: String,
+    /// 1–10080 (a week).
+    #[schema(minimum = 1, maximum = 10080)]
     pub close_minutes: u32,
     pub closing_message: String,
     /// Saved configurations do nothing until enabled.
     #[serde(default)]
     pub enabled: bool,
+}
+
+impl KeepAlive {
+    /// What a channel has until an admin saves its own: disabled, with messages ready to
+    /// enable.
+    pub fn disabled_default() -> Self {
+        Self {
+            idle_minutes: 10,
+            inactivity_message: "Oi! Ainda está por aí? Se precisar de algo, é só responder.".into(),
+            close_minutes: 10,
+            closing_message: "Como não tivemos resposta, vamos encerrar este atendimento. \
+                              Quando quiser, é só mandar uma mensagem."
+                .into(),
+            enabled: false,
+        }
+    }
 }
 
 pub async fn config(deps: &Deps, account: &str, channel: &str) -> ServiceResult<Option<KeepAlive>> {
@@ -37,16 +57,18 @@ pub async fn config(deps: &Deps, account: &str, channel: &str) -> ServiceResult<
     }
 }
 
+/// The channel's keep-alive: its saved one, or the disabled default.
 pub async fn get(deps: &Deps, caller: &Caller, channel: &str) -> ServiceResult<KeepAlive> {
-    channels::load(deps, &caller.account_id, channel).await?;
-    config(deps, &caller.account_id, channel).await?.ok_or(ServiceError::NotFound("keep-alive"))
+    channels::get(deps, caller, channel).await?;
+    Ok(config(deps, &caller.account_id, channel).await?.unwrap_or_else(KeepAlive::disabled_default))
 }
 
 pub async fn put(deps: &Deps, caller: &Caller, channel: &str, input: KeepAlive) -> ServiceResult<KeepAlive> {
     caller.require_admin()?;
-    channels::load(deps, &caller.account_id, channel).await?;
-    if input.idle_minutes == 0 || input.close_minutes == 0 {
-        return Err(ServiceError::invalid("idle_minutes and close_minutes are at least 1"));
+    channels::get(deps, caller, channel).await?;
+    let week = 7 * 24 * 60;
+    if !(1..=week).contains(&input.idle_minutes) || !(1..=week).contains(&input.close_minutes) {
+        return Err(ServiceError::invalid("idle_minutes and close_minutes are 1 to 10080 (a week)"));
     }
     if input.inactivity_message.trim().is_empty() || input.closing_message.trim().is_empty() {
         return Err(ServiceError::invalid("both messages need a text"));

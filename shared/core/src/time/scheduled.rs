@@ -108,10 +108,7 @@ async fn arm(deps: &Deps, m: &ScheduledMessage) -> ServiceResult<()> {
 }
 
 pub async fn create(deps: &Deps, caller: &Caller, input: NewScheduled) -> ServiceResult<ScheduledMessage> {
-    let channel = channels::load(deps, &caller.account_id, &input.channel_id).await?.channel;
-    if channel.removed_at.is_some() {
-        return Err(ServiceError::conflict("the channel was removed"));
-    }
+    let channel = channels::get(deps, caller, &input.channel_id).await?;
     contacts::load(deps, &caller.account_id, &input.contact_id).await?;
     crate::accounts::teams::get(deps, caller, &input.team_id).await?;
     let template = templates::load(deps, &caller.account_id, &input.template_id).await?;
