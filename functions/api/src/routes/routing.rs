@@ -141,6 +141,8 @@ pub async fn hours_status(
     Ok(Json(business_hours::status(&ctx.deps, &c, q.channel_id.as_deref()).await?))
 }
 
+/// The channel's own hours; 404 when it has none (the account's apply, see
+/// `GET /v1/business-hours/status?channel_id=…`).
 #[utoipa::path(get, path = "/v1/channels/{id}/business-hours", tag = "routing", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = BusinessHours), (status = 404, body = ErrorBody)))]
 pub async fn get_channel_hours(
