@@ -55,65 +55,58 @@ pub async fn run(deps: &Deps, job: OutboundJob) -> ServiceResult<Outcome> {
     }
 }
 
-/// Takes a send slot of the channel, or says how long to wait for one. The channel keeps
-/// the times of its last `rate` sends (a sliding log, conditional on its version). A send
-/// is allowed when the oldest of them is older than the window and the newest older than
-/// half an interval. The window is 1 s plus a 50 ms margin, and the spacing spreads bursts:
-/// together they keep the provider, which sees our grants shifted by network jitter, from
-/// ever counting more than `rate` in one second (the `send` benchmark measures it there).
-pub async fn take_slot(
-    deps: &Deps,
-    account: &str,
-    channel: &str,
-    rate: u32,
-) -> ServiceResult<Option<StdDuration>> {
-    const WINDOW_US: i64 = 1_050_000;
+/// Sends are spread evenly, one every `PACING_WINDOW / rate`: 97.6 % of the limit, and any
+/// one-second window holds at most `floor(rate / 1.025) + 1 ≤ rate` of them — at the
+/// provider too, as long as network jitter shifts a send by less than 25 ms.
+pub const PACING_WINDOW: StdDuration = StdDuration::from_micros(1_025_000);
+/// How far ahead a sender may reserve its slot (and wait for it in-process).
+pub const MAX_RESERVE_AHEAD: StdDuration = StdDuration::from_secs(1);
+
+/// What [`take_slot`] gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// Reserved: send at this time (now or within [`MAX_RESERVE_AHEAD`]).
+    At(chrono::DateTime<chrono::Utc>),
+    /// Every slot within [`MAX_RESERVE_AHEAD`] is taken: try again after this.
+    Busy(StdDuration),
+}
+
+/// Reserves the channel's next send slot: the later of now and the channel's next free
+/// time, which moves one spacing on (conditional on its version, so concurrent senders
+/// get distinct slots). The caller waits for its slot before calling the provider, so
+/// the provider sees the sends one spacing apart, not in bursts.
+pub async fn take_slot(deps: &Deps, account: &str, channel: &str, rate: u32) -> ServiceResult<Slot> {
     let key = keys::send_rate(account, channel);
-    let rate = rate.max(1) as usize;
-    let spacing_us = 1_000_000 / (2 * rate as i64);
+    let spacing_us = (PACING_WINDOW.as_micros() as i64 / i64::from(rate.max(1))).max(1);
+    let ahead_us = MAX_RESERVE_AHEAD.as_micros() as i64;
     for _ in 0..20 {
         let now_us = deps.clock.now().timestamp_micros();
         let current = deps.table.get(&key).await?;
         let version = current.as_ref().and_then(|i| attr::get_n(i, "version"));
-        let mut log: Vec<i64> = match current.as_ref().and_then(|i| i.get("log")) {
-            Some(crate::ports::AttributeValue::L(list)) => list
-                .iter()
-                .filter_map(|v| match v {
-                    crate::ports::AttributeValue::N(n) => n.parse().ok(),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        if log.len() > rate {
-            log.drain(..log.len() - rate);
+        let next_us = current.as_ref().and_then(|i| attr::get_n(i, "next_us")).unwrap_or(0);
+        let slot_us = next_us.max(now_us);
+        if slot_us - now_us > ahead_us {
+            // Come back when about half the reservable horizon has gone out.
+            return Ok(Slot::Busy(StdDuration::from_micros((slot_us - now_us - ahead_us / 2) as u64)));
         }
-        let mut wait = log.last().map_or(0, |newest| newest + spacing_us - now_us);
-        if log.len() == rate {
-            wait = wait.max(log[0] + WINDOW_US - now_us);
-        }
-        if wait > 0 {
-            return Ok(Some(StdDuration::from_micros(wait as u64)));
-        }
-        if log.len() == rate {
-            log.remove(0);
-        }
-        log.push(now_us);
         let condition = match version {
             Some(v) => Condition::version_is(v as u64),
             None => Condition::NotExists,
         };
         let ops = vec![
-            UpdateOp::Set("log".into(), crate::ports::AttributeValue::L(log.iter().map(attr::n).collect())),
+            UpdateOp::Set("next_us".into(), attr::n(slot_us + spacing_us)),
             UpdateOp::Add("version".into(), 1),
         ];
         match deps.table.update(&key, ops, Some(condition)).await {
-            Ok(_) => return Ok(None),
+            Ok(_) => {
+                let at = chrono::DateTime::from_timestamp_micros(slot_us).unwrap_or_else(|| deps.clock.now());
+                return Ok(Slot::At(at));
+            }
             Err(TableError::ConditionFailed) => continue,
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(Some(StdDuration::from_millis(5)))
+    Ok(Slot::Busy(StdDuration::from_millis(5)))
 }
 
 async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome> {
@@ -147,10 +140,10 @@ async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome>
             .await?;
         return Ok(Outcome::Done);
     }
-    if let Some(wait) =
-        take_slot(deps, account, &channel.channel.id, channel.channel.rate_limit_per_second).await?
-    {
-        return Ok(Outcome::RetryAfter(wait));
+    match take_slot(deps, account, &channel.channel.id, channel.channel.rate_limit_per_second).await? {
+        Slot::Busy(wait) => return Ok(Outcome::RetryAfter(wait)),
+        Slot::At(at) if at > deps.clock.now() => deps.clock.sleep_until(at).await,
+        Slot::At(_) => {}
     }
     // The claim: only one delivery of this job gets past here.
     let claim = deps
