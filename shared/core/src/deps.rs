@@ -16,6 +16,8 @@ pub struct Deps {
     pub ids: Arc<dyn Ids>,
     pub messaging: Arc<dyn Messaging>,
     pub reactions: Arc<Reactions>,
+    /// Configuration read on the hot paths, cached per process (see [`crate::cache`]).
+    pub config: Arc<crate::cache::ConfigCache>,
 }
 
 /// A feature's reaction to domain events. It may be called more than once for one event

@@ -4,6 +4,7 @@
 //! `atende-embedded` and `atende-aws`; HTTP lives in `atende-runtime` and the functions.
 
 pub mod accounts;
+pub mod cache;
 pub mod conversations;
 pub mod deps;
 pub mod error;

@@ -84,6 +84,7 @@ fn assemble(
         clock,
         ids,
         reactions: Arc::new(atende_core::features::reactions()),
+        config: Arc::default(),
     }
 }
 

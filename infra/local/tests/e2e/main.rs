@@ -2,6 +2,7 @@
 //! the same routers and consumers, in-process, on the injected clock.
 
 mod binary;
+mod cache;
 mod conversations;
 mod properties;
 mod reactions;

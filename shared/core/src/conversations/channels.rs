@@ -108,10 +108,27 @@ fn split(item: Item) -> ServiceResult<ChannelWithSecrets> {
     Ok(ChannelWithSecrets { channel: from_item(item)?, access_token, app_secret, verify_token })
 }
 
+/// A channel with its secrets, through the configuration cache (at most
+/// [`crate::cache::CONFIG_TTL`] old when another process changed it).
 pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<ChannelWithSecrets> {
+    match deps.config.get(deps.table.as_ref(), deps.clock.as_ref(), &keys::channel(account, id)).await? {
+        Some(item) => split(item),
+        None => Err(ServiceError::NotFound("channel")),
+    }
+}
+
+/// The same, read fresh: for changing it (the write is conditional on its version).
+async fn load_fresh(deps: &Deps, account: &str, id: &str) -> ServiceResult<ChannelWithSecrets> {
     match deps.table.get(&keys::channel(account, id)).await? {
         Some(item) => split(item),
         None => Err(ServiceError::NotFound("channel")),
+    }
+}
+
+/// This process wrote these channel items: drop their cached reads.
+fn forget(deps: &Deps, keys: &[crate::ports::Key]) {
+    for key in keys {
+        deps.config.forget(key);
     }
 }
 
@@ -176,6 +193,15 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewChannel) -> ServiceR
         }
         other => concurrent(other),
     })?;
+    // A webhook for this number may have been refused (and its absence cached) before.
+    forget(
+        deps,
+        &[
+            keys::channel(&caller.account_id, &id),
+            keys::phone_number_id(&phone_number_id),
+            keys::channel_id(&id),
+        ],
+    );
     Ok(channel)
 }
 
@@ -213,7 +239,7 @@ pub async fn get(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Channe
 
 pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ChannelPatch) -> ServiceResult<Channel> {
     caller.require_admin()?;
-    let mut full = load(deps, &caller.account_id, id).await?;
+    let mut full = load_fresh(deps, &caller.account_id, id).await?;
     if full.channel.removed_at.is_some() {
         return Err(ServiceError::NotFound("channel"));
     }
@@ -245,6 +271,7 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ChannelPatch)
         full.verify_token.as_ref(),
     )?;
     deps.table.put(item, Some(Condition::version_is(read))).await.map_err(concurrent)?;
+    forget(deps, &[keys::channel(&caller.account_id, id)]);
     Ok(full.channel)
 }
 
@@ -252,7 +279,7 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ChannelPatch)
 /// sessions stay readable. Its phone-number id is freed for another channel.
 pub async fn remove(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()> {
     caller.require_admin()?;
-    let mut full = load(deps, &caller.account_id, id).await?;
+    let mut full = load_fresh(deps, &caller.account_id, id).await?;
     if full.channel.removed_at.is_some() {
         return Err(ServiceError::NotFound("channel"));
     }
@@ -270,7 +297,12 @@ pub async fn remove(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()>
             },
         ])
         .await
-        .map_err(concurrent)
+        .map_err(concurrent)?;
+    forget(
+        deps,
+        &[keys::channel(&caller.account_id, id), keys::phone_number_id(&full.channel.phone_number_id)],
+    );
+    Ok(())
 }
 
 /// The (account, channel) a webhook belongs to, whatever the account.
@@ -282,7 +314,9 @@ pub async fn resolve(
         super::events::ChannelRef::PhoneNumberId(p) => keys::phone_number_id(p),
         super::events::ChannelRef::Channel(c) => keys::channel_id(c),
     };
-    let Some(pointer) = deps.table.get(&key).await? else { return Ok(None) };
+    let Some(pointer) = deps.config.get(deps.table.as_ref(), deps.clock.as_ref(), &key).await? else {
+        return Ok(None);
+    };
     let (Some(account), Some(channel)) =
         (attr::get_s(&pointer, "account_id"), attr::get_s(&pointer, "channel_id"))
     else {

@@ -104,7 +104,7 @@ async fn load_scope(
     account: &str,
     channel: Option<&str>,
 ) -> ServiceResult<Option<BusinessHours>> {
-    match deps.table.get(&scope_key(account, channel)).await? {
+    match deps.config.get(deps.table.as_ref(), deps.clock.as_ref(), &scope_key(account, channel)).await? {
         Some(item) => Ok(Some(from_item(item)?)),
         None => Ok(None),
     }
@@ -142,18 +142,21 @@ pub async fn put(
     if let Some(c) = channel {
         crate::conversations::channels::load(deps, &caller.account_id, c).await?;
     }
-    deps.table.put(to_item(&scope_key(&caller.account_id, channel), &hours)?, None).await?;
+    let key = scope_key(&caller.account_id, channel);
+    deps.table.put(to_item(&key, &hours)?, None).await?;
+    deps.config.forget(&key);
     Ok(hours)
 }
 
 pub async fn remove(deps: &Deps, caller: &Caller, channel: Option<&str>) -> ServiceResult<()> {
     caller.require_admin()?;
-    deps.table.delete(&scope_key(&caller.account_id, channel), Some(Condition::Exists)).await.map_err(|e| {
-        match e {
-            crate::ports::TableError::ConditionFailed => ServiceError::NotFound("business hours"),
-            other => other.into(),
-        }
-    })
+    let key = scope_key(&caller.account_id, channel);
+    deps.table.delete(&key, Some(Condition::Exists)).await.map_err(|e| match e {
+        crate::ports::TableError::ConditionFailed => ServiceError::NotFound("business hours"),
+        other => ServiceError::from(other),
+    })?;
+    deps.config.forget(&key);
+    Ok(())
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

@@ -51,7 +51,11 @@ impl KeepAlive {
 }
 
 pub async fn config(deps: &Deps, account: &str, channel: &str) -> ServiceResult<Option<KeepAlive>> {
-    match deps.table.get(&keys::keep_alive(account, channel)).await? {
+    match deps
+        .config
+        .get(deps.table.as_ref(), deps.clock.as_ref(), &keys::keep_alive(account, channel))
+        .await?
+    {
         Some(item) => Ok(Some(from_item(item)?)),
         None => Ok(None),
     }
@@ -73,7 +77,9 @@ pub async fn put(deps: &Deps, caller: &Caller, channel: &str, input: KeepAlive) 
     if input.inactivity_message.trim().is_empty() || input.closing_message.trim().is_empty() {
         return Err(ServiceError::invalid("both messages need a text"));
     }
-    deps.table.put(to_item(&keys::keep_alive(&caller.account_id, channel), &input)?, None).await?;
+    let key = keys::keep_alive(&caller.account_id, channel);
+    deps.table.put(to_item(&key, &input)?, None).await?;
+    deps.config.forget(&key);
     Ok(input)
 }
 
