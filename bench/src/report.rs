@@ -10,12 +10,16 @@ pub struct Latencies {
     pub max: Duration,
 }
 
-pub fn latencies(mut samples: Vec<Duration>) -> Latencies {
-    samples.sort();
-    let at = |q: f64| {
-        samples[((samples.len() as f64 * q).ceil() as usize).saturating_sub(1).min(samples.len() - 1)]
-    };
-    Latencies { p50: at(0.50), p95: at(0.95), p99: at(0.99), max: *samples.last().unwrap() }
+/// Percentiles of `samples` from an HDR histogram (1 µs to 10 min, 3 significant digits;
+/// longer samples count as 10 min).
+pub fn latencies(samples: Vec<Duration>) -> Latencies {
+    let mut histogram =
+        hdrhistogram::Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds");
+    for sample in &samples {
+        histogram.saturating_record(u64::try_from(sample.as_micros()).unwrap_or(u64::MAX).max(1));
+    }
+    let at = |q: f64| Duration::from_micros(histogram.value_at_quantile(q));
+    Latencies { p50: at(0.50), p95: at(0.95), p99: at(0.99), max: Duration::from_micros(histogram.max()) }
 }
 
 pub fn ms(d: Duration) -> f64 {
