@@ -7,6 +7,7 @@ use atende_aws::{AwsConnection, Clients, DynamoTable, S3Blob, SqsQueue, provisio
 use atende_core::Deps;
 use atende_core::ports::{Clock, QueueSpec, SystemClock, UlidIds};
 use atende_core::secret::Secret;
+#[cfg(feature = "embedded")]
 use atende_embedded::{FsBlob, SqliteQueue, SqliteTable};
 use rand::RngCore;
 use std::collections::HashMap;
@@ -88,6 +89,7 @@ fn assemble(
     }
 }
 
+#[cfg(feature = "embedded")]
 /// The embedded adapters' concrete handles, for what only the local runtime does with them
 /// (serving presigned blob links, sweeping expired items, running consumers).
 #[derive(Clone)]
@@ -99,6 +101,7 @@ pub struct Embedded {
 
 impl AppContext {
     /// Everything under `settings.data_dir`: `table.db`, `queue.db`, `blobs/`, `secret.key`.
+    #[cfg(feature = "embedded")]
     pub fn embedded(settings: &LocalSettings, clock: Arc<dyn Clock>) -> anyhow::Result<(Self, Embedded)> {
         let dir = &settings.data_dir;
         std::fs::create_dir_all(dir)

@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod batch;
+#[cfg(feature = "embedded")]
 pub mod blobs;
 pub mod consumer;
 pub mod context;
