@@ -4,10 +4,9 @@ Runs moto's own server application unchanged, with one addition: moto reads the 
 through ``moto.core.utils.utcnow``, which this launcher replaces by the real time plus an
 offset, and ``POST /__atende/clock/advance?seconds=N`` adds N seconds to that offset. The
 AWS contract tests use it to see SQS delays, visibility timeouts and deduplication windows
-expire without sleeping. ``GET /__atende/sqs/next-visible?queue_url=URL&queue_url=...`` answers
-how many seconds remain until the soonest message of those queues becomes visible (a
-millisecond for one visible already; ``null`` when they are empty), and the same for each
-queue (``each``, in the order asked): the end-to-end tests on moto move the
+expire without sleeping. ``GET /__atende/sqs/next-visible?queue_url=URL&queue_url=...`` answers,
+for each queue in the order asked (``each``), how many seconds remain until its soonest
+message becomes visible (a millisecond for one visible already; ``null`` when it is empty): the end-to-end tests on moto move the
 clock by exactly that, as they do on the embedded queue.
 
 Usage: python3 tools/moto_server.py --port 5000
@@ -85,9 +84,7 @@ def main():
             return [b"ok"]
         if environ.get("PATH_INFO") == "/__atende/sqs/next-visible":
             urls = parse_qs(environ.get("QUERY_STRING", "")).get("queue_url", [])
-            each = [_next_visible_in(url) for url in urls]
-            waits = [w for w in each if w is not None]
-            body = json.dumps({"seconds": min(waits) if waits else None, "each": each}).encode()
+            body = json.dumps({"each": [_next_visible_in(url) for url in urls]}).encode()
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body]
         if environ.get("PATH_INFO") == "/__atende/ready":

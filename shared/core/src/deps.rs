@@ -48,6 +48,11 @@ impl Reactions {
 }
 
 impl Deps {
+    /// A configuration item, through the per-process cache (see [`crate::cache`]).
+    pub async fn configuration(&self, key: &crate::ports::Key) -> ServiceResult<Option<crate::ports::Item>> {
+        Ok(self.config.get(self.table.as_ref(), self.clock.as_ref(), key).await?)
+    }
+
     /// Runs every reaction to every event, in order. The first failure stops the rest, as
     /// a crash would: the caller's job is retried and publishes again, and the reactions
     /// that already ran are idempotent.

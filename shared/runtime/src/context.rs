@@ -42,7 +42,6 @@ pub fn local_meta_secret(settings: &LocalSettings) -> anyhow::Result<Secret> {
     if let Some(s) = &settings.meta_app_secret {
         return Ok(s.clone());
     }
-    std::fs::create_dir_all(&settings.data_dir)?;
     Ok(meta_app_secret(settings, &local_secret(&settings.data_dir)?))
 }
 
@@ -58,6 +57,12 @@ struct Graph<'a> {
     url: &'a str,
     version: &'a str,
     timeout: std::time::Duration,
+}
+
+impl<'a> Graph<'a> {
+    fn of(settings: &'a LocalSettings) -> Self {
+        Self { url: &settings.graph_url, version: &settings.graph_version, timeout: settings.graph_timeout }
+    }
 }
 
 /// The domain's ports on the given storage, with the messaging providers and the features'
@@ -104,8 +109,6 @@ impl AppContext {
     #[cfg(feature = "embedded")]
     pub fn embedded(settings: &LocalSettings, clock: Arc<dyn Clock>) -> anyhow::Result<(Self, Embedded)> {
         let dir = &settings.data_dir;
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("creating the data directory {}", dir.display()))?;
         let key = local_secret(dir)?;
         let ids = Arc::new(UlidIds::new(clock.clone()));
         let table = SqliteTable::open(&dir.join("table.db"), clock.clone())?;
@@ -113,11 +116,7 @@ impl AppContext {
             SqliteQueue::open(&dir.join("queue.db"), atende_core::queues::all(), clock.clone(), ids.clone())?;
         let blob_key = hmac_subkey(&key, b"blob-links");
         let blob = FsBlob::open(&dir.join("blobs"), &settings.public_url, blob_key, clock.clone())?;
-        let graph = Graph {
-            url: &settings.graph_url,
-            version: &settings.graph_version,
-            timeout: settings.graph_timeout,
-        };
+        let graph = Graph::of(settings);
         let deps =
             assemble(Arc::new(table.clone()), Arc::new(queue.clone()), Arc::new(blob.clone()), graph, clock);
         let ctx = Self::local(settings, &key, deps);
@@ -132,10 +131,7 @@ impl AppContext {
         aws: &LocalAws,
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<(Self, HashMap<String, (String, QueueSpec)>)> {
-        let dir = &settings.data_dir;
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("creating the data directory {}", dir.display()))?;
-        let key = local_secret(dir)?;
+        let key = local_secret(&settings.data_dir)?;
         let clients = Clients::connect(&AwsConnection {
             endpoint: Some(aws.endpoint.clone()),
             region: Some(aws.region.clone()),
@@ -149,11 +145,7 @@ impl AppContext {
             Arc::new(DynamoTable::new(clients.dynamodb.clone(), &aws.names.table, clock.clone())),
             Arc::new(SqsQueue::new(clients.sqs.clone(), queues.clone())),
             Arc::new(S3Blob::new(clients.s3.clone(), &aws.names.bucket)),
-            Graph {
-                url: &settings.graph_url,
-                version: &settings.graph_version,
-                timeout: settings.graph_timeout,
-            },
+            Graph::of(settings),
             clock,
         );
         Ok((Self::local(settings, &key, deps), queues))
@@ -233,6 +225,7 @@ pub async fn aws_deps(
 /// The local runtime's master secret: generated once, kept in `<data dir>/secret.key`
 /// (mode 0600), so sessions and blob links survive restarts.
 fn local_secret(dir: &Path) -> anyhow::Result<Secret> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating the data directory {}", dir.display()))?;
     let path = dir.join("secret.key");
     if let Ok(existing) = std::fs::read_to_string(&path) {
         let trimmed = existing.trim();

@@ -155,6 +155,16 @@ pub async fn moto_next_visible(url: &str, queue_urls: &[&str]) -> Vec<Option<Dur
     each.iter().map(|w| w.as_f64().map(Duration::from_secs_f64)).collect()
 }
 
+/// Names no other test uses: a table, a bucket and a queue prefix.
+pub fn fresh_names() -> provision::ResourceNames {
+    let unique = ulid::Ulid::new().to_string().to_lowercase();
+    provision::ResourceNames {
+        table: format!("atende-{unique}"),
+        bucket: format!("atende-{unique}"),
+        queue_prefix: format!("t{unique}-"),
+    }
+}
+
 /// AWS adapters on fresh resources in moto.
 pub async fn aws() -> Adapters {
     let MotoLease { url, _guard: guard } = moto_lease().await;
@@ -165,19 +175,13 @@ pub async fn aws() -> Adapters {
         dummy_credentials: true,
     })
     .await;
-    let unique = ulid::Ulid::new().to_string().to_lowercase();
-    let table_name = format!("atende-{unique}");
-    provision::create_table(&clients.dynamodb, &table_name).await.expect("a table in moto");
-    let queues = provision::create_queues(&clients.sqs, &format!("t{unique}-"), &test_queues())
-        .await
-        .expect("queues in moto");
-    let bucket = format!("atende-{unique}");
-    provision::create_bucket(&clients.s3, &bucket).await.expect("a bucket in moto");
+    let names = fresh_names();
+    let queues = provision::ensure_all(&clients, &names, &test_queues()).await.expect("resources in moto");
     let shared_clock: Arc<dyn Clock> = Arc::new(clock.clone());
     Adapters {
-        table: Arc::new(DynamoTable::new(clients.dynamodb.clone(), table_name, shared_clock)),
+        table: Arc::new(DynamoTable::new(clients.dynamodb.clone(), names.table, shared_clock)),
         queue: Arc::new(SqsQueue::new(clients.sqs.clone(), queues)),
-        blob: Arc::new(S3Blob::new(clients.s3.clone(), bucket)),
+        blob: Arc::new(S3Blob::new(clients.s3.clone(), names.bucket)),
         time: Arc::new(MotoTime { clock: clock.clone(), url }),
         clock,
         _keep: Box::new(guard),

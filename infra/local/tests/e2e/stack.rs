@@ -92,16 +92,11 @@ impl Stack {
         let dir = tempfile::tempdir().unwrap();
         let graph = FakeGraph::start().await;
         let clock = ManualClock::starting_now();
-        let unique = ulid::Ulid::new().to_string().to_lowercase();
         let aws = LocalAws {
             endpoint: lease.url.clone(),
             region: "us-east-1".into(),
             dummy_credentials: true,
-            names: atende_aws::provision::ResourceNames {
-                table: format!("atende-{unique}"),
-                bucket: format!("atende-{unique}"),
-                queue_prefix: format!("e{unique}-"),
-            },
+            names: atende_testkit::harness::fresh_names(),
         };
         let (ctx, queues) =
             AppContext::local_on_aws(&settings(dir.path(), &graph), &aws, Arc::new(clock.clone()))
@@ -156,6 +151,11 @@ impl Stack {
         }
     }
 
+    /// The queue of each registered function, in registry order.
+    fn queue_names(&self) -> Vec<&str> {
+        self.functions.iter().map(|f| f.queue.name.as_str()).collect()
+    }
+
     /// Per function, whether its queue surely has nothing to receive now. On moto one call
     /// answers for every queue and spares a receive per empty queue (moto is slow); the
     /// embedded queue is asked directly by the receive.
@@ -163,9 +163,12 @@ impl Stack {
         if let Store::Embedded(_) = &self.store {
             return vec![false; self.functions.len()];
         }
-        let names: Vec<&str> = self.functions.iter().map(|f| f.queue.name.as_str()).collect();
         let soon = std::time::Duration::from_millis(2);
-        self.next_visible_in(&names).await.into_iter().map(|w| w.is_none_or(|w| w > soon)).collect()
+        self.next_visible_in(&self.queue_names())
+            .await
+            .into_iter()
+            .map(|w| w.is_none_or(|w| w > soon))
+            .collect()
     }
 
     /// Whether `queue` holds no message at all, visible or hidden.
@@ -232,8 +235,7 @@ impl Stack {
         for _ in 0..5000 {
             self.tick().await;
             self.drain().await;
-            let names: Vec<&str> = self.functions.iter().map(|f| f.queue.name.as_str()).collect();
-            let next = self.next_visible_in(&names).await.into_iter().flatten().min();
+            let next = self.next_visible_in(&self.queue_names()).await.into_iter().flatten().min();
             // Nothing hidden: the drain took every visible message, the queues are empty.
             let Some(wait) = next else { return };
             self.advance(chrono::Duration::from_std(wait.max(std::time::Duration::from_millis(1))).unwrap())
@@ -364,33 +366,19 @@ fn settings(dir: &std::path::Path, graph: &FakeGraph) -> LocalSettings {
 #[macro_export]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)? $(; multi_thread $($mt:ident),* $(,)?)?) => {
-        mod embedded {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name($crate::stack::Stack::on($crate::stack::Backend::Embedded).await).await
-                }
-            )*
-            $($(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $mt() {
-                    super::$mt($crate::stack::Stack::on($crate::stack::Backend::Embedded).await).await
-                }
-            )*)?
+        $crate::on_both_backends!(@module embedded Embedded [$($name),*] [$($($mt),*)?]);
+        $crate::on_both_backends!(@module on_moto Moto [$($name),*] [$($($mt),*)?]);
+    };
+    (@module $module:ident $backend:ident [$($name:ident),*] [$($mt:ident),*]) => {
+        mod $module {
+            $($crate::on_both_backends!(@test $backend $name []);)*
+            $($crate::on_both_backends!(@test $backend $mt [(flavor = "multi_thread", worker_threads = 4)]);)*
         }
-        mod on_moto {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::$name($crate::stack::Stack::on($crate::stack::Backend::Moto).await).await
-                }
-            )*
-            $($(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $mt() {
-                    super::$mt($crate::stack::Stack::on($crate::stack::Backend::Moto).await).await
-                }
-            )*)?
+    };
+    (@test $backend:ident $name:ident [$($runtime:tt)*]) => {
+        #[tokio::test $($runtime)*]
+        async fn $name() {
+            super::$name($crate::stack::Stack::on($crate::stack::Backend::$backend).await).await
         }
     };
 }

@@ -19,6 +19,16 @@ const APP_SECRET: &str = "secret_app_secret";
 const VERIFY_TOKEN: &str = "secret_verify_token";
 /// Meta's default throughput per number.
 pub const DEFAULT_RATE: u32 = 80;
+/// The highest throughput a channel may ask for (Meta's upgraded tier).
+pub const MAX_RATE: u32 = 1000;
+
+fn valid_rate(rate: u32) -> ServiceResult<u32> {
+    if (1..=MAX_RATE).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err(ServiceError::invalid(format!("rate_limit_per_second is 1 to {MAX_RATE}")))
+    }
+}
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct NewChannel {
@@ -111,18 +121,16 @@ fn split(item: Item) -> ServiceResult<ChannelWithSecrets> {
 /// A channel with its secrets, through the configuration cache (at most
 /// [`crate::cache::CONFIG_TTL`] old when another process changed it).
 pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<ChannelWithSecrets> {
-    match deps.config.get(deps.table.as_ref(), deps.clock.as_ref(), &keys::channel(account, id)).await? {
-        Some(item) => split(item),
-        None => Err(ServiceError::NotFound("channel")),
-    }
+    found(deps.configuration(&keys::channel(account, id)).await?)
 }
 
 /// The same, read fresh: for changing it (the write is conditional on its version).
 async fn load_fresh(deps: &Deps, account: &str, id: &str) -> ServiceResult<ChannelWithSecrets> {
-    match deps.table.get(&keys::channel(account, id)).await? {
-        Some(item) => split(item),
-        None => Err(ServiceError::NotFound("channel")),
-    }
+    found(deps.table.get(&keys::channel(account, id)).await?)
+}
+
+fn found(item: Option<Item>) -> ServiceResult<ChannelWithSecrets> {
+    item.map_or(Err(ServiceError::NotFound("channel")), split)
 }
 
 /// This process wrote these channel items: drop their cached reads.
@@ -151,10 +159,7 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewChannel) -> ServiceR
         }
         ChannelKind::Sandbox => (format!("sandbox-{id}"), Secret::new("sandbox")),
     };
-    let rate = input.rate_limit_per_second.unwrap_or(DEFAULT_RATE);
-    if !(1..=1000).contains(&rate) {
-        return Err(ServiceError::invalid("rate_limit_per_second is 1 to 1000"));
-    }
+    let rate = valid_rate(input.rate_limit_per_second.unwrap_or(DEFAULT_RATE))?;
     let channel = Channel {
         id: id.clone(),
         account_id: caller.account_id.clone(),
@@ -254,10 +259,7 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ChannelPatch)
         c.agents_can_start = v;
     }
     if let Some(rate) = patch.rate_limit_per_second {
-        if !(1..=1000).contains(&rate) {
-            return Err(ServiceError::invalid("rate_limit_per_second is 1 to 1000"));
-        }
-        c.rate_limit_per_second = rate;
+        c.rate_limit_per_second = valid_rate(rate)?;
     }
     if let Some(token) = patch.access_token {
         full.access_token = token;
@@ -314,9 +316,7 @@ pub async fn resolve(
         super::events::ChannelRef::PhoneNumberId(p) => keys::phone_number_id(p),
         super::events::ChannelRef::Channel(c) => keys::channel_id(c),
     };
-    let Some(pointer) = deps.config.get(deps.table.as_ref(), deps.clock.as_ref(), &key).await? else {
-        return Ok(None);
-    };
+    let Some(pointer) = deps.configuration(&key).await? else { return Ok(None) };
     let (Some(account), Some(channel)) =
         (attr::get_s(&pointer, "account_id"), attr::get_s(&pointer, "channel_id"))
     else {

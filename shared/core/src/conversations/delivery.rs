@@ -142,8 +142,8 @@ async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome>
     }
     match take_slot(deps, account, &channel.channel.id, channel.channel.rate_limit_per_second).await? {
         Slot::Busy(wait) => return Ok(Outcome::RetryAfter(wait)),
-        Slot::At(at) if at > deps.clock.now() => deps.clock.sleep_until(at).await,
-        Slot::At(_) => {}
+        // A slot already due returns at once.
+        Slot::At(at) => deps.clock.sleep_until(at).await,
     }
     // The claim: only one delivery of this job gets past here.
     let claim = deps

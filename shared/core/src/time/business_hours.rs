@@ -104,7 +104,7 @@ async fn load_scope(
     account: &str,
     channel: Option<&str>,
 ) -> ServiceResult<Option<BusinessHours>> {
-    match deps.config.get(deps.table.as_ref(), deps.clock.as_ref(), &scope_key(account, channel)).await? {
+    match deps.configuration(&scope_key(account, channel)).await? {
         Some(item) => Ok(Some(from_item(item)?)),
         None => Ok(None),
     }

@@ -51,11 +51,7 @@ impl KeepAlive {
 }
 
 pub async fn config(deps: &Deps, account: &str, channel: &str) -> ServiceResult<Option<KeepAlive>> {
-    match deps
-        .config
-        .get(deps.table.as_ref(), deps.clock.as_ref(), &keys::keep_alive(account, channel))
-        .await?
-    {
+    match deps.configuration(&keys::keep_alive(account, channel)).await? {
         Some(item) => Ok(Some(from_item(item)?)),
         None => Ok(None),
     }
