@@ -22,6 +22,8 @@ pub struct Product {
     pub admin: Caller,
     pub token: String,
     pub graph: FakeGraph,
+    /// The embedded queue, for its depths.
+    pub queue: atende_embedded::SqliteQueue,
     _dir: tempfile::TempDir,
 }
 
@@ -41,9 +43,22 @@ pub async fn start(
     rate: u32,
     prepare: impl FnOnce(AppContext, Embedded) -> (AppContext, Embedded),
 ) -> anyhow::Result<Product> {
+    start_tuned(rate, None, prepare).await
+}
+
+/// [`start`], with `pollers` consumer loops per queue instead of the default (0: the
+/// webhook function alone, nothing consuming behind it).
+pub async fn start_tuned(
+    rate: u32,
+    pollers: Option<usize>,
+    prepare: impl FnOnce(AppContext, Embedded) -> (AppContext, Embedded),
+) -> anyhow::Result<Product> {
     let dir = tempfile::tempdir()?;
     let graph = FakeGraph::start().await;
-    let settings = settings(dir.path(), &graph);
+    let mut settings = settings(dir.path(), &graph);
+    if let Some(pollers) = pollers {
+        settings.pollers_per_queue = pollers;
+    }
     let (ctx, embedded) =
         AppContext::embedded(&settings, std::sync::Arc::new(atende_core::ports::SystemClock))?;
     let (ctx, embedded) = prepare(ctx, embedded);
@@ -79,9 +94,10 @@ pub async fn start(
     )
     .await?;
     let (token, _) = ctx.auth.issue(&created.admin).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let queue = embedded.queue.clone();
     let running = start_with(&settings, ctx, embedded).await?;
     let base = format!("http://{}", running.addr);
-    Ok(Product { running, base, admin, token, graph, _dir: dir })
+    Ok(Product { running, base, admin, token, graph, queue, _dir: dir })
 }
 
 /// A signed Meta webhook body with one text message from `wa_id`.

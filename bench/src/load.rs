@@ -1,7 +1,8 @@
 //! The load scenarios: webhook ingest, end to end, paced sending.
 
 use crate::harness::{self, Product};
-use crate::report::{latencies, ms, peak_memory_mib, publish};
+use crate::openloop;
+use crate::report::{Latencies, latencies, ms, peak_memory_mib, publish};
 use atende_core::conversations::messages::{self, Draft, SendMessage};
 use atende_core::conversations::sessions;
 use serde_json::{Value, json};
@@ -57,8 +58,10 @@ async fn hammer(
     Ok((all, started.elapsed()))
 }
 
+/// The webhook function alone, as it runs in AWS: nothing consumes the inbound queue
+/// behind it, so the figure is the endpoint's own (the `e2e` scenario runs everything).
 pub async fn ingest(count: usize, connections: usize) -> anyhow::Result<()> {
-    let product = harness::start(80, |c, e| (c, e)).await?;
+    let product = harness::start_tuned(80, Some(0), |c, e| (c, e)).await?;
     let http = client(connections);
     let bodies: Vec<Option<(String, String)>> = (0..count)
         .map(|n| Some(harness::text(&format!("wamid.ingest.{n}"), &harness::wa(n % 1000), "bench")))
@@ -73,11 +76,20 @@ pub async fn ingest(count: usize, connections: usize) -> anyhow::Result<()> {
     let (h, b) = (latencies(hooks), latencies(bare));
     let (hook_rps, bare_rps) =
         (count as f64 / hooks_wall.as_secs_f64(), count as f64 / bare_wall.as_secs_f64());
+    // Open loop at half the maximum: latency that a stall cannot hide.
+    let half = hook_rps / 2.0;
+    let paced: Vec<(String, String)> = (0..(half * 5.0) as usize)
+        .map(|n| harness::text(&format!("wamid.paced.{n}"), &harness::wa(n % 1000), "bench"))
+        .collect();
+    let paced_count = paced.len();
+    let answers =
+        openloop::post_at_rate(&http, &format!("{}/webhooks/whatsapp", product.base), paced, half).await?;
+    let o = latencies(answers.iter().map(openloop::Answered::latency).collect());
     let peak = peak_memory_mib();
     publish(
         "ingest",
         &[
-            ("requests", format!("{count} signed webhooks, {connections} connections")),
+            ("requests", format!("{count} signed webhooks, {connections} connections, no consumer running")),
             ("webhook throughput", format!("{hook_rps:.0} req/s")),
             (
                 "webhook latency",
@@ -95,10 +107,20 @@ pub async fn ingest(count: usize, connections: usize) -> anyhow::Result<()> {
                 format!("p50 {:.2} ms, p95 {:.2} ms, p99 {:.2} ms", ms(b.p50), ms(b.p95), ms(b.p99)),
             ),
             ("webhook / bare", format!("{:.1}%", 100.0 * hook_rps / bare_rps)),
+            (
+                "open loop at half",
+                format!(
+                    "{paced_count} webhooks at {half:.0}/s: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+                    ms(o.p50),
+                    ms(o.p99),
+                    ms(o.max)
+                ),
+            ),
             ("peak memory", format!("{peak:.0} MiB (whole process: runtime + load generator)")),
         ],
         json!({"count": count, "connections": connections, "webhook_rps": hook_rps, "webhook_ms": {"p50": ms(h.p50), "p95": ms(h.p95), "p99": ms(h.p99)},
-               "bare_rps": bare_rps, "bare_ms": {"p50": ms(b.p50), "p95": ms(b.p95), "p99": ms(b.p99)}, "ratio": hook_rps / bare_rps, "peak_memory_mib": peak}),
+               "bare_rps": bare_rps, "bare_ms": {"p50": ms(b.p50), "p95": ms(b.p95), "p99": ms(b.p99)}, "ratio": hook_rps / bare_rps, "peak_memory_mib": peak,
+               "open_loop": {"rate": half, "count": paced_count, "ms": {"p50": ms(o.p50), "p95": ms(o.p95), "p99": ms(o.p99), "max": ms(o.max)}}}),
     )?;
     product.running.stop().await
 }
@@ -137,6 +159,7 @@ pub async fn e2e(count: usize, contacts: usize, connections: usize) -> anyhow::R
     }
     let total = started.elapsed();
     let rate = count as f64 / total.as_secs_f64();
+    let latency = visible_latency(&product, &http, contacts, rate / 2.0).await?;
     publish(
         "e2e",
         &[
@@ -144,10 +167,95 @@ pub async fn e2e(count: usize, contacts: usize, connections: usize) -> anyhow::R
             ("all webhooks acknowledged after", format!("{:.2} s", post_wall.as_secs_f64())),
             ("all stored and visible after", format!("{:.2} s", total.as_secs_f64())),
             ("end-to-end throughput", format!("{rate:.0} messages/s")),
+            (
+                "acknowledged → visible",
+                format!(
+                    "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({} messages at {:.0}/s, open loop; {} samples, from {} customers whose sessions are polled every {} ms)",
+                    ms(latency.visible.p50),
+                    ms(latency.visible.p99),
+                    ms(latency.visible.max),
+                    latency.messages,
+                    latency.rate,
+                    latency.samples,
+                    WATCHED,
+                    WATCH_EVERY.as_millis()
+                ),
+            ),
+            (
+                "webhook answered (open loop)",
+                format!("p50 {:.2} ms, p99 {:.2} ms", ms(latency.answered.p50), ms(latency.answered.p99)),
+            ),
         ],
-        json!({"count": count, "contacts": contacts, "ack_seconds": post_wall.as_secs_f64(), "visible_seconds": total.as_secs_f64(), "messages_per_second": rate}),
+        json!({"count": count, "contacts": contacts, "ack_seconds": post_wall.as_secs_f64(), "visible_seconds": total.as_secs_f64(), "messages_per_second": rate,
+               "latency": {"rate": latency.rate, "messages": latency.messages, "samples": latency.samples, "watched_sessions": WATCHED, "watch_every_ms": WATCH_EVERY.as_millis() as u64,
+                           "visible_ms": {"p50": ms(latency.visible.p50), "p95": ms(latency.visible.p95), "p99": ms(latency.visible.p99), "max": ms(latency.visible.max)},
+                           "answered_ms": {"p50": ms(latency.answered.p50), "p95": ms(latency.answered.p95), "p99": ms(latency.answered.p99)}}}),
     )?;
     product.running.stop().await
+}
+
+/// Customers whose sessions the latency phase watches through the API, and how often.
+const WATCHED: usize = 50;
+const WATCH_EVERY: Duration = Duration::from_millis(50);
+/// How long the latency phase sends for.
+const LATENCY_SECONDS: f64 = 20.0;
+
+struct VisibleLatency {
+    rate: f64,
+    messages: usize,
+    samples: usize,
+    visible: Latencies,
+    answered: Latencies,
+}
+
+/// Webhook acknowledged → message visible through the API, at `rate` (open loop) from all
+/// `contacts` customers; the sessions of the first `WATCHED` are watched as an agent's
+/// screen would, and their messages are the samples.
+async fn visible_latency(
+    product: &Product,
+    http: &reqwest::Client,
+    contacts: usize,
+    rate: f64,
+) -> anyhow::Result<VisibleLatency> {
+    let url = format!("{}/webhooks/whatsapp", product.base);
+    let sessions = openloop::pending_sessions(http, product).await?;
+    let wanted = (0..WATCHED.min(contacts)).map(|k| format!("wamid.e2e.{k}")).collect();
+    let watched = openloop::sessions_holding(http, product, &sessions, &wanted).await?;
+    let watcher = openloop::Watcher::start(product, http, &watched, WATCH_EVERY);
+    let messages = (rate * LATENCY_SECONDS) as usize;
+    let wamids: Vec<String> = (0..messages).map(|n| format!("wamid.latency.{n}")).collect();
+    let bodies = wamids
+        .iter()
+        .enumerate()
+        .map(|(n, w)| harness::text(w, &harness::wa(n % contacts), "latency"))
+        .collect();
+    let answers = openloop::post_at_rate(http, &url, bodies, rate).await?;
+    let samples: Vec<(&String, &openloop::Answered)> = wamids
+        .iter()
+        .zip(&answers)
+        .enumerate()
+        .filter(|(n, _)| n % contacts < WATCHED)
+        .map(|(_, s)| s)
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while samples.iter().any(|(w, _)| watcher.seen(w).is_none()) {
+        anyhow::ensure!(Instant::now() < deadline, "not every watched message became visible");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let visible = samples
+        .iter()
+        .map(|(w, a)| {
+            watcher.seen(w).map(|seen| seen.saturating_duration_since(a.answered)).unwrap_or_default()
+        })
+        .collect();
+    watcher.stop().await;
+    Ok(VisibleLatency {
+        rate,
+        messages,
+        samples: samples.len(),
+        visible: latencies(visible),
+        answered: latencies(answers.iter().map(openloop::Answered::latency).collect()),
+    })
 }
 
 pub async fn send(count: usize, rate: u32) -> anyhow::Result<()> {

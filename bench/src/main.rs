@@ -1,6 +1,6 @@
 //! `cargo run --release -p atende-bench -- <scenario> [--count N] [--connections N]`
 //!
-//! Scenarios: `ingest`, `e2e`, `send`, `cost`, `coldstart`, or `all`. Each prints a table
+//! Scenarios: `ingest`, `e2e`, `send`, `cost`, `coldstart`, `soak [--minutes N]`, or `all`. Each prints a table
 //! and writes `target/bench/<scenario>.json`. Everything runs on this machine: the local
 //! runtime in this process on embedded storage, the fake Graph API for Meta.
 
@@ -8,9 +8,14 @@ mod coldstart;
 mod cost;
 mod harness;
 mod load;
+mod openloop;
 mod report;
+mod soak;
 
 use anyhow::bail;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() -> anyhow::Result<()> {
@@ -31,13 +36,15 @@ async fn main() -> anyhow::Result<()> {
         "send" => load::send(flag("--count", 5_000)?, flag("--rate", 80)? as u32).await,
         "cost" => cost::run(flag("--count", 200)?).await,
         "coldstart" => coldstart::run(flag("--runs", 10)?).await,
+        "soak" => soak::run(flag("--minutes", 10)? as u64).await,
         "all" => {
             load::ingest(20_000, connections).await?;
             load::e2e(10_000, 1_000, connections).await?;
             load::send(5_000, 80).await?;
             cost::run(200).await?;
-            coldstart::run(10).await
+            coldstart::run(10).await?;
+            soak::run(10).await
         }
-        other => bail!("unknown scenario {other}: ingest, e2e, send, cost, coldstart or all"),
+        other => bail!("unknown scenario {other}: ingest, e2e, send, cost, coldstart, soak or all"),
     }
 }

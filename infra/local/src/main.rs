@@ -7,6 +7,9 @@ use atende_runtime::settings::{Env, LocalAws, LocalSettings};
 use atende_runtime::telemetry;
 use clap::{Parser, Subcommand};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "atende",

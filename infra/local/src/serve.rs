@@ -80,7 +80,9 @@ async fn start_on(
         stopped.clone(),
     ))];
     for function in registry::queue_functions() {
-        tasks.push(tokio::spawn(function.consume(ctx.clone(), stopped.clone())));
+        for _ in 0..settings.pollers_per_queue {
+            tasks.push(tokio::spawn(function.consume(ctx.clone(), stopped.clone())));
+        }
     }
     let mut app = Router::new()
         .route("/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))

@@ -11,6 +11,11 @@ pub struct AwsConnection {
     pub region: Option<String>,
     /// Use fixed dummy credentials (for a local endpoint that ignores them).
     pub dummy_credentials: bool,
+    /// In a Lambda function: region and credentials straight from the variables Lambda
+    /// sets (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_SESSION_TOKEN`), skipping the default chain's profile files and metadata
+    /// lookups at cold start.
+    pub lambda_environment: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -28,6 +33,14 @@ impl Clients {
         }
         if let Some(region) = &connection.region {
             loader = loader.region(Region::new(region.clone()));
+        }
+        if connection.lambda_environment {
+            if let Ok(region) = std::env::var("AWS_REGION") {
+                loader = loader.region(Region::new(region));
+            }
+            loader = loader.credentials_provider(
+                aws_config::environment::credentials::EnvironmentVariableCredentialsProvider::new(),
+            );
         }
         if connection.dummy_credentials {
             loader = loader.credentials_provider(Credentials::new(

@@ -3,7 +3,7 @@
 //! per-message delays on standard queues, visibility timeouts, and a move to `<name>-dlq`
 //! at the receive after the `max_receives`-th. Time comes from the injected clock.
 
-use crate::sqlite::{self, Shared, backend, with_conn};
+use crate::sqlite::{self, Shared, backend, read, write};
 use async_trait::async_trait;
 use atende_core::ports::queue::{self, DEDUPLICATION_WINDOW, OutgoingMessage, QueueSpec, ReceivedMessage};
 use atende_core::ports::{Clock, Ids, QueueError};
@@ -84,7 +84,7 @@ impl SqliteQueue {
     /// many messages came back. Delayed messages (never received) keep their delay.
     pub async fn recover_in_flight(&self) -> Result<usize, QueueError> {
         let now = self.now_ms();
-        with_conn(&self.conn, move |c| {
+        write(&self.conn, move |c| {
             c.execute(
                 "UPDATE messages SET visible_at = ?1, receipt = NULL WHERE receipt IS NOT NULL AND visible_at > ?1",
                 params![now],
@@ -98,7 +98,7 @@ impl SqliteQueue {
     /// hidden). A visible message may still wait behind a hidden one of its FIFO group.
     pub async fn next_visible_in(&self, queue: &str) -> Result<Option<Duration>, QueueError> {
         let (queue, now) = (queue.to_owned(), self.now_ms());
-        with_conn(&self.conn, move |c| {
+        read(&self.conn, move |c| {
             c.query_row(
                 "SELECT MIN(visible_at) FROM messages WHERE queue = ?1 AND visible_at > ?2",
                 params![queue, now],
@@ -113,7 +113,7 @@ impl SqliteQueue {
     /// How many messages a queue holds (visible or not): for tests and health checks.
     pub async fn depth(&self, queue: &str) -> Result<u64, QueueError> {
         let queue = queue.to_owned();
-        with_conn(&self.conn, move |c| {
+        read(&self.conn, move |c| {
             c.query_row("SELECT COUNT(*) FROM messages WHERE queue = ?1", [queue], |r| r.get::<_, i64>(0))
                 .map(|n| n as u64)
                 .map_err(|e| QueueError::from(backend(e)))
@@ -204,20 +204,19 @@ fn candidates(conn: &Connection, spec: &QueueSpec, after_seq: i64, now: i64) -> 
 }
 
 fn receive_in(
-    conn: &mut Connection,
+    conn: &Connection,
     spec: &QueueSpec,
     max: u32,
     visibility: Duration,
     now: i64,
     new_receipt: &dyn Fn() -> String,
 ) -> Result<Vec<ReceivedMessage>, QueueError> {
-    let tx = conn.transaction().map_err(backend)?;
     let mut out = Vec::new();
     // FIFO: a group with a message in flight (or still before an earlier one) hands out
     // nothing more.
     let mut blocked: HashSet<String> = HashSet::new();
     if spec.fifo {
-        let mut stmt = tx
+        let mut stmt = conn
             .prepare_cached(
                 "SELECT DISTINCT grp FROM messages WHERE queue = ?1 AND visible_at > ?2 AND grp IS NOT NULL",
             )
@@ -230,7 +229,7 @@ fn receive_in(
     let dlq = dlq_name(&spec.name);
     let mut after_seq = 0;
     'scan: loop {
-        let batch = candidates(&tx, spec, after_seq, now)?;
+        let batch = candidates(conn, spec, after_seq, now)?;
         let Some(last) = batch.last() else { break };
         after_seq = last.seq;
         for row in batch {
@@ -249,7 +248,7 @@ fn receive_in(
                 continue;
             }
             if row.receive_count >= spec.max_receives {
-                tx.execute(
+                conn.execute(
                     "UPDATE messages SET queue = ?1, receive_count = 0, receipt = NULL, visible_at = ?2,
                      seq = (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages) WHERE seq = ?3",
                     params![dlq, now, row.seq],
@@ -258,7 +257,7 @@ fn receive_in(
                 continue;
             }
             let receipt = new_receipt();
-            tx.execute(
+            conn.execute(
                 "UPDATE messages SET receive_count = receive_count + 1, receipt = ?1, visible_at = ?2 WHERE seq = ?3",
                 params![receipt, now + ms(visibility), row.seq],
             )
@@ -272,7 +271,6 @@ fn receive_in(
             });
         }
     }
-    tx.commit().map_err(backend)?;
     Ok(out)
 }
 
@@ -289,12 +287,10 @@ impl atende_core::ports::Queue for SqliteQueue {
         }
         let ids: Vec<String> = messages.iter().map(|_| self.ids.new_id()).collect();
         let now = self.now_ms();
-        with_conn(&self.conn, move |c| {
-            let tx = c.transaction().map_err(backend)?;
+        write(&self.conn, move |conn| {
             for (id, m) in ids.iter().zip(&messages) {
-                insert(&tx, &spec, id, m, now)?;
+                insert(conn, &spec, id, m, now)?;
             }
-            tx.commit().map_err(backend)?;
             Ok(())
         })
         .await
@@ -310,13 +306,13 @@ impl atende_core::ports::Queue for SqliteQueue {
         let max = max.clamp(1, queue::SQS_BATCH as u32);
         let now = self.now_ms();
         let ids = self.ids.clone();
-        with_conn(&self.conn, move |c| receive_in(c, &spec, max, visibility, now, &|| ids.new_id())).await
+        write(&self.conn, move |c| receive_in(c, &spec, max, visibility, now, &|| ids.new_id())).await
     }
 
     async fn ack(&self, queue: &str, receipt: &str) -> Result<(), QueueError> {
         self.spec(queue)?;
         let (queue, receipt) = (queue.to_owned(), receipt.to_owned());
-        with_conn(&self.conn, move |c| {
+        write(&self.conn, move |c| {
             c.execute("DELETE FROM messages WHERE queue = ?1 AND receipt = ?2", params![queue, receipt])
                 .map_err(|e| QueueError::from(backend(e)))?;
             Ok(())
@@ -328,7 +324,7 @@ impl atende_core::ports::Queue for SqliteQueue {
         self.spec(queue)?;
         let (queue, receipt) = (queue.to_owned(), receipt.to_owned());
         let at = self.now_ms() + ms(after);
-        with_conn(&self.conn, move |c| {
+        write(&self.conn, move |c| {
             c.execute(
                 "UPDATE messages SET visible_at = ?1 WHERE queue = ?2 AND receipt = ?3",
                 params![at, queue, receipt],

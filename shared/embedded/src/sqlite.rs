@@ -1,13 +1,55 @@
-//! Opening SQLite the way every embedded adapter needs it.
+//! Opening SQLite the way every embedded adapter needs it: one writer thread that commits
+//! many requests' writes together (group commit), and a small pool of read connections.
+//!
+//! **Group commit.** Every write request is a job sent to the database's writer thread. The
+//! thread takes every job waiting (up to [`MAX_GROUP`]), opens one transaction, runs each
+//! job inside its own savepoint (a job that fails rolls back its own changes only, so a
+//! failed condition in one request never touches another's), commits once, and only then
+//! answers each request. A caller is therefore never told "done" before its own writes are
+//! committed, and a crash loses only requests nobody was answered for. Under load one
+//! commit carries dozens of requests; alone, a request is committed by itself at once
+//! (the thread never waits for company).
+//!
+//! **Reads** run on their own connections (WAL lets readers proceed while the writer
+//! writes) and see every commit that answered before they started.
+//!
+//! rusqlite and r2d2-style pools give connections, not this batching, so the writer loop
+//! is written here (about a hundred lines).
 
 use anyhow::Context;
-use rusqlite::Connection;
-use std::path::Path;
+use rusqlite::{Connection, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-/// One connection behind a mutex: SQLite serialises writers anyway, and a single
-/// connection makes every operation (transactions included) trivially serialisable.
-pub(crate) type Shared = Arc<Mutex<Connection>>;
+/// The most write requests one commit carries.
+pub(crate) const MAX_GROUP: usize = 256;
+/// Read connections kept open for reuse (more are opened under a burst and then closed).
+const IDLE_READERS: usize = 8;
+
+/// A write job: runs on the writer's connection inside its savepoint and tells whether its
+/// changes are kept; the returned reply is called with the commit's outcome.
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Reply) + Send>;
+type Reply = Box<dyn FnOnce(Result<(), BackendError>) + Send>;
+
+/// A database: its writer thread and its readers.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: mpsc::Sender<Job>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+fn connect(path: &Path, flags: OpenFlags) -> anyhow::Result<Connection> {
+    let conn =
+        Connection::open_with_flags(path, flags).with_context(|| format!("opening {}", path.display()))?;
+    conn.pragma_update(None, "busy_timeout", 5000)?;
+    Ok(conn)
+}
 
 /// Opens (creating if needed) a database in WAL mode. `synchronous=NORMAL` in WAL mode
 /// keeps every committed transaction across a process crash (kill -9): the WAL is written
@@ -16,32 +58,131 @@ pub(crate) fn open(path: &Path, schema: &str) -> anyhow::Result<Shared> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let conn = connect(path, OpenFlags::default())?;
     conn.pragma_update(None, "journal_mode", "WAL").context("enabling WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
-    conn.pragma_update(None, "busy_timeout", 5000)?;
     conn.execute_batch(schema).context("creating the schema")?;
-    Ok(Arc::new(Mutex::new(conn)))
+    let (tx, rx) = mpsc::channel::<Job>();
+    std::thread::Builder::new()
+        .name(format!("sqlite-writer:{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("db")))
+        .spawn(move || write_loop(conn, rx))
+        .context("starting the writer thread")?;
+    Ok(Shared {
+        inner: Arc::new(Inner { path: path.to_owned(), writer: tx, readers: Mutex::new(Vec::new()) }),
+    })
 }
 
-/// Runs `f` on the connection off the async runtime's worker threads.
-pub(crate) async fn with_conn<T, E, F>(shared: &Shared, f: F) -> Result<T, E>
+/// The writer thread: one transaction per group of waiting jobs, each job in a savepoint.
+/// It ends when every handle to the database is dropped.
+fn write_loop(conn: Connection, jobs: mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let replies = run_group(&conn, group);
+        let outcome = conn.execute_batch("COMMIT").map_err(backend);
+        if outcome.is_err() {
+            // Whatever the failure, leave no transaction open for the next group.
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for reply in replies {
+            reply(outcome.clone());
+        }
+    }
+}
+
+fn run_group(conn: &Connection, group: Vec<Job>) -> Vec<Reply> {
+    let mut replies = Vec::with_capacity(group.len());
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        // The jobs never ran: each is answered with the failure by dropping its reply
+        // sender (see `write`), which the caller reads as a backend error.
+        tracing::error!(error = %e, "the embedded database refused a transaction");
+        return replies;
+    }
+    for job in group {
+        if conn.execute_batch("SAVEPOINT job").is_err() {
+            continue; // dropped: the caller gets a backend error
+        }
+        // A panicking job must not take the writer down with it: its savepoint is rolled
+        // back and its caller sees a backend error (its reply sender is dropped).
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn))) {
+            Ok((keep, reply)) => {
+                if !keep {
+                    let _ = conn.execute_batch("ROLLBACK TO job");
+                }
+                let _ = conn.execute_batch("RELEASE job");
+                replies.push(reply);
+            }
+            Err(_) => {
+                let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+            }
+        }
+    }
+    replies
+}
+
+/// Runs `f` in the next group commit; its writes are kept when it returns `Ok` and the
+/// answer comes once they are committed.
+pub(crate) async fn write<T, E, F>(shared: &Shared, f: F) -> Result<T, E>
 where
     T: Send + 'static,
     E: From<BackendError> + Send + 'static,
-    F: FnOnce(&mut Connection) -> Result<T, E> + Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel::<Result<T, E>>();
+    let job: Job = Box::new(move |conn| {
+        let result = f(conn);
+        let keep = result.is_ok();
+        let reply: Reply = Box::new(move |committed| {
+            let _ = tx.send(match committed {
+                Ok(()) => result,
+                Err(e) => Err(E::from(e)),
+            });
+        });
+        (keep, reply)
+    });
+    let sent = shared.inner.writer.send(job);
+    if sent.is_err() {
+        return Err(E::from(BackendError("the embedded database's writer has stopped".into())));
+    }
+    rx.await.map_err(|_| E::from(BackendError("the embedded database did not run a write".into())))?
+}
+
+/// Runs `f` on a read connection, off the async runtime's worker threads.
+pub(crate) async fn read<T, E, F>(shared: &Shared, f: F) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<BackendError> + Send + 'static,
+    F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
 {
     let shared = shared.clone();
     tokio::task::spawn_blocking(move || {
-        let mut conn = shared.lock().unwrap_or_else(|p| p.into_inner());
-        f(&mut conn)
+        let idle = shared.inner.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => connect(
+                &shared.inner.path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(|e| E::from(backend(format!("{e:#}"))))?,
+        };
+        let result = f(&conn);
+        let mut readers = shared.inner.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if readers.len() < IDLE_READERS {
+            readers.push(conn);
+        }
+        result
     })
     .await
     .map_err(|e| E::from(BackendError(e.to_string())))?
 }
 
 /// A failure of the storage itself, boxed into the port's `Backend` case.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct BackendError(pub String);
 
 impl std::fmt::Display for BackendError {

@@ -3,7 +3,7 @@
 //! as a column so expired rows are filtered in SQL, and the item as DynamoDB JSON.
 
 use crate::condition::{apply, holds};
-use crate::sqlite::{self, Shared, backend, with_conn};
+use crate::sqlite::{self, Shared, backend, read, write};
 use async_trait::async_trait;
 use atende_core::ports::table::{
     self, Condition, Index, Item, Key, Page, Query, SortCondition, TransactItem, UpdateOp,
@@ -46,7 +46,7 @@ impl SqliteTable {
     /// Deletes expired items, as DynamoDB's TTL sweeper does; returns how many.
     pub async fn purge_expired(&self) -> Result<usize, TableError> {
         let now = self.clock.now().timestamp();
-        with_conn(&self.conn, move |c| {
+        write(&self.conn, move |c| {
             c.execute("DELETE FROM items WHERE ttl IS NOT NULL AND ttl <= ?1", [now])
                 .map_err(|e| TableError::from(backend(e)))
         })
@@ -216,19 +216,17 @@ impl atende_core::ports::Table for SqliteTable {
     async fn get(&self, key: &Key) -> Result<Option<Item>, TableError> {
         let key = key.clone();
         let now = self.clock.now().timestamp();
-        with_conn(&self.conn, move |c| Ok(load(c, &key)?.filter(|item| !table::is_expired(item, now)))).await
+        read(&self.conn, move |c| Ok(load(c, &key)?.filter(|item| !table::is_expired(item, now)))).await
     }
 
     async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), TableError> {
         table::validate_item(&item)?;
-        with_conn(&self.conn, move |c| {
-            let tx = c.transaction().map_err(backend)?;
+        write(&self.conn, move |conn| {
             let key = Key::of(&item).ok_or_else(|| TableError::Invalid("an item needs pk and sk".into()))?;
-            if !check(condition.as_ref(), load(&tx, &key)?.as_ref()) {
+            if !check(condition.as_ref(), load(conn, &key)?.as_ref()) {
                 return Err(TableError::ConditionFailed);
             }
-            store(&tx, &item)?;
-            tx.commit().map_err(backend)?;
+            store(conn, &item)?;
             Ok(())
         })
         .await
@@ -242,15 +240,13 @@ impl atende_core::ports::Table for SqliteTable {
     ) -> Result<Item, TableError> {
         table::validate_ops(&ops)?;
         let key = key.clone();
-        with_conn(&self.conn, move |c| {
-            let tx = c.transaction().map_err(backend)?;
-            let current = load(&tx, &key)?;
+        write(&self.conn, move |conn| {
+            let current = load(conn, &key)?;
             if !check(condition.as_ref(), current.as_ref()) {
                 return Err(TableError::ConditionFailed);
             }
             let item = updated(current, &key, &ops)?;
-            store(&tx, &item)?;
-            tx.commit().map_err(backend)?;
+            store(conn, &item)?;
             Ok(item)
         })
         .await
@@ -258,13 +254,11 @@ impl atende_core::ports::Table for SqliteTable {
 
     async fn delete(&self, key: &Key, condition: Option<Condition>) -> Result<(), TableError> {
         let key = key.clone();
-        with_conn(&self.conn, move |c| {
-            let tx = c.transaction().map_err(backend)?;
-            if !check(condition.as_ref(), load(&tx, &key)?.as_ref()) {
+        write(&self.conn, move |conn| {
+            if !check(condition.as_ref(), load(conn, &key)?.as_ref()) {
                 return Err(TableError::ConditionFailed);
             }
-            remove(&tx, &key)?;
-            tx.commit().map_err(backend)?;
+            remove(conn, &key)?;
             Ok(())
         })
         .await
@@ -272,19 +266,19 @@ impl atende_core::ports::Table for SqliteTable {
 
     async fn query(&self, query: Query) -> Result<Page, TableError> {
         let now = self.clock.now().timestamp();
-        with_conn(&self.conn, move |c| run_query(c, &query, now)).await
+        read(&self.conn, move |c| run_query(c, &query, now)).await
     }
 
     async fn transact(&self, items: Vec<TransactItem>) -> Result<(), TableError> {
         table::validate_transaction(&items)?;
-        with_conn(&self.conn, move |c| {
-            let tx = c.transaction().map_err(backend)?;
-            // Check every condition first, then write: all or nothing.
+        write(&self.conn, move |conn| {
+            // Check every condition first, then write: all or nothing (the job's savepoint
+            // undoes a half-done transaction).
             let mut writes: Vec<(Key, Option<Item>)> = Vec::with_capacity(items.len());
             for (index, action) in items.iter().enumerate() {
                 let key =
                     action.key().ok_or_else(|| TableError::Invalid("an item needs pk and sk".into()))?;
-                let current = load(&tx, &key)?;
+                let current = load(conn, &key)?;
                 let (condition, write) = match action {
                     TransactItem::Put { item, condition } => (condition.as_ref(), Some(Some(item.clone()))),
                     TransactItem::Update { ops, condition, .. } => {
@@ -304,11 +298,10 @@ impl atende_core::ports::Table for SqliteTable {
             }
             for (key, write) in writes {
                 match write {
-                    Some(item) => store(&tx, &item)?,
-                    None => remove(&tx, &key)?,
+                    Some(item) => store(conn, &item)?,
+                    None => remove(conn, &key)?,
                 }
             }
-            tx.commit().map_err(backend)?;
             Ok(())
         })
         .await

@@ -54,16 +54,26 @@ where
     let records = received.into_iter().map(|m| Record { id: m.id, body: m.body, group: m.group }).collect();
     let failed = run_batch(records, fifo, handler).await;
     let soonest = failed.iter().filter_map(|f| f.retry_after).min();
-    for (id, (receipt, receives, body)) in &by_id {
-        if let Some(f) = failed.iter().find(|f| &f.id == id) {
-            if f.poison && crate::batch::to_dead_letters(queue.as_ref(), name, id, body).await.is_ok() {
-                queue.ack(name, receipt).await?;
-                continue;
+    // Acks and releases go out together (one group commit on the embedded queue).
+    let settle = by_id.iter().map(|(id, (receipt, receives, body))| {
+        let failure = failed.iter().find(|f| &f.id == id);
+        async move {
+            match failure {
+                Some(f)
+                    if f.poison
+                        && crate::batch::to_dead_letters(queue.as_ref(), name, id, body).await.is_ok() =>
+                {
+                    queue.ack(name, receipt).await
+                }
+                Some(f) => {
+                    queue.release(name, receipt, f.retry_after.unwrap_or_else(|| backoff(*receives))).await
+                }
+                None => queue.ack(name, receipt).await,
             }
-            queue.release(name, receipt, f.retry_after.unwrap_or_else(|| backoff(*receives))).await?;
-        } else {
-            queue.ack(name, receipt).await?;
         }
+    });
+    for settled in futures::future::join_all(settle).await {
+        settled?;
     }
     Ok((count, soonest))
 }

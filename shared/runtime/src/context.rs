@@ -136,6 +136,7 @@ impl AppContext {
             endpoint: Some(aws.endpoint.clone()),
             region: Some(aws.region.clone()),
             dummy_credentials: aws.dummy_credentials,
+            lambda_environment: false,
         })
         .await;
         let queues = provision::ensure_all(&clients, &aws.names, &atende_core::queues::all())
@@ -201,6 +202,7 @@ pub async fn aws_deps(
         endpoint: storage.aws_endpoint.clone(),
         region: None,
         dummy_credentials: false,
+        lambda_environment: true,
     })
     .await;
     let specs: HashMap<String, _> =

@@ -185,6 +185,11 @@ pub struct LocalSettings {
     /// `None` = derived from the data directory's secret (see `atende simulate`).
     pub meta_app_secret: Option<Secret>,
     pub meta_verify_token: Option<Secret>,
+    /// Consumer loops per queue, as Lambda runs several batches of a queue at once. Safe
+    /// for every queue: a FIFO queue hands out nothing more of a group while one of its
+    /// messages is in flight, and every job is idempotent. 0 runs no consumer (the ingest
+    /// benchmark measures the webhook function alone, as it runs in AWS).
+    pub pollers_per_queue: usize,
 }
 
 impl LocalSettings {
@@ -215,6 +220,7 @@ impl LocalSettings {
             graph_timeout: Duration::from_millis(env.parsed("ATENDE_GRAPH_TIMEOUT_MS", 10_000u64)?),
             meta_app_secret: env.optional("ATENDE_META_APP_SECRET").map(Secret::new),
             meta_verify_token: env.optional("ATENDE_META_VERIFY_TOKEN").map(Secret::new),
+            pollers_per_queue: env.parsed("ATENDE_POLLERS_PER_QUEUE", 4usize)?,
         })
     }
 }

@@ -173,6 +173,7 @@ pub async fn aws() -> Adapters {
         endpoint: Some(url.clone()),
         region: Some("us-east-1".into()),
         dummy_credentials: true,
+        lambda_environment: false,
     })
     .await;
     let names = fresh_names();

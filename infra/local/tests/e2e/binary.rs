@@ -146,6 +146,7 @@ async fn create_account_with_aws_writes_to_the_deployments_table() {
         endpoint: Some(moto.clone()),
         region: Some("us-east-1".into()),
         dummy_credentials: true,
+        lambda_environment: false,
     })
     .await;
     let table = format!("atende-e2e-{}", ulid::Ulid::new().to_string().to_lowercase());
