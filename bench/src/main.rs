@@ -1,6 +1,7 @@
 //! `cargo run --release -p atende-bench -- <scenario> [--count N] [--connections N]`
 //!
-//! Scenarios: `ingest`, `e2e`, `send`, `cost`, `coldstart`, `soak [--minutes N]`, or `all`. Each prints a table
+//! Scenarios: `ingest`, `e2e [--latency-rate R]`, `send`, `cost`, `coldstart`,
+//! `soak [--minutes N] [--rate R]`, or `all [--latency-rate R] [--soak-rate R]`. Each prints a table
 //! and writes `target/bench/<scenario>.json`. Everything runs on this machine: the local
 //! runtime in this process on embedded storage, the fake Graph API for Meta.
 
@@ -30,20 +31,36 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     let connections = flag("--connections", 64)?;
+    let rate_flag = |name: &str| -> anyhow::Result<Option<f64>> {
+        match args.iter().position(|a| a == name) {
+            Some(i) => {
+                Ok(Some(args.get(i + 1).ok_or_else(|| anyhow::anyhow!("{name} needs a number"))?.parse()?))
+            }
+            None => Ok(None),
+        }
+    };
     match scenario {
         "ingest" => load::ingest(flag("--count", 20_000)?, connections).await,
-        "e2e" => load::e2e(flag("--count", 10_000)?, flag("--contacts", 1_000)?, connections).await,
+        "e2e" => {
+            load::e2e(
+                flag("--count", 10_000)?,
+                flag("--contacts", 1_000)?,
+                connections,
+                rate_flag("--latency-rate")?,
+            )
+            .await
+        }
         "send" => load::send(flag("--count", 5_000)?, flag("--rate", 80)? as u32).await,
         "cost" => cost::run(flag("--count", 200)?).await,
         "coldstart" => coldstart::run(flag("--runs", 10)?).await,
-        "soak" => soak::run(flag("--minutes", 10)? as u64).await,
+        "soak" => soak::run(flag("--minutes", 10)? as u64, rate_flag("--rate")?).await,
         "all" => {
             load::ingest(20_000, connections).await?;
-            load::e2e(10_000, 1_000, connections).await?;
+            load::e2e(10_000, 1_000, connections, rate_flag("--latency-rate")?).await?;
             load::send(5_000, 80).await?;
             cost::run(200).await?;
             coldstart::run(10).await?;
-            soak::run(10).await
+            soak::run(10, rate_flag("--soak-rate")?).await
         }
         other => bail!("unknown scenario {other}: ingest, e2e, send, cost, coldstart, soak or all"),
     }

@@ -82,7 +82,7 @@ impl Watcher {
         let tasks = sessions
             .iter()
             .map(|session| {
-                let url = format!("{}/v1/sessions/{session}/messages?limit=50", product.base);
+                let url = format!("{}/v1/sessions/{session}/messages?limit=5", product.base);
                 let (http, token, seen, stopped) =
                     (http.clone(), product.token.clone(), seen.clone(), stopped.clone());
                 tokio::spawn(async move {
@@ -119,9 +119,10 @@ impl Watcher {
     }
 }
 
-/// The pending sessions' ids (as the admin sees them), oldest activity first.
+/// The pending sessions' ids (as the admin sees them), each once (a session whose place in
+/// the list moves while it is paged through may come twice).
 pub async fn pending_sessions(http: &reqwest::Client, product: &Product) -> anyhow::Result<Vec<String>> {
-    let mut ids = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
     let mut path = format!("{}/v1/sessions?tab=pending&limit=100", product.base);
     loop {
         let page: Value = http.get(&path).bearer_auth(&product.token).send().await?.json().await?;
@@ -134,7 +135,11 @@ pub async fn pending_sessions(http: &reqwest::Client, product: &Product) -> anyh
         );
         match page["next_cursor"].as_str() {
             Some(c) => path = format!("{}/v1/sessions?tab=pending&limit=100&cursor={c}", product.base),
-            None => return Ok(ids),
+            None => {
+                let mut seen = std::collections::HashSet::new();
+                ids.retain(|id| seen.insert(id.clone()));
+                return Ok(ids);
+            }
         }
     }
 }

@@ -29,7 +29,8 @@ struct Minute {
     visible_latency: Vec<Duration>,
 }
 
-pub async fn run(minutes: u64) -> anyhow::Result<()> {
+/// `rate`: customers' messages per second (default: half the maximum measured first).
+pub async fn run(minutes: u64, rate: Option<f64>) -> anyhow::Result<()> {
     let product = harness::start(80, |c, e| (c, e)).await?;
     let http = reqwest::Client::builder().pool_max_idle_per_host(IN_FLIGHT).build()?;
     let hook = format!("{}/webhooks/whatsapp", product.base);
@@ -44,7 +45,7 @@ pub async fn run(minutes: u64) -> anyhow::Result<()> {
     openloop::post_at_rate(&http, &hook, bodies, 1e9).await?;
     let sessions = wait_for_sessions(&http, &product, burst as u64).await?;
     let max_rate = burst as f64 / started.elapsed().as_secs_f64();
-    let rate = max_rate / 2.0;
+    let rate = rate.unwrap_or(max_rate / 2.0);
     let deps = product.running.ctx.deps.clone();
     for id in &sessions {
         sessions::assume(&deps, &product.admin, id).await?;
@@ -258,7 +259,8 @@ pub async fn run(minutes: u64) -> anyhow::Result<()> {
         (
             "traffic",
             format!(
-                "{minutes} min: customers at {rate:.0}/s (half of the {max_rate:.0}/s measured), the agent answering {REPLIES_PER_SECOND}/s, 3 statuses per answer"
+                "{minutes} min: customers at {rate:.0}/s ({:.0}% of the {max_rate:.0}/s burst maximum measured first), the agent answering {REPLIES_PER_SECOND}/s, 3 statuses per answer",
+                100.0 * rate / max_rate
             ),
         ),
         (
@@ -382,7 +384,7 @@ async fn count_messages(
                 .json()
                 .await?;
             for m in page["items"].as_array().into_iter().flatten() {
-                if m["direction"] == "inbound" {
+                if m["direction"] == "in" {
                     if let Some(p) = m["provider_id"].as_str() {
                         *counted.inbound.entry(p.to_owned()).or_default() += 1;
                     }

@@ -10,6 +10,10 @@
 //! commit carries dozens of requests; alone, a request is committed by itself at once
 //! (the thread never waits for company).
 //!
+//! **Checkpoints** (copying the WAL into the database file, with an fsync) run on their own
+//! thread and connection once a second, never on the writer: done by the writer, as SQLite
+//! does by default, they stalled every write for the length of an fsync.
+//!
 //! **Reads** run on their own connections (WAL lets readers proceed while the writer
 //! writes) and see every commit that answered before they started.
 //!
@@ -24,8 +28,12 @@ use std::sync::{Arc, Mutex};
 
 /// The most write requests one commit carries.
 pub(crate) const MAX_GROUP: usize = 256;
-/// Read connections kept open for reuse (more are opened under a burst and then closed).
-const IDLE_READERS: usize = 8;
+/// Reads running at once, each on its own connection and blocking thread (more wait their
+/// turn: unbounded, a burst of reads opened hundreds of connections, each with its own page
+/// cache).
+const READERS: usize = 8;
+/// How often the checkpointer copies the WAL into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A write job: runs on the writer's connection inside its savepoint and tells whether its
 /// changes are kept; the returned reply is called with the commit's outcome.
@@ -42,6 +50,9 @@ struct Inner {
     path: PathBuf,
     writer: mpsc::Sender<Job>,
     readers: Mutex<Vec<Connection>>,
+    reading: Arc<tokio::sync::Semaphore>,
+    /// Dropped with the database: the checkpointer then stops.
+    _checkpointer: mpsc::Sender<()>,
 }
 
 fn connect(path: &Path, flags: OpenFlags) -> anyhow::Result<Connection> {
@@ -61,15 +72,41 @@ pub(crate) fn open(path: &Path, schema: &str) -> anyhow::Result<Shared> {
     let conn = connect(path, OpenFlags::default())?;
     conn.pragma_update(None, "journal_mode", "WAL").context("enabling WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
     conn.execute_batch(schema).context("creating the schema")?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("db").to_owned();
     let (tx, rx) = mpsc::channel::<Job>();
     std::thread::Builder::new()
-        .name(format!("sqlite-writer:{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("db")))
+        .name(format!("sqlite-writer:{name}"))
         .spawn(move || write_loop(conn, rx))
         .context("starting the writer thread")?;
+    let checkpoints = connect(path, OpenFlags::default())?;
+    let (stop, stopped) = mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name(format!("sqlite-checkpoint:{name}"))
+        .spawn(move || checkpoint_loop(checkpoints, stopped))
+        .context("starting the checkpoint thread")?;
     Ok(Shared {
-        inner: Arc::new(Inner { path: path.to_owned(), writer: tx, readers: Mutex::new(Vec::new()) }),
+        inner: Arc::new(Inner {
+            path: path.to_owned(),
+            writer: tx,
+            readers: Mutex::new(Vec::new()),
+            reading: Arc::new(tokio::sync::Semaphore::new(READERS)),
+            _checkpointer: stop,
+        }),
     })
+}
+
+/// Copies the WAL into the database every `CHECKPOINT_EVERY` (PASSIVE: never waits for, nor
+/// blocks, the writer or the readers) until the database is dropped.
+fn checkpoint_loop(conn: Connection, stopped: mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "an embedded database checkpoint failed; the next one retries");
+        }
+    }
+    // A last full checkpoint, so a clean stop leaves a small WAL.
+    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
 }
 
 /// The writer thread: one transaction per group of waiting jobs, each job in a savepoint.
@@ -160,7 +197,9 @@ where
     F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
 {
     let shared = shared.clone();
+    let turn = shared.inner.reading.clone().acquire_owned().await;
     tokio::task::spawn_blocking(move || {
+        let _turn = turn;
         let idle = shared.inner.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match idle {
             Some(conn) => conn,
@@ -172,9 +211,7 @@ where
         };
         let result = f(&conn);
         let mut readers = shared.inner.readers.lock().unwrap_or_else(|p| p.into_inner());
-        if readers.len() < IDLE_READERS {
-            readers.push(conn);
-        }
+        readers.push(conn);
         result
     })
     .await
