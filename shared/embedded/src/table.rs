@@ -165,10 +165,17 @@ fn run_query(conn: &Connection, query: &Query, now: i64) -> Result<Page, TableEr
             push(&mut sql, &mut args, &format!(" AND {scol} <= ?"), b);
         }
         Some(SortCondition::BeginsWith(p)) => {
+            // A range the index can seek, not a scan to the partition's end: every key
+            // starting with `p` sorts at or after `p` and before its successor.
             push(&mut sql, &mut args, &format!(" AND {scol} >= ?"), p);
-            sql.push_str(&format!(" AND substr({scol}, 1, ?) = ?"));
-            args.push(Value::Integer(p.chars().count() as i64));
-            args.push(Value::Text(p.clone()));
+            match successor(p) {
+                Some(end) => push(&mut sql, &mut args, &format!(" AND {scol} < ?"), &end),
+                None => {
+                    sql.push_str(&format!(" AND substr({scol}, 1, ?) = ?"));
+                    args.push(Value::Integer(p.chars().count() as i64));
+                    args.push(Value::Text(p.clone()));
+                }
+            }
         }
     }
     if let Some(raw) = &query.cursor {
@@ -204,6 +211,21 @@ fn run_query(conn: &Connection, query: &Query, now: i64) -> Result<Page, TableEr
     let cursor = if more { found.last().map(|(c, _)| encode_cursor(c)) } else { None };
     let items = found.iter().map(|(_, body)| decode(body)).collect::<Result<_, _>>()?;
     Ok(Page { items, cursor })
+}
+
+/// The smallest string greater than every string starting with `prefix` (UTF-8 sorts by
+/// code point, as SQLite's binary collation compares): the prefix with its last character
+/// incremented (dropping characters that cannot be). `None` for an empty prefix.
+fn successor(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 fn push(sql: &mut String, args: &mut Vec<Value>, clause: &str, value: &str) {

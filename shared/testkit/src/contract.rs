@@ -26,6 +26,7 @@ macro_rules! contract_suite {
             and_or_and_not_equals_conditions_combine,
             comparison_conditions_compare_numbers_by_value_and_never_a_missing_attribute,
             sort_key_begins_with_selects_only_the_prefix,
+            sort_key_begins_with_stops_at_the_prefix_even_with_wider_characters_after_it,
             sort_key_between_is_inclusive_at_both_ends,
             sort_key_comparisons_select_the_right_side,
             gsi1_is_sparse_and_ordered_by_its_sort_key,
@@ -234,6 +235,14 @@ pub async fn sort_key_begins_with_selects_only_the_prefix(a: &Adapters) {
         query_sks(a, Query::partition(Index::Primary, "p").sort(SortCondition::BeginsWith("MSG#".into())))
             .await;
     assert_eq!(got, vec!["MSG#1", "MSG#2"]);
+}
+
+pub async fn sort_key_begins_with_stops_at_the_prefix_even_with_wider_characters_after_it(a: &Adapters) {
+    seed(a, "p", &["TEAM#1", "TEAM#\u{10FFFF}x", "TEAM$", "TEAMS", "João#1", "Joãp", "Joã", "Ȁ"]).await;
+    let team = Query::partition(Index::Primary, "p").sort(SortCondition::BeginsWith("TEAM#".into()));
+    assert_eq!(query_sks(a, team).await, vec!["TEAM#1", "TEAM#\u{10FFFF}x"]);
+    let accented = Query::partition(Index::Primary, "p").sort(SortCondition::BeginsWith("João".into()));
+    assert_eq!(query_sks(a, accented).await, vec!["João#1"]);
 }
 
 pub async fn sort_key_between_is_inclusive_at_both_ends(a: &Adapters) {
