@@ -122,18 +122,33 @@ async fn apply_message(deps: &Deps, event: InboundMessage) -> ServiceResult<Appl
         return attach_reaction(deps, &account, &event.provider_id, target, emoji).await;
     }
     let now = deps.clock.now();
-    for _ in 0..5 {
-        if let Some(marker) = marker_of(deps, &account, &event.provider_id).await? {
-            // Already applied; the release and the reactions below are idempotent and
-            // complete a run that crashed after its commit.
-            if let Some(s) = sessions::open_session(deps, &account, &channel.id, &contact.id).await? {
-                messages::release_waiting(deps, &account, &s.id).await?;
+    for attempt in 0..5 {
+        // The common case, a message to an open session, writes nothing before its
+        // transaction, whose marker condition catches a redelivery: no marker read first.
+        // Any other case (a session to open or reopen, media to fetch, a retry after a
+        // conflict) checks the marker before doing anything, so a redelivery never opens a
+        // session nor fetches its media again.
+        let open = match attempt {
+            0 if event.media_id.is_none() => {
+                sessions::open_session(deps, &account, &channel.id, &contact.id).await?
             }
-            deps.publish(&recorded_events(&marker)?).await?;
-            return Ok(Applied::Duplicate);
-        }
-        let (mut session, opened) =
-            sessions::for_inbound(deps, &account, &channel.id, &contact.id, now).await?;
+            _ => None,
+        };
+        let (mut session, opened) = match open {
+            Some(s) => (s, sessions::Opened::Existing),
+            None => {
+                if let Some(marker) = marker_of(deps, &account, &event.provider_id).await? {
+                    // Already applied; the release and the reactions below are idempotent
+                    // and complete a run that crashed after its commit.
+                    if let Some(s) = sessions::open_session(deps, &account, &channel.id, &contact.id).await? {
+                        messages::release_waiting(deps, &account, &s.id).await?;
+                    }
+                    deps.publish(&recorded_events(&marker)?).await?;
+                    return Ok(Applied::Duplicate);
+                }
+                sessions::for_inbound(deps, &account, &channel.id, &contact.id, now).await?
+            }
+        };
         let mut m = Message {
             id: deps.ids.new_id(),
             account_id: account.clone(),
