@@ -992,3 +992,107 @@ crate::on_both_backends!(
     ; multi_thread
     two_deliveries_of_the_same_job_at_once_send_the_message_once,
 );
+
+/// A table that, the first time a message is claimed for sending, lets 30 ms pass (on the
+/// manual clock) as a slow claim on a busy machine would, and counts pacing reservations.
+struct SlowClaim {
+    inner: std::sync::Arc<dyn atende_core::ports::Table>,
+    clock: std::sync::Arc<dyn atende_core::ports::Clock>,
+    slowed: std::sync::atomic::AtomicBool,
+    reservations: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[async_trait::async_trait]
+impl atende_core::ports::Table for SlowClaim {
+    async fn get(
+        &self,
+        key: &atende_core::ports::Key,
+    ) -> Result<Option<atende_core::ports::Item>, atende_core::ports::TableError> {
+        self.inner.get(key).await
+    }
+    async fn put(
+        &self,
+        item: atende_core::ports::Item,
+        c: Option<atende_core::ports::Condition>,
+    ) -> Result<(), atende_core::ports::TableError> {
+        self.inner.put(item, c).await
+    }
+    async fn update(
+        &self,
+        key: &atende_core::ports::Key,
+        ops: Vec<atende_core::ports::UpdateOp>,
+        c: Option<atende_core::ports::Condition>,
+    ) -> Result<atende_core::ports::Item, atende_core::ports::TableError> {
+        use std::sync::atomic::Ordering;
+        let claim = ops.iter().any(|op| {
+            matches!(op, atende_core::ports::UpdateOp::Set(name, atende_core::ports::AttributeValue::S(v)) if name == "status" && v == "sending")
+        });
+        if key.sk.starts_with("RATE#") {
+            self.reservations.fetch_add(1, Ordering::SeqCst);
+        }
+        let updated = self.inner.update(key, ops, c).await?;
+        if claim && !self.slowed.swap(true, Ordering::SeqCst) {
+            let late = self.clock.now() + chrono::Duration::milliseconds(30);
+            self.clock.sleep_until(late).await; // the manual clock moves
+        }
+        Ok(updated)
+    }
+    async fn delete(
+        &self,
+        key: &atende_core::ports::Key,
+        c: Option<atende_core::ports::Condition>,
+    ) -> Result<(), atende_core::ports::TableError> {
+        self.inner.delete(key, c).await
+    }
+    async fn query(
+        &self,
+        q: atende_core::ports::Query,
+    ) -> Result<atende_core::ports::Page, atende_core::ports::TableError> {
+        self.inner.query(q).await
+    }
+    async fn transact(
+        &self,
+        items: Vec<atende_core::ports::TransactItem>,
+    ) -> Result<(), atende_core::ports::TableError> {
+        self.inner.transact(items).await
+    }
+}
+
+#[tokio::test]
+async fn a_send_that_falls_behind_its_pacing_slot_waits_for_a_new_one_instead_of_bunching() {
+    let reservations = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = reservations.clone();
+    let stack = Stack::with_deps(move |deps| {
+        deps.table = std::sync::Arc::new(SlowClaim {
+            inner: deps.table.clone(),
+            clock: deps.clock.clone(),
+            slowed: Default::default(),
+            reservations: counted,
+        });
+    })
+    .await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    stack.deliver(&text_from_customer("wamid.late", "oi", stack.now())).await;
+    stack.settle().await;
+    let session = id(&stack.sessions(&t.token, "pending").await[0]);
+    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    stack.settle().await;
+    let before = reservations.load(std::sync::atomic::Ordering::SeqCst);
+    let (status, _) = stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/messages"),
+            &t.token,
+            Some(json!({"type": "text", "text": "atrasada"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    stack.settle().await;
+    assert_eq!(stack.graph.sends().len(), 1, "sent, once");
+    assert_eq!(
+        reservations.load(std::sync::atomic::Ordering::SeqCst) - before,
+        2,
+        "the slot missed by 30 ms (tolerance 20 ms) was given up and a new one taken"
+    );
+}

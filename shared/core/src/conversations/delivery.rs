@@ -109,6 +109,38 @@ pub async fn take_slot(deps: &Deps, account: &str, channel: &str, rate: u32) -> 
     Ok(Slot::Busy(StdDuration::from_millis(5)))
 }
 
+/// How late after its slot a send may still go: a sender woken late (a busy machine) or
+/// slowed by the claim would otherwise bunch with the next slots' sends. Any one-second
+/// window holds at most `rate` sends as long as each goes out less than 25 ms after its slot
+/// (see [`PACING_WINDOW`]); 20 ms leaves 5 ms for the call's own jitter.
+pub const LATE_TOLERANCE: StdDuration = StdDuration::from_millis(20);
+
+/// Right before the provider call: a sender past its slot's tolerance gives the slot up and
+/// waits for a new one (holding its claim, in-process; the slots it waits behind are at most
+/// [`MAX_RESERVE_AHEAD`] away).
+async fn on_time(
+    deps: &Deps,
+    account: &str,
+    channel: &str,
+    rate: u32,
+    mut slot: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<()> {
+    let tolerance = Duration::from_std(LATE_TOLERANCE).unwrap_or_default();
+    while deps.clock.now() > slot + tolerance {
+        slot = loop {
+            match take_slot(deps, account, channel, rate).await? {
+                Slot::At(at) => break at,
+                Slot::Busy(wait) => {
+                    let until = deps.clock.now() + Duration::from_std(wait).unwrap_or_default();
+                    deps.clock.sleep_until(until).await;
+                }
+            }
+        };
+        deps.clock.sleep_until(slot).await;
+    }
+    Ok(())
+}
+
 async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome> {
     let m = match messages::load(deps, account, id).await {
         Ok(m) => m,
@@ -140,11 +172,13 @@ async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome>
             .await?;
         return Ok(Outcome::Done);
     }
-    match take_slot(deps, account, &channel.channel.id, channel.channel.rate_limit_per_second).await? {
+    let rate = channel.channel.rate_limit_per_second;
+    let slot = match take_slot(deps, account, &channel.channel.id, rate).await? {
         Slot::Busy(wait) => return Ok(Outcome::RetryAfter(wait)),
-        // A slot already due returns at once.
-        Slot::At(at) => deps.clock.sleep_until(at).await,
-    }
+        Slot::At(at) => at,
+    };
+    // A slot already due returns at once.
+    deps.clock.sleep_until(slot).await;
     // The claim: only one delivery of this job gets past here.
     let claim = deps
         .table
@@ -171,6 +205,7 @@ async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome>
         return Ok(Outcome::Done);
     };
     let request = OutboundRequest { to, content: content_of(deps, &m).await?, reply_to: m.reply_to.clone() };
+    on_time(deps, account, &channel.channel.id, rate, slot).await?;
     match deps.messaging.send(&channel.access(), &request).await {
         Ok(provider_id) => {
             record_sent(deps, account, &m, &provider_id).await?;
