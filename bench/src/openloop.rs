@@ -154,13 +154,7 @@ pub async fn sessions_holding(
 ) -> anyhow::Result<Vec<String>> {
     let mut found = Vec::new();
     for id in sessions {
-        let page: Value = http
-            .get(format!("{}/v1/sessions/{id}/messages?limit=100", product.base))
-            .bearer_auth(&product.token)
-            .send()
-            .await?
-            .json()
-            .await?;
+        let page = get_json(http, product, &format!("/v1/sessions/{id}/messages?limit=100")).await?;
         let holds = page["items"]
             .as_array()
             .into_iter()
@@ -172,4 +166,9 @@ pub async fn sessions_holding(
     }
     anyhow::ensure!(found.len() == wanted.len(), "found {} of {} sessions", found.len(), wanted.len());
     Ok(found)
+}
+
+/// `GET path` on the product as its admin, as JSON.
+pub async fn get_json(http: &reqwest::Client, product: &Product, path: &str) -> anyhow::Result<Value> {
+    Ok(http.get(format!("{}{path}", product.base)).bearer_auth(&product.token).send().await?.json().await?)
 }

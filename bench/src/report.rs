@@ -56,11 +56,21 @@ fn machine() -> Value {
 
 /// The process's peak resident memory (VmHWM), in MiB.
 pub fn peak_memory_mib() -> f64 {
+    memory_mib("VmHWM:")
+}
+
+/// The process's resident memory now (VmRSS), in MiB.
+pub fn resident_mib() -> f64 {
+    memory_mib("VmRSS:")
+}
+
+/// A memory line of `/proc/self/status`, in MiB (0 where there is none).
+fn memory_mib(field: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map(|kb| kb / 1024.0)

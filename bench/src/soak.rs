@@ -6,7 +6,7 @@
 
 use crate::harness::{self, Product};
 use crate::openloop::{self, Watcher};
-use crate::report::{latencies, ms, peak_memory_mib, publish};
+use crate::report::{latencies, ms, peak_memory_mib, publish, resident_mib};
 use atende_core::conversations::sessions;
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
@@ -376,13 +376,7 @@ async fn count_messages(
     for id in sessions {
         let mut path = format!("/v1/sessions/{id}/messages?limit=100");
         loop {
-            let page: Value = http
-                .get(format!("{}{path}", product.base))
-                .bearer_auth(&product.token)
-                .send()
-                .await?
-                .json()
-                .await?;
+            let page = openloop::get_json(http, product, &path).await?;
             for m in page["items"].as_array().into_iter().flatten() {
                 if m["direction"] == "in" {
                     if let Some(p) = m["provider_id"].as_str() {
@@ -421,17 +415,4 @@ async fn total_depth(product: &Product) -> anyhow::Result<u64> {
         total += product.queue.depth(&spec.name).await?;
     }
     Ok(total)
-}
-
-/// The process's resident memory now (VmRSS), in MiB.
-fn resident_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
 }

@@ -124,10 +124,7 @@ async fn every_fixture_delivered_three_times_shuffled_by_16_senders_is_applied_o
     let t = stack.tenant("Acme").await;
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
     // Two answers of ours for the status fixtures to talk about.
-    stack.deliver(&text_from_customer("wamid.opening", "oi", stack.now())).await;
-    stack.settle().await;
-    let session = id(&stack.sessions(&t.token, "pending").await[0]);
-    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    let session = stack.assumed_session(&t, "wamid.opening").await;
     for text in ["a", "b"] {
         stack
             .call(
@@ -264,10 +261,7 @@ async fn meta_verify_handshake_echoes_the_challenge_only_for_the_right_token(sta
 async fn outside_the_window_free_text_waits_and_goes_out_in_order_when_the_customer_writes(stack: Stack) {
     let t = stack.tenant("Acme").await;
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
-    stack.deliver(&text_from_customer("wamid.first", "oi", stack.now())).await;
-    stack.settle().await;
-    let session = id(&stack.sessions(&t.token, "pending").await[0]);
-    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    let session = stack.assumed_session(&t, "wamid.first").await;
     stack.settle().await;
     stack.advance(chrono::Duration::hours(25)).await;
     let token = stack.login("admin@acme.example", "a good password").await;
@@ -304,10 +298,7 @@ async fn outside_the_window_free_text_waits_and_goes_out_in_order_when_the_custo
 async fn a_permanent_meta_error_fails_at_once_and_transient_ones_are_retried_until_sent_once(stack: Stack) {
     let t = stack.tenant("Acme").await;
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
-    stack.deliver(&text_from_customer("wamid.in", "oi", stack.now())).await;
-    stack.settle().await;
-    let session = id(&stack.sessions(&t.token, "pending").await[0]);
-    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    let session = stack.assumed_session(&t, "wamid.in").await;
 
     stack.graph.fail_next([Fault::Meta { code: 131026, status: 400 }]);
     stack
@@ -577,10 +568,7 @@ async fn pacing_never_lets_more_than_the_rate_through_in_any_one_second_window(s
 async fn a_message_within_12h_reopens_the_session_for_its_agent_and_new_session_starts_afresh(stack: Stack) {
     let t = stack.tenant("Acme").await;
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
-    stack.deliver(&text_from_customer("wamid.1", "oi", stack.now())).await;
-    stack.settle().await;
-    let session = id(&stack.sessions(&t.token, "pending").await[0]);
-    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    let session = stack.assumed_session(&t, "wamid.1").await;
     stack.call(Method::POST, &format!("/v1/sessions/{session}/complete"), &t.token, Some(json!({}))).await;
     stack.advance(chrono::Duration::hours(11)).await;
     stack.deliver(&text_from_customer("wamid.2", "esqueci uma coisa", stack.now())).await;
@@ -612,10 +600,7 @@ async fn media_goes_out_by_link_and_the_agents_display_name_signs_text(stack: St
     let t = stack.tenant("Acme").await;
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
     stack.call(Method::PATCH, "/v1/me", &t.token, Some(json!({"display_name": "Ana"}))).await;
-    stack.deliver(&text_from_customer("wamid.1", "oi", stack.now())).await;
-    stack.settle().await;
-    let session = id(&stack.sessions(&t.token, "pending").await[0]);
-    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    let session = stack.assumed_session(&t, "wamid.1").await;
     let request = Request::builder()
         .method(Method::POST)
         .uri("/v1/uploads")
@@ -665,10 +650,7 @@ async fn transfer_follows_the_team_choice_rule_and_return_and_restart_work(stack
             Some(json!({"member": true})),
         )
         .await;
-    stack.deliver(&text_from_customer("wamid.1", "oi", stack.now())).await;
-    stack.settle().await;
-    let session = id(&stack.sessions(&t.token, "pending").await[0]);
-    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    let session = stack.assumed_session(&t, "wamid.1").await;
 
     let (status, body) = stack
         .call(
@@ -828,10 +810,7 @@ async fn reactions_attach_to_their_message_and_early_statuses_wait_for_theirs(st
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
     let (_, channels) = stack.call(Method::GET, "/v1/channels", &t.token, None).await;
     assert!(!channels.to_string().contains("test-token"), "secrets are never returned");
-    stack.deliver(&text_from_customer("wamid.1", "oi", stack.now())).await;
-    stack.settle().await;
-    let session = id(&stack.sessions(&t.token, "pending").await[0]);
-    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    let session = stack.assumed_session(&t, "wamid.1").await;
     stack
         .call(
             Method::POST,
@@ -877,10 +856,7 @@ async fn with_30_percent_of_sends_failing_every_message_ends_sent_once_or_failed
     use std::time::Duration;
     let t = stack.tenant("Acme").await;
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
-    stack.deliver(&text_from_customer("wamid.in", "oi", stack.now())).await;
-    stack.settle().await;
-    let session = id(&stack.sessions(&t.token, "pending").await[0]);
-    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    let session = stack.assumed_session(&t, "wamid.in").await;
     stack.graph.fail_randomly(
         0.3,
         vec![
@@ -943,10 +919,7 @@ async fn two_deliveries_of_the_same_job_at_once_send_the_message_once(stack: Sta
     use atende_core::jobs::OutboundJob;
     let t = stack.tenant("Acme").await;
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
-    stack.deliver(&text_from_customer("wamid.in", "oi", stack.now())).await;
-    stack.settle().await;
-    let session = id(&stack.sessions(&t.token, "pending").await[0]);
-    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    let session = stack.assumed_session(&t, "wamid.in").await;
     stack.settle().await;
     stack.graph.fail_next([
         Fault::Slow(std::time::Duration::from_millis(200)),
@@ -1073,20 +1046,10 @@ async fn a_send_that_falls_behind_its_pacing_slot_waits_for_a_new_one_instead_of
     .await;
     let t = stack.tenant("Acme").await;
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
-    stack.deliver(&text_from_customer("wamid.late", "oi", stack.now())).await;
-    stack.settle().await;
-    let session = id(&stack.sessions(&t.token, "pending").await[0]);
-    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    let session = stack.assumed_session(&t, "wamid.late").await;
     stack.settle().await;
     let before = reservations.load(std::sync::atomic::Ordering::SeqCst);
-    let (status, _) = stack
-        .call(
-            Method::POST,
-            &format!("/v1/sessions/{session}/messages"),
-            &t.token,
-            Some(json!({"type": "text", "text": "atrasada"})),
-        )
-        .await;
+    let (status, _) = stack.send_text(&t, &session, "atrasada").await;
     assert_eq!(status, StatusCode::CREATED);
     stack.settle().await;
     assert_eq!(stack.graph.sends().len(), 1, "sent, once");

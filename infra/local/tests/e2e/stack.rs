@@ -302,6 +302,27 @@ impl Stack {
         (user["id"].as_str().unwrap().to_owned(), self.login(email, "password123").await)
     }
 
+    /// The fixture customer writes "oi" (provider id `wamid`) and the tenant's admin assumes
+    /// the session it opens; its id.
+    pub async fn assumed_session(&self, t: &Tenant, wamid: &str) -> String {
+        self.deliver(&text_from_customer(wamid, "oi", self.now())).await;
+        self.settle().await;
+        let session = self.sessions(&t.token, "pending").await[0]["id"].as_str().unwrap().to_owned();
+        self.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+        session
+    }
+
+    /// The tenant's admin answers `text` in `session` through the API.
+    pub async fn send_text(&self, t: &Tenant, session: &str, text: &str) -> (StatusCode, Value) {
+        self.call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/messages"),
+            &t.token,
+            Some(json!({"type": "text", "text": text})),
+        )
+        .await
+    }
+
     pub async fn cloud_channel(&self, t: &Tenant, phone_number_id: &str) -> String {
         let (status, channel) = self
             .call(
