@@ -46,6 +46,7 @@ fn resources() -> OpenApiRouter<AppContext> {
         .merge(routes::tokens::router())
         .merge(routes::conversations::router())
         .merge(routes::routing::router())
+        .merge(routes::tags::router())
 }
 
 /// The operations of every route, public and authenticated.

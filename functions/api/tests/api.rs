@@ -570,6 +570,11 @@ const ISOLATED_ROUTES: &[(&str, &str)] = &[
     ("put", "/v1/channels/{id}/business-hours"),
     ("get", "/v1/channels/{id}/keep-alive"),
     ("put", "/v1/channels/{id}/keep-alive"),
+    ("get", "/v1/tags"),
+    ("post", "/v1/tags"),
+    ("get", "/v1/tags/{id}"),
+    ("patch", "/v1/tags/{id}"),
+    ("delete", "/v1/tags/{id}"),
     ("get", "/v1/scheduled-messages"),
     ("post", "/v1/scheduled-messages"),
     ("get", "/v1/scheduled-messages/{id}"),
@@ -632,6 +637,18 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         )
         .await;
     let b_contact = contact["id"].as_str().unwrap().to_owned();
+    let (_, tag) =
+        api.call(Method::POST, "/v1/tags", Some(&b.admin_token), Some(json!({"name": "Só de B"}))).await;
+    let b_tag = tag["id"].as_str().unwrap().to_owned();
+    let (status, tagged) = api
+        .call(
+            Method::PATCH,
+            &format!("/v1/contacts/{b_contact}"),
+            Some(&b.admin_token),
+            Some(json!({"tags": [b_tag]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{tagged}");
     let (_, template) = api
         .call(Method::POST, "/v1/templates", Some(&b.admin_token), Some(json!({"channel_id": b_channel, "name": "oi", "language": "pt_BR", "category": "utility", "body": "Oi {{1}}"})))
         .await;
@@ -710,6 +727,9 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         (Method::DELETE, format!("/v1/channels/{b_channel}"), None),
         (Method::GET, format!("/v1/contacts/{b_contact}"), None),
         (Method::PATCH, format!("/v1/contacts/{b_contact}"), Some(json!({"name": "Hacked"}))),
+        (Method::GET, format!("/v1/tags/{b_tag}"), None),
+        (Method::PATCH, format!("/v1/tags/{b_tag}"), Some(json!({"name": "Hacked"}))),
+        (Method::DELETE, format!("/v1/tags/{b_tag}"), None),
         (Method::GET, format!("/v1/templates/{b_template}"), None),
         (Method::DELETE, format!("/v1/templates/{b_template}"), None),
         (Method::GET, format!("/v1/sessions/{b_session}"), None),
@@ -794,6 +814,8 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         "/v1/wallets",
         "/v1/scheduled-messages",
         "/v1/business-hours/status",
+        "/v1/tags",
+        &format!("/v1/contacts?tag={b_tag}"),
     ] {
         let (status, listed) = api.call(Method::GET, path, Some(&a.admin_token), None).await;
         assert_eq!(status, StatusCode::OK);
@@ -808,6 +830,7 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
             &b_contact,
             &b_template,
             &b_session,
+            &b_tag,
         ] {
             assert!(!text.contains(foreign.as_str()), "{path} leaks {foreign}");
         }
@@ -828,6 +851,16 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
     .await;
     api.call(Method::POST, "/v1/contacts", Some(&a.admin_token), Some(json!({"phone": "+5511912345678"})))
         .await;
+    // B's tag on A's contact is no tag at all.
+    let (status, body) = api
+        .call(
+            Method::POST,
+            "/v1/contacts",
+            Some(&a.admin_token),
+            Some(json!({"phone": "+5511912340000", "tags": [b_tag]})),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
     // B's upload, used by A, is not found either.
     let (status, body) = api.call(Method::GET, "/v1/sessions/counts", Some(&a.admin_token), None).await;
     assert_eq!((status, body["pending"].as_u64()), (StatusCode::OK, Some(0)));
@@ -1112,4 +1145,93 @@ async fn schema_valid_requests_are_read_as_the_schema_reads_them() {
         let (status, response) = api.call(method, &path, token, body).await;
         assert_error(status, &response, StatusCode::NOT_FOUND);
     }
+}
+
+#[tokio::test]
+async fn tags_rename_everywhere_at_once_filter_contacts_and_a_deleted_one_leaves_every_contact() {
+    let api = Api::new();
+    let a = api.tenant("Acme").await;
+    let admin = Some(a.admin_token.as_str());
+    let tag = |name: &str, colour: &str| json!({"name": name, "colour": colour});
+    let (status, vip) = api.call(Method::POST, "/v1/tags", admin, Some(tag("VIP", "#1E88E5"))).await;
+    assert_eq!(status, StatusCode::CREATED, "{vip}");
+    assert_eq!(vip["colour"], "#1e88e5");
+    let vip = vip["id"].as_str().unwrap().to_owned();
+    let (_, lead) = api.call(Method::POST, "/v1/tags", admin, Some(json!({"name": "Lead"}))).await;
+    let lead = lead["id"].as_str().unwrap().to_owned();
+    let (status, body) = api.call(Method::POST, "/v1/tags", admin, Some(tag(" vip ", "#000000"))).await;
+    assert_error(status, &body, StatusCode::CONFLICT);
+    let (status, body) = api.call(Method::POST, "/v1/tags", admin, Some(tag("Novo", "azul"))).await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["message"].as_str().unwrap().contains("colour"), "{body}");
+    api.create_user(&a.admin_token, "agent@acme.example", "agent").await;
+    let agent = api.login("agent@acme.example", "password123").await;
+    let (status, body) =
+        api.call(Method::POST, "/v1/tags", Some(&agent), Some(tag("Agente", "#000000"))).await;
+    assert_error(status, &body, StatusCode::FORBIDDEN);
+    let (status, listed) = api.call(Method::GET, "/v1/tags", Some(&agent), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<&str> =
+        listed["items"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["Lead", "VIP"], "agents see the tags, by name");
+
+    // Contacts carry tag ids, checked on every write.
+    let contact = |phone: &str, tags: Vec<&str>| json!({"phone": phone, "tags": tags});
+    let (status, body) = api
+        .call(Method::POST, "/v1/contacts", Some(&agent), Some(contact("+5511987650001", vec!["nope"])))
+        .await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(body["message"].as_str().unwrap().contains("nope"), "names the unknown tag: {body}");
+    let (_, ana) = api
+        .call(Method::POST, "/v1/contacts", Some(&agent), Some(contact("+5511987650001", vec![&vip, &vip])))
+        .await;
+    assert_eq!(ana["tags"], json!([vip]), "each tag once");
+    let (_, bia) = api
+        .call(Method::POST, "/v1/contacts", Some(&agent), Some(contact("+5511987650002", vec![&vip, &lead])))
+        .await;
+    let (ana, bia) = (ana["id"].as_str().unwrap().to_owned(), bia["id"].as_str().unwrap().to_owned());
+    let tagged = |tag: String| {
+        let api = &api;
+        let token = a.admin_token.clone();
+        async move {
+            let (status, page) =
+                api.call(Method::GET, &format!("/v1/contacts?tag={tag}"), Some(&token), None).await;
+            assert_eq!(status, StatusCode::OK, "{page}");
+            let mut ids: Vec<String> = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_owned())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let mut both = vec![ana.clone(), bia.clone()];
+    both.sort();
+    assert_eq!(tagged(vip.clone()).await, both);
+    assert_eq!(tagged(lead.clone()).await, vec![bia.clone()]);
+
+    // A rename is one write: every contact shows the new name through the tag's id.
+    let (status, renamed) = api
+        .call(Method::PATCH, &format!("/v1/tags/{vip}"), admin, Some(json!({"name": "Cliente VIP"})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{renamed}");
+    let (_, got) = api.call(Method::GET, &format!("/v1/tags/{vip}"), Some(&agent), None).await;
+    assert_eq!(got["name"], "Cliente VIP");
+    let (_, again) = api.call(Method::POST, "/v1/tags", admin, Some(tag("vip", "#000000"))).await;
+    assert_eq!(again["name"], "vip", "the old name is free again");
+
+    // Untagging updates the filter; deleting a tag takes it off every contact.
+    api.call(Method::PATCH, &format!("/v1/contacts/{ana}"), Some(&agent), Some(json!({"tags": []}))).await;
+    assert_eq!(tagged(vip.clone()).await, vec![bia.clone()]);
+    let (status, _) = api.call(Method::DELETE, &format!("/v1/tags/{lead}"), Some(&agent), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = api.call(Method::DELETE, &format!("/v1/tags/{lead}"), admin, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, b) = api.call(Method::GET, &format!("/v1/contacts/{bia}"), admin, None).await;
+    assert_eq!(b["tags"], json!([vip]));
+    assert!(tagged(lead.clone()).await.is_empty());
+    let (status, body) = api.call(Method::GET, &format!("/v1/tags/{lead}"), admin, None).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND);
 }

@@ -75,6 +75,28 @@ pub fn waba(waba: &str) -> Key {
     Key::new(format!("WABA#{waba}"), "WABA")
 }
 
+pub const TAG_PREFIX: &str = "TAG#";
+/// `A#<account>` / `TAG#<tag>`: a tag (name and colour).
+pub fn tag(account: &str, tag: &str) -> Key {
+    Key::new(account_pk(account), format!("{TAG_PREFIX}{tag}"))
+}
+
+/// `A#<account>` / `TAGNAME#<lowercased name>`: the tag with this name (unique per account).
+pub fn tag_name(account: &str, lowercased: &str) -> Key {
+    Key::new(account_pk(account), format!("TAGNAME#{lowercased}"))
+}
+
+/// `A#<account>` / `CTAG#<tag>#`: the prefix of the contacts carrying a tag.
+pub fn tagged_contacts_prefix(tag: &str) -> String {
+    format!("CTAG#{tag}#")
+}
+
+/// `A#<account>` / `CTAG#<tag>#<contact>`: the contact carries the tag (written in the
+/// contact's own transaction; what filters and tag deletion read).
+pub fn tagged_contact(account: &str, tag: &str, contact: &str) -> Key {
+    Key::new(account_pk(account), format!("{}{contact}", tagged_contacts_prefix(tag)))
+}
+
 pub const CONTACT_PREFIX: &str = "CONTACT#";
 /// `A#<account>` / `CONTACT#<contact>`: a contact.
 pub fn contact(account: &str, contact: &str) -> Key {

@@ -102,6 +102,8 @@ pub async fn remove_channel(
 pub struct ContactQuery {
     /// Part of a name, phone or email.
     pub q: Option<String>,
+    /// Only contacts carrying this tag (its id); `q` is then ignored.
+    pub tag: Option<String>,
     /// The previous page's `next_cursor` (empty or absent: the first page).
     #[param(format = "cursor")]
     pub cursor: Option<String>,
@@ -117,7 +119,7 @@ pub async fn search_contacts(
     Authenticated(c): Authenticated,
     QueryParams(q): QueryParams<ContactQuery>,
 ) -> Result<Json<ContactPage>, ApiError> {
-    Ok(Json(contacts::search(&ctx.deps, &c, q.q.as_deref(), q.cursor, q.limit).await?))
+    Ok(Json(contacts::search(&ctx.deps, &c, q.q.as_deref(), q.tag.as_deref(), q.cursor, q.limit).await?))
 }
 
 #[utoipa::path(post, path = "/v1/contacts", tag = "contacts", security(("bearer" = [])), request_body = NewContact,

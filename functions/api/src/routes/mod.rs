@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod conversations;
 pub mod routing;
+pub mod tags;
 pub mod teams;
 pub mod tokens;
 pub mod users;

@@ -4,6 +4,7 @@
 use super::model::{Contact, ContactStatus};
 use super::phone;
 use crate::accounts::{Caller, Profile};
+use crate::crm::tags;
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
@@ -67,7 +68,79 @@ fn writes_for_new(contact: &Contact) -> ServiceResult<Vec<TransactItem>> {
             condition: Some(Condition::NotExists),
         });
     }
+    for tag in &contact.tags {
+        writes.push(TransactItem::Put {
+            item: tags::tagged_contact_item(&contact.account_id, tag, &contact.id),
+            condition: None,
+        });
+    }
     Ok(writes)
+}
+
+/// The tag index items a change of a contact's tags from `before` to `after` writes.
+fn tag_index_changes(account: &str, contact: &str, before: &[String], after: &[String]) -> Vec<TransactItem> {
+    let added = after
+        .iter()
+        .filter(|t| !before.contains(t))
+        .map(|t| TransactItem::Put { item: tags::tagged_contact_item(account, t, contact), condition: None });
+    let removed = before
+        .iter()
+        .filter(|t| !after.contains(t))
+        .map(|t| TransactItem::Delete { key: keys::tagged_contact(account, t, contact), condition: None });
+    added.chain(removed).collect()
+}
+
+/// Saves `contact` (read at `read`), with the tag index items its tag change needs.
+async fn save(deps: &Deps, contact: &Contact, read: u64, tags_before: &[String]) -> ServiceResult<()> {
+    let mut writes = vec![TransactItem::Put {
+        item: to_item(&keys::contact(&contact.account_id, &contact.id), contact)?,
+        condition: Some(Condition::version_is(read)),
+    }];
+    writes.extend(tag_index_changes(&contact.account_id, &contact.id, tags_before, &contact.tags));
+    deps.table.transact(writes).await.map_err(concurrent)
+}
+
+/// Takes `tag` off every contact carrying it (before and after the tag itself is deleted,
+/// see `crm::tags::delete`). Each contact is saved with its index in one transaction.
+pub async fn remove_tag_everywhere(deps: &Deps, account: &str, tag: &str) -> ServiceResult<usize> {
+    let mut removed = 0;
+    loop {
+        let (ids, _) = tags::tagged_contacts(deps, account, tag, None, 100).await?;
+        if ids.is_empty() {
+            return Ok(removed);
+        }
+        for id in ids {
+            for attempt in 0.. {
+                let mut contact = match load(deps, account, &id).await {
+                    Ok(c) => c,
+                    Err(ServiceError::NotFound(_)) => {
+                        deps.table.delete(&keys::tagged_contact(account, tag, &id), None).await?;
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                };
+                let before = contact.tags.clone();
+                contact.tags.retain(|t| t != tag);
+                let read = contact.version;
+                contact.version += 1;
+                let writes = if before.len() == contact.tags.len() {
+                    // The index said so but the contact does not: only the index item goes.
+                    deps.table.delete(&keys::tagged_contact(account, tag, &id), None).await?;
+                    break;
+                } else {
+                    save(deps, &contact, read, &before).await
+                };
+                match writes {
+                    Ok(()) => {
+                        removed += 1;
+                        break;
+                    }
+                    Err(ServiceError::Conflict(_)) if attempt < 5 => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
 }
 
 /// The contact a WhatsApp sender is, created or completed as needed. Archived contacts
@@ -210,7 +283,7 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewContact) -> ServiceR
         phone: Some(e164),
         bsuid: None,
         email: clean_email(input.email)?,
-        tags: input.tags,
+        tags: tags::validate(deps, &caller.account_id, &input.tags).await?,
         status: ContactStatus::Active,
         wallet_id: None,
         wallet_joined_at: None,
@@ -247,10 +320,14 @@ pub async fn search(
     deps: &Deps,
     caller: &Caller,
     q: Option<&str>,
+    tag: Option<&str>,
     cursor: Option<String>,
     limit: Option<u32>,
 ) -> ServiceResult<ContactPage> {
     require_contact_access(caller)?;
+    if let Some(tag) = tag.map(str::trim).filter(|t| !t.is_empty()) {
+        return with_tag(deps, caller, tag, cursor, limit).await;
+    }
     let limit = crate::accounts::users::page_size(limit)? as usize;
     let needle = q.map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
     let digits: Option<String> = needle.as_ref().map(|n| n.chars().filter(char::is_ascii_digit).collect());
@@ -287,6 +364,28 @@ pub async fn search(
     Ok(ContactPage { items, next_cursor: cursor })
 }
 
+/// The contacts carrying `tag`, by contact id: a page of the tag's `CTAG#<tag>#` index
+/// items, then each contact by key (access pattern: query + one get per contact).
+async fn with_tag(
+    deps: &Deps,
+    caller: &Caller,
+    tag: &str,
+    cursor: Option<String>,
+    limit: Option<u32>,
+) -> ServiceResult<ContactPage> {
+    let limit = crate::accounts::users::page_size(limit)?;
+    let (ids, next_cursor) = tags::tagged_contacts(deps, &caller.account_id, tag, cursor, limit).await?;
+    let mut items = Vec::with_capacity(ids.len());
+    for id in ids {
+        match load(deps, &caller.account_id, &id).await {
+            Ok(c) if c.tags.iter().any(|t| t == tag) => items.push(c),
+            Ok(_) | Err(ServiceError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(ContactPage { items, next_cursor })
+}
+
 pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ContactPatch) -> ServiceResult<Contact> {
     require_contact_access(caller)?;
     let mut contact = load(deps, &caller.account_id, id).await?;
@@ -296,8 +395,9 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ContactPatch)
     if patch.email.is_some() {
         contact.email = clean_email(patch.email)?;
     }
-    if let Some(tags) = patch.tags {
-        contact.tags = tags;
+    let tags_before = contact.tags.clone();
+    if let Some(ids) = patch.tags {
+        contact.tags = tags::validate(deps, &caller.account_id, &ids).await?;
     }
     if let Some(status) = patch.status {
         if status == ContactStatus::Blocked || contact.status == ContactStatus::Blocked {
@@ -307,9 +407,17 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ContactPatch)
     }
     let read = contact.version;
     contact.version += 1;
-    deps.table
-        .put(to_item(&keys::contact(&caller.account_id, id), &contact)?, Some(Condition::version_is(read)))
-        .await
-        .map_err(concurrent)?;
+    save(deps, &contact, read, &tags_before).await?;
     Ok(contact)
+}
+
+/// Deletes a tag (admins) and takes it off every contact: before the tag goes (so a crash
+/// leaves the tag to delete again), and once more after (a contact saved meanwhile).
+pub async fn delete_tag(deps: &Deps, caller: &Caller, tag: &str) -> ServiceResult<()> {
+    caller.require_admin()?;
+    tags::load(deps, &caller.account_id, tag).await?;
+    remove_tag_everywhere(deps, &caller.account_id, tag).await?;
+    tags::delete(deps, caller, tag).await?;
+    remove_tag_everywhere(deps, &caller.account_id, tag).await?;
+    Ok(())
 }

@@ -60,6 +60,7 @@ pub struct Contact {
     /// Meta's business-scoped user id (`user_id`), when present.
     pub bsuid: Option<String>,
     pub email: Option<String>,
+    /// Ids of the account's tags (`crm::tags`): a rename never touches the contact.
     #[serde(default)]
     pub tags: Vec<String>,
     #[serde(default)]

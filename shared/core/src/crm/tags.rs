@@ -1,0 +1,228 @@
+//! Tags (*etiquetas*): account-defined, a name and a colour. Contacts carry tag **ids**, so
+//! renaming a tag renames it everywhere without touching a contact; deleting one removes it
+//! from every contact (found through the `CTAG#<tag>#<contact>` items each contact's
+//! transaction keeps).
+//!
+//! Access patterns: a tag by id (get `TAG#<id>`); all tags (query the account's partition,
+//! prefix `TAG#`); a name's owner (get `TAGNAME#<lowercased>`); the contacts carrying a tag
+//! (query prefix `CTAG#<tag>#`).
+
+use crate::accounts::Caller;
+use crate::deps::Deps;
+use crate::error::{ServiceError, ServiceResult};
+use crate::keys;
+use crate::ports::table::attr;
+use crate::ports::{Condition, Index, Item, Query, SortCondition, TableError, TransactItem};
+use crate::record::{concurrent, from_item, query_all, to_item};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Tags one contact may carry.
+pub const MAX_TAGS_PER_CONTACT: usize = 20;
+const MAX_NAME: usize = 50;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Tag {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    /// `#RRGGBB`.
+    pub colour: String,
+    pub created_at: DateTime<Utc>,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewTag {
+    pub name: String,
+    /// `#RRGGBB`; grey when absent.
+    pub colour: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct TagPatch {
+    pub name: Option<String>,
+    pub colour: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TagList {
+    /// By name.
+    pub items: Vec<Tag>,
+}
+
+fn clean_name(name: &str) -> ServiceResult<String> {
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() || name.chars().count() > MAX_NAME {
+        return Err(ServiceError::invalid(format!("name: 1 to {MAX_NAME} characters")));
+    }
+    Ok(name)
+}
+
+fn clean_colour(colour: Option<&str>) -> ServiceResult<String> {
+    let colour = colour.unwrap_or("#9e9e9e").trim();
+    let hex = colour.strip_prefix('#').unwrap_or("");
+    if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(ServiceError::invalid("colour: #RRGGBB, e.g. #1e88e5"));
+    }
+    Ok(colour.to_ascii_lowercase())
+}
+
+fn name_pointer(tag: &Tag) -> Item {
+    let key = keys::tag_name(&tag.account_id, &tag.name.to_lowercase());
+    Item::from([
+        ("pk".to_owned(), attr::s(key.pk)),
+        ("sk".to_owned(), attr::s(key.sk)),
+        ("tag_id".to_owned(), attr::s(&tag.id)),
+    ])
+}
+
+fn name_taken(e: TableError) -> ServiceError {
+    match e {
+        TableError::TransactionConditionFailed { index: 1 } => {
+            ServiceError::conflict("a tag with this name exists")
+        }
+        other => concurrent(other),
+    }
+}
+
+pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<Tag> {
+    match deps.table.get(&keys::tag(account, id)).await? {
+        Some(item) => from_item(item),
+        None => Err(ServiceError::NotFound("tag")),
+    }
+}
+
+pub async fn list(deps: &Deps, caller: &Caller) -> ServiceResult<TagList> {
+    let q = Query::partition(Index::Primary, keys::account_pk(&caller.account_id))
+        .sort(SortCondition::BeginsWith(keys::TAG_PREFIX.into()));
+    let mut items: Vec<Tag> = query_all(deps, q).await?;
+    items.sort_by_key(|t| t.name.to_lowercase());
+    Ok(TagList { items })
+}
+
+pub async fn get(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Tag> {
+    load(deps, &caller.account_id, id).await
+}
+
+pub async fn create(deps: &Deps, caller: &Caller, input: NewTag) -> ServiceResult<Tag> {
+    caller.require_admin()?;
+    let tag = Tag {
+        id: deps.ids.new_id(),
+        account_id: caller.account_id.clone(),
+        name: clean_name(&input.name)?,
+        colour: clean_colour(input.colour.as_deref())?,
+        created_at: deps.clock.now(),
+        version: 1,
+    };
+    deps.table
+        .transact(vec![
+            TransactItem::Put {
+                item: to_item(&keys::tag(&tag.account_id, &tag.id), &tag)?,
+                condition: Some(Condition::NotExists),
+            },
+            TransactItem::Put { item: name_pointer(&tag), condition: Some(Condition::NotExists) },
+        ])
+        .await
+        .map_err(name_taken)?;
+    Ok(tag)
+}
+
+/// Renames or recolours a tag (admins). Contacts hold its id: nothing else is rewritten.
+pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: TagPatch) -> ServiceResult<Tag> {
+    caller.require_admin()?;
+    let mut tag = load(deps, &caller.account_id, id).await?;
+    let old_name = tag.name.to_lowercase();
+    if let Some(name) = &patch.name {
+        tag.name = clean_name(name)?;
+    }
+    if patch.colour.is_some() {
+        tag.colour = clean_colour(patch.colour.as_deref())?;
+    }
+    let read = tag.version;
+    tag.version += 1;
+    let mut writes = vec![TransactItem::Put {
+        item: to_item(&keys::tag(&tag.account_id, &tag.id), &tag)?,
+        condition: Some(Condition::version_is(read)),
+    }];
+    if tag.name.to_lowercase() != old_name {
+        writes.push(TransactItem::Put { item: name_pointer(&tag), condition: Some(Condition::NotExists) });
+        writes
+            .push(TransactItem::Delete { key: keys::tag_name(&tag.account_id, &old_name), condition: None });
+    }
+    deps.table.transact(writes).await.map_err(name_taken)?;
+    Ok(tag)
+}
+
+/// Deletes a tag (admins). The caller (`conversations::contacts::remove_tag_everywhere`
+/// before and after) takes it off the contacts: this module does not know contacts.
+pub async fn delete(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()> {
+    caller.require_admin()?;
+    let tag = load(deps, &caller.account_id, id).await?;
+    deps.table
+        .transact(vec![
+            TransactItem::Delete {
+                key: keys::tag(&tag.account_id, &tag.id),
+                condition: Some(Condition::Exists),
+            },
+            TransactItem::Delete {
+                key: keys::tag_name(&tag.account_id, &tag.name.to_lowercase()),
+                condition: None,
+            },
+        ])
+        .await
+        .map_err(concurrent)?;
+    Ok(())
+}
+
+/// The ids of the contacts carrying `tag`, a page at a time (`CTAG#<tag>#` items).
+pub async fn tagged_contacts(
+    deps: &Deps,
+    account: &str,
+    tag: &str,
+    cursor: Option<String>,
+    limit: u32,
+) -> ServiceResult<(Vec<String>, Option<String>)> {
+    let q = Query::partition(Index::Primary, keys::account_pk(account))
+        .sort(SortCondition::BeginsWith(keys::tagged_contacts_prefix(tag)))
+        .limit(limit)
+        .after(cursor);
+    let page = deps.table.query(q).await?;
+    let ids = page.items.iter().filter_map(|i| attr::get_s(i, "contact_id").map(str::to_owned)).collect();
+    Ok((ids, page.cursor))
+}
+
+/// The index item saying `contact` carries `tag`.
+pub fn tagged_contact_item(account: &str, tag: &str, contact: &str) -> Item {
+    let key = keys::tagged_contact(account, tag, contact);
+    Item::from([
+        ("pk".to_owned(), attr::s(key.pk)),
+        ("sk".to_owned(), attr::s(key.sk)),
+        ("contact_id".to_owned(), attr::s(contact)),
+    ])
+}
+
+/// `ids` as a contact's tags: each once, in the given order, every one an existing tag of
+/// the account (a clear 422 naming the first that is not), at most
+/// [`MAX_TAGS_PER_CONTACT`].
+pub async fn validate(deps: &Deps, account: &str, ids: &[String]) -> ServiceResult<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for id in ids {
+        let id = id.trim();
+        if out.iter().any(|o| o == id) {
+            continue;
+        }
+        match load(deps, account, id).await {
+            Ok(_) => out.push(id.to_owned()),
+            Err(ServiceError::NotFound(_)) => {
+                return Err(ServiceError::invalid(format!("tags: no tag with id {id:?} in this account")));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if out.len() > MAX_TAGS_PER_CONTACT {
+        return Err(ServiceError::invalid(format!("tags: at most {MAX_TAGS_PER_CONTACT} per contact")));
+    }
+    Ok(out)
+}
