@@ -38,6 +38,8 @@ pub struct SessionView {
     pub completed_by: Option<String>,
     pub archive_policy: Option<ArchivePolicy>,
     pub classification: Option<Classification>,
+    /// Ids of the account's tags.
+    pub tags: Vec<String>,
     pub created_at: DateTime<Utc>,
     /// Changes at every update.
     pub version: u64,
@@ -62,6 +64,7 @@ impl From<Session> for SessionView {
             completed_by: s.completed_by,
             archive_policy: s.archive_policy,
             classification: s.classification,
+            tags: s.tags,
             created_at: s.created_at,
             version: s.version,
         }

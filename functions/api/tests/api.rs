@@ -549,6 +549,7 @@ const ISOLATED_ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/sessions/{id}/complete"),
     ("post", "/v1/sessions/{id}/restart"),
     ("post", "/v1/sessions/{id}/transfer"),
+    ("put", "/v1/sessions/{id}/tags"),
     ("get", "/v1/sessions/{id}/notes"),
     ("post", "/v1/sessions/{id}/notes"),
     ("patch", "/v1/sessions/{id}/notes/{note_id}"),
@@ -748,6 +749,7 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
             Some(json!({"template_id": b_template, "parameters": ["x"]})),
         ),
         (Method::POST, format!("/v1/sessions/{b_session}/transfer"), Some(json!({"team_id": a_team}))),
+        (Method::PUT, format!("/v1/sessions/{b_session}/tags"), Some(json!({"tags": []}))),
         (Method::GET, format!("/v1/sessions/{b_session}/notes"), None),
         (Method::POST, format!("/v1/sessions/{b_session}/notes"), Some(json!({"text": "x"}))),
         (Method::PATCH, format!("/v1/sessions/{b_session}/notes/{b_note}"), Some(json!({"text": "x"}))),
@@ -1234,4 +1236,40 @@ async fn tags_rename_everywhere_at_once_filter_contacts_and_a_deleted_one_leaves
     assert!(tagged(lead.clone()).await.is_empty());
     let (status, body) = api.call(Method::GET, &format!("/v1/tags/{lead}"), admin, None).await;
     assert_error(status, &body, StatusCode::NOT_FOUND);
+
+    // Sessions carry tags too, and lose a deleted one.
+    let (_, channel) = api
+        .call(
+            Method::POST,
+            "/v1/channels",
+            admin,
+            Some(json!({"kind": "sandbox", "name": "S", "agents_can_start": true})),
+        )
+        .await;
+    let channel = channel["id"].as_str().unwrap().to_owned();
+    let (_, template) = api
+        .call(Method::POST, "/v1/templates", admin, Some(json!({"channel_id": channel, "name": "oi", "language": "pt_BR", "category": "utility", "body": "Oi {{1}}"})))
+        .await;
+    let team = a.account.default_team.id.clone();
+    let (status, started) = api
+        .call(Method::POST, "/v1/sessions", admin, Some(json!({"contact_id": bia, "channel_id": channel, "team_id": team, "template_id": template["id"], "parameters": ["Bia"]})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let session = started["session"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/sessions/{session}/tags");
+    let (status, body) = api.call(Method::PUT, &path, admin, Some(json!({"tags": ["nope"]}))).await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, temp) = api.call(Method::POST, "/v1/tags", admin, Some(json!({"name": "Urgente"}))).await;
+    let temp = temp["id"].as_str().unwrap().to_owned();
+    let (status, tagged_session) =
+        api.call(Method::PUT, &path, admin, Some(json!({"tags": [vip, temp]}))).await;
+    assert_eq!(status, StatusCode::OK, "{tagged_session}");
+    assert_eq!(tagged_session["tags"], json!([vip, temp]));
+    let (_, mine) = api.call(Method::GET, &format!("/v1/sessions?tab=mine&tag={temp}"), admin, None).await;
+    assert_eq!(mine["items"][0]["id"], session.as_str(), "the session list filters by tag");
+    let (_, none) = api.call(Method::GET, &format!("/v1/sessions?tab=mine&tag={lead}"), admin, None).await;
+    assert_eq!(none["items"], json!([]));
+    api.call(Method::DELETE, &format!("/v1/tags/{temp}"), admin, None).await;
+    let (_, s) = api.call(Method::GET, &format!("/v1/sessions/{session}"), admin, None).await;
+    assert_eq!(s["tags"], json!([vip]), "the deleted tag is off the session");
 }

@@ -97,6 +97,16 @@ pub fn tagged_contact(account: &str, tag: &str, contact: &str) -> Key {
     Key::new(account_pk(account), format!("{}{contact}", tagged_contacts_prefix(tag)))
 }
 
+/// `A#<account>` / `STAG#<tag>#`: the prefix of the sessions carrying a tag.
+pub fn tagged_sessions_prefix(tag: &str) -> String {
+    format!("STAG#{tag}#")
+}
+
+/// `A#<account>` / `STAG#<tag>#<session>`: the session carries the tag.
+pub fn tagged_session(account: &str, tag: &str, session: &str) -> Key {
+    Key::new(account_pk(account), format!("{}{session}", tagged_sessions_prefix(tag)))
+}
+
 pub const CONTACT_PREFIX: &str = "CONTACT#";
 /// `A#<account>` / `CONTACT#<contact>`: a contact.
 pub fn contact(account: &str, contact: &str) -> Key {

@@ -1,4 +1,5 @@
-use atende_core::conversations::contacts;
+use crate::dto::SessionView;
+use atende_core::conversations::{sessions, tagging};
 use atende_core::crm::tags::{self, NewTag, Tag, TagList, TagPatch};
 use atende_runtime::auth::Authenticated;
 use atende_runtime::extract::JsonBody;
@@ -7,6 +8,8 @@ use atende_runtime::{ApiError, AppContext};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -54,7 +57,7 @@ pub async fn update(
     Ok(Json(tags::update(&ctx.deps, &caller, &id, patch).await?))
 }
 
-/// Delete a tag (admins); it is taken off every contact.
+/// Delete a tag (admins); it is taken off every contact and session.
 #[utoipa::path(operation_id = "delete_tag", delete, path = "/v1/tags/{id}", tag = "tags", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn delete(
@@ -62,10 +65,33 @@ pub async fn delete(
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    contacts::delete_tag(&ctx.deps, &caller, &id).await?;
+    tagging::delete_tag(&ctx.deps, &caller, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A session's tags, all at once.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct SessionTags {
+    /// Ids of the account's tags (at most 20); `[]` takes them all off.
+    pub tags: Vec<String>,
+}
+
+/// Set a session's tags (whoever may act on the session).
+#[utoipa::path(operation_id = "set_session_tags", put, path = "/v1/sessions/{id}/tags", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = SessionTags,
+    responses((status = 200, body = SessionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn set_session_tags(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<SessionTags>,
+) -> Result<Json<SessionView>, ApiError> {
+    Ok(Json(sessions::set_tags(&ctx.deps, &caller, &id, &body.tags).await?.into()))
+}
+
 pub fn router() -> OpenApiRouter<AppContext> {
-    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(get, update, delete))
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(get, update, delete))
+        .routes(routes!(set_session_tags))
 }

@@ -4,7 +4,7 @@
 use super::model::{Contact, ContactStatus};
 use super::phone;
 use crate::accounts::{Caller, Profile};
-use crate::crm::tags;
+use crate::crm::tags::{self, Tagged};
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
@@ -68,26 +68,8 @@ fn writes_for_new(contact: &Contact) -> ServiceResult<Vec<TransactItem>> {
             condition: Some(Condition::NotExists),
         });
     }
-    for tag in &contact.tags {
-        writes.push(TransactItem::Put {
-            item: tags::tagged_contact_item(&contact.account_id, tag, &contact.id),
-            condition: None,
-        });
-    }
+    writes.extend(tags::index_changes(Tagged::Contact, &contact.account_id, &contact.id, &[], &contact.tags));
     Ok(writes)
-}
-
-/// The tag index items a change of a contact's tags from `before` to `after` writes.
-fn tag_index_changes(account: &str, contact: &str, before: &[String], after: &[String]) -> Vec<TransactItem> {
-    let added = after
-        .iter()
-        .filter(|t| !before.contains(t))
-        .map(|t| TransactItem::Put { item: tags::tagged_contact_item(account, t, contact), condition: None });
-    let removed = before
-        .iter()
-        .filter(|t| !after.contains(t))
-        .map(|t| TransactItem::Delete { key: keys::tagged_contact(account, t, contact), condition: None });
-    added.chain(removed).collect()
 }
 
 /// Saves `contact` (read at `read`), with the tag index items its tag change needs.
@@ -96,16 +78,22 @@ async fn save(deps: &Deps, contact: &Contact, read: u64, tags_before: &[String])
         item: to_item(&keys::contact(&contact.account_id, &contact.id), contact)?,
         condition: Some(Condition::version_is(read)),
     }];
-    writes.extend(tag_index_changes(&contact.account_id, &contact.id, tags_before, &contact.tags));
+    writes.extend(tags::index_changes(
+        Tagged::Contact,
+        &contact.account_id,
+        &contact.id,
+        tags_before,
+        &contact.tags,
+    ));
     deps.table.transact(writes).await.map_err(concurrent)
 }
 
 /// Takes `tag` off every contact carrying it (before and after the tag itself is deleted,
-/// see `crm::tags::delete`). Each contact is saved with its index in one transaction.
+/// see `super::tagging::delete_tag`). Each contact is saved with its index in one transaction.
 pub async fn remove_tag_everywhere(deps: &Deps, account: &str, tag: &str) -> ServiceResult<usize> {
     let mut removed = 0;
     loop {
-        let (ids, _) = tags::tagged_contacts(deps, account, tag, None, 100).await?;
+        let (ids, _) = tags::tagged(deps, Tagged::Contact, account, tag, None, 100).await?;
         if ids.is_empty() {
             return Ok(removed);
         }
@@ -114,7 +102,7 @@ pub async fn remove_tag_everywhere(deps: &Deps, account: &str, tag: &str) -> Ser
                 let mut contact = match load(deps, account, &id).await {
                     Ok(c) => c,
                     Err(ServiceError::NotFound(_)) => {
-                        deps.table.delete(&keys::tagged_contact(account, tag, &id), None).await?;
+                        tags::forget(deps, Tagged::Contact, account, tag, &id).await?;
                         break;
                     }
                     Err(e) => return Err(e),
@@ -125,7 +113,7 @@ pub async fn remove_tag_everywhere(deps: &Deps, account: &str, tag: &str) -> Ser
                 contact.version += 1;
                 let writes = if before.len() == contact.tags.len() {
                     // The index said so but the contact does not: only the index item goes.
-                    deps.table.delete(&keys::tagged_contact(account, tag, &id), None).await?;
+                    tags::forget(deps, Tagged::Contact, account, tag, &id).await?;
                     break;
                 } else {
                     save(deps, &contact, read, &before).await
@@ -374,7 +362,8 @@ async fn with_tag(
     limit: Option<u32>,
 ) -> ServiceResult<ContactPage> {
     let limit = crate::accounts::users::page_size(limit)?;
-    let (ids, next_cursor) = tags::tagged_contacts(deps, &caller.account_id, tag, cursor, limit).await?;
+    let (ids, next_cursor) =
+        tags::tagged(deps, Tagged::Contact, &caller.account_id, tag, cursor, limit).await?;
     let mut items = Vec::with_capacity(ids.len());
     for id in ids {
         match load(deps, &caller.account_id, &id).await {
@@ -409,15 +398,4 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ContactPatch)
     contact.version += 1;
     save(deps, &contact, read, &tags_before).await?;
     Ok(contact)
-}
-
-/// Deletes a tag (admins) and takes it off every contact: before the tag goes (so a crash
-/// leaves the tag to delete again), and once more after (a contact saved meanwhile).
-pub async fn delete_tag(deps: &Deps, caller: &Caller, tag: &str) -> ServiceResult<()> {
-    caller.require_admin()?;
-    tags::load(deps, &caller.account_id, tag).await?;
-    remove_tag_everywhere(deps, &caller.account_id, tag).await?;
-    tags::delete(deps, caller, tag).await?;
-    remove_tag_everywhere(deps, &caller.account_id, tag).await?;
-    Ok(())
 }

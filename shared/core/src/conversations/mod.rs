@@ -14,6 +14,7 @@ pub mod notes;
 pub mod phone;
 pub mod receipts;
 pub mod sessions;
+pub mod tagging;
 pub mod templates;
 pub mod uploads;
 pub mod wallets;

@@ -163,6 +163,9 @@ pub struct Session {
     pub completed_by: Option<String>,
     pub archive_policy: Option<ArchivePolicy>,
     pub classification: Option<Classification>,
+    /// Ids of the account's tags (`crm::tags`).
+    #[serde(default)]
+    pub tags: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub version: u64,
 }

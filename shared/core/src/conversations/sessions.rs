@@ -3,6 +3,7 @@
 
 use super::model::{ArchivePolicy, Classification, Session, SessionStatus};
 use crate::accounts::{Caller, Membership, Profile, Visibility, teams};
+use crate::crm::tags::{self, Tagged};
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::events::DomainEvent;
@@ -115,6 +116,7 @@ async fn new_session(
         completed_by: None,
         archive_policy: None,
         classification: None,
+        tags: Vec::new(),
         created_at: now,
         version: 1,
     })
@@ -322,6 +324,8 @@ pub struct SessionFilter {
     /// Only sessions with unread messages.
     #[serde(default)]
     pub unread: bool,
+    /// Only sessions carrying this tag (its id).
+    pub tag: Option<String>,
     /// The previous page's `next_cursor` (empty or absent: the first page).
     #[param(format = "cursor")]
     pub cursor: Option<String>,
@@ -366,7 +370,8 @@ pub async fn list(deps: &Deps, caller: &Caller, filter: SessionFilter) -> Servic
                 && filter.channel_id.as_ref().is_none_or(|c| *c == s.channel_id)
                 && filter.team_id.as_ref().is_none_or(|t| *t == s.team_id)
                 && filter.agent_id.as_ref().is_none_or(|a| s.owner_id.as_ref() == Some(a))
-                && (!filter.unread || s.unread > 0);
+                && (!filter.unread || s.unread > 0)
+                && filter.tag.as_ref().is_none_or(|t| s.tags.contains(t));
             if wanted {
                 items.push(s);
             }
@@ -402,6 +407,7 @@ pub async fn counts(deps: &Deps, caller: &Caller) -> ServiceResult<UnreadCounts>
                 team_id: None,
                 agent_id: None,
                 unread: false,
+                tag: None,
                 cursor,
                 limit: Some(100),
             },
@@ -424,6 +430,7 @@ pub async fn counts(deps: &Deps, caller: &Caller) -> ServiceResult<UnreadCounts>
                 team_id: None,
                 agent_id: None,
                 unread: false,
+                tag: None,
                 cursor,
                 limit: Some(100),
             },
@@ -636,4 +643,60 @@ pub(crate) async fn reopen_for(deps: &Deps, caller: &Caller, s: &mut Session) ->
 /// Whether the 24 h customer-service window is open now.
 pub fn window_open(s: &Session, now: DateTime<Utc>) -> bool {
     s.last_inbound_at.is_some_and(|at| now < at + Duration::hours(24))
+}
+
+/// Sets a session's tags (whoever may act on it): ids of the account's tags, checked, with
+/// the tag index items in the session's own transaction.
+pub async fn set_tags(deps: &Deps, caller: &Caller, id: &str, ids: &[String]) -> ServiceResult<Session> {
+    let access = Access::of(deps, caller).await?;
+    let wanted = tags::validate(deps, &caller.account_id, ids).await?;
+    for _ in 0..3 {
+        let mut s = actionable(deps, &access, id).await?;
+        let before = std::mem::replace(&mut s.tags, wanted.clone());
+        let index = tags::index_changes(Tagged::Session, &s.account_id, &s.id, &before, &s.tags);
+        match save(deps, &mut s, index).await {
+            Ok(()) => return Ok(s),
+            Err(ServiceError::Conflict(_)) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(ServiceError::conflict("the session kept changing; retry"))
+}
+
+/// Takes `tag` off every session carrying it (see `super::tagging::delete_tag`).
+pub async fn remove_tag_everywhere(deps: &Deps, account: &str, tag: &str) -> ServiceResult<usize> {
+    let mut removed = 0;
+    loop {
+        let (ids, _) = tags::tagged(deps, Tagged::Session, account, tag, None, 100).await?;
+        if ids.is_empty() {
+            return Ok(removed);
+        }
+        for id in ids {
+            for attempt in 0.. {
+                let mut s = match load(deps, account, &id).await {
+                    Ok(s) => s,
+                    Err(ServiceError::NotFound(_)) => {
+                        tags::forget(deps, Tagged::Session, account, tag, &id).await?;
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                };
+                if !s.tags.iter().any(|t| t == tag) {
+                    tags::forget(deps, Tagged::Session, account, tag, &id).await?;
+                    break;
+                }
+                let before = s.tags.clone();
+                s.tags.retain(|t| t != tag);
+                let index = tags::index_changes(Tagged::Session, account, &id, &before, &s.tags);
+                match save(deps, &mut s, index).await {
+                    Ok(()) => {
+                        removed += 1;
+                        break;
+                    }
+                    Err(ServiceError::Conflict(_)) if attempt < 5 => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+    }
 }

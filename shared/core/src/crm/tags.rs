@@ -155,8 +155,8 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: TagPatch) -> 
     Ok(tag)
 }
 
-/// Deletes a tag (admins). The caller (`conversations::contacts::remove_tag_everywhere`
-/// before and after) takes it off the contacts: this module does not know contacts.
+/// Deletes a tag (admins). The caller (`conversations::tagging::delete_tag`) takes it off
+/// contacts and sessions before and after: this module does not know them.
 pub async fn delete(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()> {
     caller.require_admin()?;
     let tag = load(deps, &caller.account_id, id).await?;
@@ -176,36 +176,83 @@ pub async fn delete(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()>
     Ok(())
 }
 
-/// The ids of the contacts carrying `tag`, a page at a time (`CTAG#<tag>#` items).
-pub async fn tagged_contacts(
+/// What a tag is on: each kind keeps `<prefix><tag>#<id>` index items in its own
+/// transactions, which filters and tag deletion read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tagged {
+    Contact,
+    Session,
+}
+
+impl Tagged {
+    fn prefix(self, tag: &str) -> String {
+        match self {
+            Tagged::Contact => keys::tagged_contacts_prefix(tag),
+            Tagged::Session => keys::tagged_sessions_prefix(tag),
+        }
+    }
+
+    fn key(self, account: &str, tag: &str, id: &str) -> crate::ports::Key {
+        match self {
+            Tagged::Contact => keys::tagged_contact(account, tag, id),
+            Tagged::Session => keys::tagged_session(account, tag, id),
+        }
+    }
+}
+
+/// The ids of what carries `tag`, a page at a time (its index items).
+pub async fn tagged(
     deps: &Deps,
+    what: Tagged,
     account: &str,
     tag: &str,
     cursor: Option<String>,
     limit: u32,
 ) -> ServiceResult<(Vec<String>, Option<String>)> {
     let q = Query::partition(Index::Primary, keys::account_pk(account))
-        .sort(SortCondition::BeginsWith(keys::tagged_contacts_prefix(tag)))
+        .sort(SortCondition::BeginsWith(what.prefix(tag)))
         .limit(limit)
         .after(cursor);
     let page = deps.table.query(q).await?;
-    let ids = page.items.iter().filter_map(|i| attr::get_s(i, "contact_id").map(str::to_owned)).collect();
+    let ids = page.items.iter().filter_map(|i| attr::get_s(i, "id").map(str::to_owned)).collect();
     Ok((ids, page.cursor))
 }
 
-/// The index item saying `contact` carries `tag`.
-pub fn tagged_contact_item(account: &str, tag: &str, contact: &str) -> Item {
-    let key = keys::tagged_contact(account, tag, contact);
-    Item::from([
-        ("pk".to_owned(), attr::s(key.pk)),
-        ("sk".to_owned(), attr::s(key.sk)),
-        ("contact_id".to_owned(), attr::s(contact)),
-    ])
+/// The index writes a change of `id`'s tags from `before` to `after` needs, for its own
+/// transaction.
+pub fn index_changes(
+    what: Tagged,
+    account: &str,
+    id: &str,
+    before: &[String],
+    after: &[String],
+) -> Vec<TransactItem> {
+    let added = after.iter().filter(|t| !before.contains(t)).map(|t| {
+        let key = what.key(account, t, id);
+        TransactItem::Put {
+            item: Item::from([
+                ("pk".to_owned(), attr::s(key.pk)),
+                ("sk".to_owned(), attr::s(key.sk)),
+                ("id".to_owned(), attr::s(id)),
+            ]),
+            condition: None,
+        }
+    });
+    let removed = before
+        .iter()
+        .filter(|t| !after.contains(t))
+        .map(|t| TransactItem::Delete { key: what.key(account, t, id), condition: None });
+    added.chain(removed).collect()
 }
 
-/// `ids` as a contact's tags: each once, in the given order, every one an existing tag of
+/// Drops the index item saying `id` carries `tag` (when the thing itself no longer does).
+pub async fn forget(deps: &Deps, what: Tagged, account: &str, tag: &str, id: &str) -> ServiceResult<()> {
+    Ok(deps.table.delete(&what.key(account, tag, id), None).await?)
+}
+
+/// `ids` as a contact's or session's tags: each once, in the given order, every one an existing tag of
 /// the account (a clear 422 naming the first that is not), at most
-/// [`MAX_TAGS_PER_CONTACT`].
+/// [`MAX_TAGS_PER_CONTACT`] (sessions too).
 pub async fn validate(deps: &Deps, account: &str, ids: &[String]) -> ServiceResult<Vec<String>> {
     let mut out: Vec<String> = Vec::new();
     for id in ids {
