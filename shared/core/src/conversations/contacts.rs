@@ -88,47 +88,26 @@ async fn save(deps: &Deps, contact: &Contact, read: u64, tags_before: &[String])
     deps.table.transact(writes).await.map_err(concurrent)
 }
 
-/// Takes `tag` off every contact carrying it (before and after the tag itself is deleted,
-/// see `super::tagging::delete_tag`). Each contact is saved with its index in one transaction.
-pub async fn remove_tag_everywhere(deps: &Deps, account: &str, tag: &str) -> ServiceResult<usize> {
-    let mut removed = 0;
-    loop {
-        let (ids, _) = tags::tagged(deps, Tagged::Contact, account, tag, None, 100).await?;
-        if ids.is_empty() {
-            return Ok(removed);
-        }
-        for id in ids {
-            for attempt in 0.. {
-                let mut contact = match load(deps, account, &id).await {
-                    Ok(c) => c,
-                    Err(ServiceError::NotFound(_)) => {
-                        tags::forget(deps, Tagged::Contact, account, tag, &id).await?;
-                        break;
-                    }
-                    Err(e) => return Err(e),
-                };
-                let before = contact.tags.clone();
-                contact.tags.retain(|t| t != tag);
-                let read = contact.version;
-                contact.version += 1;
-                let writes = if before.len() == contact.tags.len() {
-                    // The index said so but the contact does not: only the index item goes.
-                    tags::forget(deps, Tagged::Contact, account, tag, &id).await?;
-                    break;
-                } else {
-                    save(deps, &contact, read, &before).await
-                };
-                match writes {
-                    Ok(()) => {
-                        removed += 1;
-                        break;
-                    }
-                    Err(ServiceError::Conflict(_)) if attempt < 5 => continue,
-                    Err(e) => return Err(e),
-                }
-            }
+/// Takes `tag` off one contact, saved with its index in one transaction; `false` when the
+/// contact is gone or no longer carries it (see `super::tagging`).
+pub(crate) async fn untag(deps: &Deps, account: &str, id: &str, tag: &str) -> ServiceResult<bool> {
+    for _ in 0..5 {
+        let mut contact = match load(deps, account, id).await {
+            Ok(c) if c.tags.iter().any(|t| t == tag) => c,
+            Ok(_) | Err(ServiceError::NotFound(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let before = contact.tags.clone();
+        contact.tags.retain(|t| t != tag);
+        let read = contact.version;
+        contact.version += 1;
+        match save(deps, &contact, read, &before).await {
+            Ok(()) => return Ok(true),
+            Err(ServiceError::Conflict(_)) => continue,
+            Err(e) => return Err(e),
         }
     }
+    Err(ServiceError::conflict("the contact kept changing; retry"))
 }
 
 /// The contact a WhatsApp sender is, created or completed as needed. Archived contacts

@@ -663,40 +663,23 @@ pub async fn set_tags(deps: &Deps, caller: &Caller, id: &str, ids: &[String]) ->
     Err(ServiceError::conflict("the session kept changing; retry"))
 }
 
-/// Takes `tag` off every session carrying it (see `super::tagging::delete_tag`).
-pub async fn remove_tag_everywhere(deps: &Deps, account: &str, tag: &str) -> ServiceResult<usize> {
-    let mut removed = 0;
-    loop {
-        let (ids, _) = tags::tagged(deps, Tagged::Session, account, tag, None, 100).await?;
-        if ids.is_empty() {
-            return Ok(removed);
-        }
-        for id in ids {
-            for attempt in 0.. {
-                let mut s = match load(deps, account, &id).await {
-                    Ok(s) => s,
-                    Err(ServiceError::NotFound(_)) => {
-                        tags::forget(deps, Tagged::Session, account, tag, &id).await?;
-                        break;
-                    }
-                    Err(e) => return Err(e),
-                };
-                if !s.tags.iter().any(|t| t == tag) {
-                    tags::forget(deps, Tagged::Session, account, tag, &id).await?;
-                    break;
-                }
-                let before = s.tags.clone();
-                s.tags.retain(|t| t != tag);
-                let index = tags::index_changes(Tagged::Session, account, &id, &before, &s.tags);
-                match save(deps, &mut s, index).await {
-                    Ok(()) => {
-                        removed += 1;
-                        break;
-                    }
-                    Err(ServiceError::Conflict(_)) if attempt < 5 => continue,
-                    Err(e) => return Err(e),
-                }
-            }
+/// Takes `tag` off one session, saved with its index in one transaction; `false` when the
+/// session is gone or no longer carries it (see `super::tagging`).
+pub(crate) async fn untag(deps: &Deps, account: &str, id: &str, tag: &str) -> ServiceResult<bool> {
+    for _ in 0..5 {
+        let mut s = match load(deps, account, id).await {
+            Ok(s) if s.tags.iter().any(|t| t == tag) => s,
+            Ok(_) | Err(ServiceError::NotFound(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let before = s.tags.clone();
+        s.tags.retain(|t| t != tag);
+        let index = tags::index_changes(Tagged::Session, account, id, &before, &s.tags);
+        match save(deps, &mut s, index).await {
+            Ok(()) => return Ok(true),
+            Err(ServiceError::Conflict(_)) => continue,
+            Err(e) => return Err(e),
         }
     }
+    Err(ServiceError::conflict("the session kept changing; retry"))
 }

@@ -3,7 +3,7 @@
 
 use super::{contacts, sessions};
 use crate::accounts::Caller;
-use crate::crm::tags;
+use crate::crm::tags::{self, Tagged};
 use crate::deps::Deps;
 use crate::error::ServiceResult;
 
@@ -19,7 +19,23 @@ pub async fn delete_tag(deps: &Deps, caller: &Caller, tag: &str) -> ServiceResul
 }
 
 async fn remove_everywhere(deps: &Deps, account: &str, tag: &str) -> ServiceResult<()> {
-    contacts::remove_tag_everywhere(deps, account, tag).await?;
-    sessions::remove_tag_everywhere(deps, account, tag).await?;
+    for what in [Tagged::Contact, Tagged::Session] {
+        loop {
+            let (ids, _) = tags::tagged(deps, what, account, tag, None, 100).await?;
+            if ids.is_empty() {
+                break;
+            }
+            for id in ids {
+                let untagged = match what {
+                    Tagged::Contact => contacts::untag(deps, account, &id, tag).await?,
+                    Tagged::Session => sessions::untag(deps, account, &id, tag).await?,
+                };
+                // Saving it without the tag dropped its index item; otherwise drop it here.
+                if !untagged {
+                    tags::forget(deps, what, account, tag, &id).await?;
+                }
+            }
+        }
+    }
     Ok(())
 }
