@@ -5,7 +5,7 @@ use crate::openloop;
 use crate::report::{Latencies, latencies, ms, peak_memory_mib, publish};
 use atende_core::conversations::messages::{self, Draft, SendMessage};
 use atende_core::conversations::sessions;
-use serde_json::{Value, json};
+use serde_json::json;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -126,19 +126,7 @@ pub async fn ingest(count: usize, connections: usize) -> anyhow::Result<()> {
 }
 
 async fn unread_total(http: &reqwest::Client, p: &Product) -> anyhow::Result<u64> {
-    let mut total = 0;
-    let mut path = format!("{}/v1/sessions?tab=pending&limit=100", p.base);
-    loop {
-        let page: Value = http.get(&path).bearer_auth(&p.token).send().await?.json().await?;
-        total += page["items"]
-            .as_array()
-            .map(|a| a.iter().map(|s| s["unread"].as_u64().unwrap_or(0)).sum::<u64>())
-            .unwrap_or(0);
-        match page["next_cursor"].as_str() {
-            Some(c) => path = format!("{}/v1/sessions?tab=pending&limit=100&cursor={c}", p.base),
-            None => return Ok(total),
-        }
-    }
+    Ok(openloop::unread(&openloop::pending_sessions(http, p).await?))
 }
 
 /// Throughput by a closed-loop burst, then the acknowledged → visible latency at
@@ -228,7 +216,7 @@ async fn visible_latency(
     rate: f64,
 ) -> anyhow::Result<VisibleLatency> {
     let url = format!("{}/webhooks/whatsapp", product.base);
-    let sessions = openloop::pending_sessions(http, product).await?;
+    let sessions = openloop::ids(&openloop::pending_sessions(http, product).await?);
     let contacts = contacts.min(LATENCY_CONTACTS);
     let wanted = (0..WATCHED.min(contacts)).map(|k| format!("wamid.e2e.{k}")).collect();
     let watched = openloop::sessions_holding(http, product, &sessions, &wanted).await?;

@@ -119,29 +119,33 @@ impl Watcher {
     }
 }
 
-/// The pending sessions' ids (as the admin sees them), each once (a session whose place in
-/// the list moves while it is paged through may come twice).
-pub async fn pending_sessions(http: &reqwest::Client, product: &Product) -> anyhow::Result<Vec<String>> {
-    let mut ids: Vec<String> = Vec::new();
-    let mut path = format!("{}/v1/sessions?tab=pending&limit=100", product.base);
+/// The pending sessions as the admin sees them through the API, each once (a session whose
+/// place in the list moves while it is paged through may come twice).
+pub async fn pending_sessions(http: &reqwest::Client, product: &Product) -> anyhow::Result<Vec<Value>> {
+    let mut sessions: Vec<Value> = Vec::new();
+    let mut path = "/v1/sessions?tab=pending&limit=100".to_owned();
     loop {
-        let page: Value = http.get(&path).bearer_auth(&product.token).send().await?.json().await?;
-        ids.extend(
-            page["items"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|s| s["id"].as_str().map(str::to_owned)),
-        );
+        let page = get_json(http, product, &path).await?;
+        sessions.extend(page["items"].as_array().into_iter().flatten().cloned());
         match page["next_cursor"].as_str() {
-            Some(c) => path = format!("{}/v1/sessions?tab=pending&limit=100&cursor={c}", product.base),
+            Some(c) => path = format!("/v1/sessions?tab=pending&limit=100&cursor={c}"),
             None => {
                 let mut seen = std::collections::HashSet::new();
-                ids.retain(|id| seen.insert(id.clone()));
-                return Ok(ids);
+                sessions.retain(|s| seen.insert(s["id"].to_string()));
+                return Ok(sessions);
             }
         }
     }
+}
+
+/// The ids of `sessions` (as the API lists them).
+pub fn ids(sessions: &[Value]) -> Vec<String> {
+    sessions.iter().filter_map(|s| s["id"].as_str().map(str::to_owned)).collect()
+}
+
+/// The unread messages of `sessions`, summed.
+pub fn unread(sessions: &[Value]) -> u64 {
+    sessions.iter().map(|s| s["unread"].as_u64().unwrap_or(0)).sum()
 }
 
 /// Which of `sessions` hold one of the provider message ids `wanted` (each customer's first

@@ -337,20 +337,8 @@ async fn wait_for_sessions(
 ) -> anyhow::Result<Vec<String>> {
     let deadline = Instant::now() + Duration::from_secs(300);
     loop {
-        let mut unread = 0;
-        let mut ids = Vec::new();
-        let mut path = format!("{}/v1/sessions?tab=pending&limit=100", product.base);
-        loop {
-            let page: Value = http.get(&path).bearer_auth(&product.token).send().await?.json().await?;
-            for s in page["items"].as_array().into_iter().flatten() {
-                unread += s["unread"].as_u64().unwrap_or(0);
-                ids.extend(s["id"].as_str().map(str::to_owned));
-            }
-            match page["next_cursor"].as_str() {
-                Some(c) => path = format!("{}/v1/sessions?tab=pending&limit=100&cursor={c}", product.base),
-                None => break,
-            }
-        }
+        let pending = openloop::pending_sessions(http, product).await?;
+        let (unread, ids) = (openloop::unread(&pending), openloop::ids(&pending));
         if unread >= messages && ids.len() == CONTACTS {
             return Ok(ids);
         }

@@ -86,25 +86,16 @@ pub fn tag_name(account: &str, lowercased: &str) -> Key {
     Key::new(account_pk(account), format!("TAGNAME#{lowercased}"))
 }
 
-/// `A#<account>` / `CTAG#<tag>#`: the prefix of the contacts carrying a tag.
-pub fn tagged_contacts_prefix(tag: &str) -> String {
-    format!("CTAG#{tag}#")
+/// `A#<account>` / `<kind>#<tag>#`: the prefix of the things of one kind carrying a tag
+/// (`kind` is `CTAG` for contacts, `STAG` for sessions; see `crm::tags::Tagged`).
+pub fn tagged_prefix(kind: &str, tag: &str) -> String {
+    format!("{kind}#{tag}#")
 }
 
-/// `A#<account>` / `CTAG#<tag>#<contact>`: the contact carries the tag (written in the
-/// contact's own transaction; what filters and tag deletion read).
-pub fn tagged_contact(account: &str, tag: &str, contact: &str) -> Key {
-    Key::new(account_pk(account), format!("{}{contact}", tagged_contacts_prefix(tag)))
-}
-
-/// `A#<account>` / `STAG#<tag>#`: the prefix of the sessions carrying a tag.
-pub fn tagged_sessions_prefix(tag: &str) -> String {
-    format!("STAG#{tag}#")
-}
-
-/// `A#<account>` / `STAG#<tag>#<session>`: the session carries the tag.
-pub fn tagged_session(account: &str, tag: &str, session: &str) -> Key {
-    Key::new(account_pk(account), format!("{}{session}", tagged_sessions_prefix(tag)))
+/// `A#<account>` / `<kind>#<tag>#<id>`: `id` carries the tag (written in the thing's own
+/// transaction; what filters and tag deletion read).
+pub fn tagged(account: &str, kind: &str, tag: &str, id: &str) -> Key {
+    Key::new(account_pk(account), format!("{}{id}", tagged_prefix(kind, tag)))
 }
 
 pub const CONTACT_PREFIX: &str = "CONTACT#";

@@ -168,13 +168,10 @@ fn run_query(conn: &Connection, query: &Query, now: i64) -> Result<Page, TableEr
             // A range the index can seek, not a scan to the partition's end: every key
             // starting with `p` sorts at or after `p` and before its successor.
             push(&mut sql, &mut args, &format!(" AND {scol} >= ?"), p);
-            match successor(p) {
-                Some(end) => push(&mut sql, &mut args, &format!(" AND {scol} < ?"), &end),
-                None => {
-                    sql.push_str(&format!(" AND substr({scol}, 1, ?) = ?"));
-                    args.push(Value::Integer(p.chars().count() as i64));
-                    args.push(Value::Text(p.clone()));
-                }
+            // No successor (an empty prefix, or one of only the highest character): every
+            // key at or after `p` starts with it, so the lower bound alone is exact.
+            if let Some(end) = successor(p) {
+                push(&mut sql, &mut args, &format!(" AND {scol} < ?"), &end);
             }
         }
     }
@@ -215,7 +212,8 @@ fn run_query(conn: &Connection, query: &Query, now: i64) -> Result<Page, TableEr
 
 /// The smallest string greater than every string starting with `prefix` (UTF-8 sorts by
 /// code point, as SQLite's binary collation compares): the prefix with its last character
-/// incremented (dropping characters that cannot be). `None` for an empty prefix.
+/// incremented (dropping characters that cannot be). `None` when there is none (an empty
+/// prefix, or one of only the highest character).
 fn successor(prefix: &str) -> Option<String> {
     let mut chars: Vec<char> = prefix.chars().collect();
     while let Some(last) = chars.pop() {

@@ -12,9 +12,9 @@ use crate::error::ServiceResult;
 /// it meanwhile).
 pub async fn delete_tag(deps: &Deps, caller: &Caller, tag: &str) -> ServiceResult<()> {
     caller.require_admin()?;
-    tags::load(deps, &caller.account_id, tag).await?;
+    let found = tags::load(deps, &caller.account_id, tag).await?;
     remove_everywhere(deps, &caller.account_id, tag).await?;
-    tags::delete(deps, caller, tag).await?;
+    tags::delete(deps, &found).await?;
     remove_everywhere(deps, &caller.account_id, tag).await
 }
 

@@ -155,11 +155,10 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: TagPatch) -> 
     Ok(tag)
 }
 
-/// Deletes a tag (admins). The caller (`conversations::tagging::delete_tag`) takes it off
-/// contacts and sessions before and after: this module does not know them.
-pub async fn delete(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()> {
-    caller.require_admin()?;
-    let tag = load(deps, &caller.account_id, id).await?;
+/// Deletes a loaded tag and its name. Only `conversations::tagging::delete_tag` calls it
+/// (admins; it takes the tag off contacts and sessions before and after: this module does
+/// not know them).
+pub(crate) async fn delete(deps: &Deps, tag: &Tag) -> ServiceResult<()> {
     deps.table
         .transact(vec![
             TransactItem::Delete {
@@ -185,18 +184,19 @@ pub enum Tagged {
 }
 
 impl Tagged {
-    fn prefix(self, tag: &str) -> String {
+    fn kind(self) -> &'static str {
         match self {
-            Tagged::Contact => keys::tagged_contacts_prefix(tag),
-            Tagged::Session => keys::tagged_sessions_prefix(tag),
+            Tagged::Contact => "CTAG",
+            Tagged::Session => "STAG",
         }
     }
 
+    fn prefix(self, tag: &str) -> String {
+        keys::tagged_prefix(self.kind(), tag)
+    }
+
     fn key(self, account: &str, tag: &str, id: &str) -> crate::ports::Key {
-        match self {
-            Tagged::Contact => keys::tagged_contact(account, tag, id),
-            Tagged::Session => keys::tagged_session(account, tag, id),
-        }
+        keys::tagged(account, self.kind(), tag, id)
     }
 }
 
