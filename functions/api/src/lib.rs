@@ -47,6 +47,7 @@ fn resources() -> OpenApiRouter<AppContext> {
         .merge(routes::conversations::router())
         .merge(routes::routing::router())
         .merge(routes::tags::router())
+        .merge(routes::contacts::router())
 }
 
 /// The operations of every route, public and authenticated.

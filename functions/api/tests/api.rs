@@ -581,6 +581,20 @@ const ISOLATED_ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/scheduled-messages/{id}"),
     ("post", "/v1/scheduled-messages/{id}/cancel"),
     ("post", "/v1/scheduled-messages/{id}/reschedule"),
+    ("get", "/v1/custom-fields"),
+    ("post", "/v1/custom-fields"),
+    ("get", "/v1/custom-fields/{key}"),
+    ("patch", "/v1/custom-fields/{key}"),
+    ("delete", "/v1/custom-fields/{key}"),
+    ("post", "/v1/contacts/unblock"),
+    ("get", "/v1/contact-imports"),
+    ("post", "/v1/contact-imports"),
+    ("get", "/v1/contact-imports/{id}"),
+    ("post", "/v1/contact-imports/{id}/start"),
+    ("get", "/v1/contact-imports/{id}/errors"),
+    ("get", "/v1/contacts/{id}/export"),
+    ("post", "/v1/contacts/{id}/erasure"),
+    ("get", "/v1/contacts/{id}/erasure"),
 ];
 
 #[tokio::test]
@@ -641,6 +655,25 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
     let (_, tag) =
         api.call(Method::POST, "/v1/tags", Some(&b.admin_token), Some(json!({"name": "Só de B"}))).await;
     let b_tag = tag["id"].as_str().unwrap().to_owned();
+    let (status, _) = api
+        .call(
+            Method::POST,
+            "/v1/custom-fields",
+            Some(&b.admin_token),
+            Some(json!({"key": "so_de_b", "label": "B", "type": "text"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, body) = api
+        .call_raw(
+            Method::POST,
+            "/v1/contact-imports",
+            &b.admin_token,
+            b"nome;telefone\nB;11912345678\n".to_vec(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let b_import = serde_json::from_slice::<Value>(&body).unwrap()["id"].as_str().unwrap().to_owned();
     let (status, tagged) = api
         .call(
             Method::PATCH,
@@ -731,6 +764,20 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         (Method::GET, format!("/v1/tags/{b_tag}"), None),
         (Method::PATCH, format!("/v1/tags/{b_tag}"), Some(json!({"name": "Hacked"}))),
         (Method::DELETE, format!("/v1/tags/{b_tag}"), None),
+        (Method::GET, "/v1/custom-fields/so_de_b".into(), None),
+        (Method::PATCH, "/v1/custom-fields/so_de_b".into(), Some(json!({"label": "Hacked"}))),
+        (Method::DELETE, "/v1/custom-fields/so_de_b".into(), None),
+        (Method::POST, "/v1/contacts/unblock".into(), Some(json!({"phone": "+5511912345678"}))),
+        (Method::GET, format!("/v1/contact-imports/{b_import}"), None),
+        (
+            Method::POST,
+            format!("/v1/contact-imports/{b_import}/start"),
+            Some(json!({"mapping": {"telefone": "phone"}})),
+        ),
+        (Method::GET, format!("/v1/contact-imports/{b_import}/errors"), None),
+        (Method::GET, format!("/v1/contacts/{b_contact}/export"), None),
+        (Method::POST, format!("/v1/contacts/{b_contact}/erasure"), None),
+        (Method::GET, format!("/v1/contacts/{b_contact}/erasure"), None),
         (Method::GET, format!("/v1/templates/{b_template}"), None),
         (Method::DELETE, format!("/v1/templates/{b_template}"), None),
         (Method::GET, format!("/v1/sessions/{b_session}"), None),
@@ -818,6 +865,11 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         "/v1/business-hours/status",
         "/v1/tags",
         &format!("/v1/contacts?tag={b_tag}"),
+        "/v1/contacts?q=cliente",
+        "/v1/contacts?phone=5511912345678",
+        "/v1/contacts?field=so_de_b&value=x",
+        "/v1/custom-fields",
+        "/v1/contact-imports",
     ] {
         let (status, listed) = api.call(Method::GET, path, Some(&a.admin_token), None).await;
         assert_eq!(status, StatusCode::OK);
@@ -833,6 +885,7 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
             &b_template,
             &b_session,
             &b_tag,
+            &b_import,
         ] {
             assert!(!text.contains(foreign.as_str()), "{path} leaks {foreign}");
         }
@@ -1273,3 +1326,6 @@ async fn tags_rename_everywhere_at_once_filter_contacts_and_a_deleted_one_leaves
     let (_, s) = api.call(Method::GET, &format!("/v1/sessions/{session}"), admin, None).await;
     assert_eq!(s["tags"], json!([vip]), "the deleted tag is off the session");
 }
+
+#[path = "api/crm.rs"]
+mod crm;

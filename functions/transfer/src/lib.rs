@@ -2,6 +2,7 @@
 //! and the session timers (keep-alive, scheduled messages). This function owns the queue's
 //! dispatch; each job runs in the feature that defines its behaviour.
 
+use atende_core::conversations::imports;
 use atende_core::jobs::RoutingJob;
 use atende_core::routing;
 use atende_core::time::{keep_alive, scheduled};
@@ -29,6 +30,12 @@ pub async fn handle(ctx: &AppContext, job: RoutingJob) -> anyhow::Result<()> {
         }
         RoutingJob::Scheduled { account_id, id, due_ms } => {
             scheduled::fire(deps, &account_id, &id, due_ms).await?
+        }
+        RoutingJob::ContactImport { account_id, import_id } => {
+            imports::run(deps, &account_id, &import_id).await?
+        }
+        RoutingJob::EraseContact { account_id, contact_id } => {
+            atende_core::privacy::erase(deps, &account_id, &contact_id).await?
         }
     }
     Ok(())

@@ -30,6 +30,10 @@ pub enum RoutingJob {
     KeepAlive { account_id: String, session_id: String, last_inbound_ms: i64, closing: bool },
     /// A scheduled message is due (stale unless its due time is still `due_ms`).
     Scheduled { account_id: String, id: String, due_ms: i64 },
+    /// Apply (or resume) a contact import.
+    ContactImport { account_id: String, import_id: String },
+    /// Erase a contact (privacy); idempotent step by step.
+    EraseContact { account_id: String, contact_id: String },
 }
 
 /// Puts a job on the `routing` queue.

@@ -98,10 +98,55 @@ pub fn tagged(account: &str, kind: &str, tag: &str, id: &str) -> Key {
     Key::new(account_pk(account), format!("{}{id}", tagged_prefix(kind, tag)))
 }
 
+pub const FIELD_PREFIX: &str = "FIELD#";
+/// `A#<account>` / `FIELD#<key>`: a custom field's definition.
+pub fn custom_field(account: &str, key: &str) -> Key {
+    Key::new(account_pk(account), format!("{FIELD_PREFIX}{key}"))
+}
+
+/// `A#<account>` / `CIDX#<facet>#<value>`: the prefix of a contact search index (see
+/// `conversations::contact_index`); `value` may be a prefix of the indexed value.
+pub fn contact_index_prefix(facet: &str, value: &str) -> String {
+    format!("CIDX#{facet}#{value}")
+}
+
+/// `A#<account>` / `CIDX#<facet>#<value>#<contact>`: the contact has `value` under `facet`
+/// (written in the contact's own transaction).
+pub fn contact_index(account: &str, facet: &str, value: &str, contact: &str) -> Key {
+    Key::new(account_pk(account), format!("{}#{contact}", contact_index_prefix(facet, value)))
+}
+
 pub const CONTACT_PREFIX: &str = "CONTACT#";
 /// `A#<account>` / `CONTACT#<contact>`: a contact.
 pub fn contact(account: &str, contact: &str) -> Key {
     Key::new(account_pk(account), format!("{CONTACT_PREFIX}{contact}"))
+}
+
+pub const CONTACT_IMPORT_PREFIX: &str = "IMPORT#";
+/// `A#<account>` / `IMPORT#<import>`: a contact import and its progress.
+pub fn contact_import(account: &str, import: &str) -> Key {
+    Key::new(account_pk(account), format!("{CONTACT_IMPORT_PREFIX}{import}"))
+}
+
+pub fn import_errors_prefix(import: &str) -> String {
+    format!("IMPERR#{import}#")
+}
+
+/// `A#<account>` / `IMPERR#<import>#<line>`: why a line of an import failed.
+pub fn import_error(account: &str, import: &str, line: u32) -> Key {
+    Key::new(account_pk(account), format!("{}{line:07}", import_errors_prefix(import)))
+}
+
+/// `A#<account>` / `IMPROW#<import>#<entry>`: an import wrote this entry, and with what
+/// outcome (written in the contact's transaction; expires).
+pub fn import_marker(account: &str, import: &str, entry: u32) -> Key {
+    Key::new(account_pk(account), format!("IMPROW#{import}#{entry:07}"))
+}
+
+/// `A#<account>` / `BLOCKEDNUM#<hash>`: a number erased or blocked for good (a hash of
+/// the number, not the number), which never becomes a contact again by itself.
+pub fn blocked_number(account: &str, hash: &str) -> Key {
+    Key::new(account_pk(account), format!("BLOCKEDNUM#{hash}"))
 }
 
 /// `A#<account>` / `CWA#<wa id>`: the contact with this WhatsApp id (unique).
@@ -127,6 +172,21 @@ pub fn sessions_by_status_gsi1pk(account: &str, status: &str) -> String {
 
 pub fn sessions_by_owner_gsi2pk(account: &str, owner: &str) -> String {
     format!("A#{account}#OWNER#{owner}")
+}
+
+pub fn contact_sessions_prefix(contact: &str) -> String {
+    format!("CSESS#{contact}#")
+}
+
+/// `A#<account>` / `CSESS#<contact>#<session>`: one of the contact's sessions (written with
+/// the session; what privacy export and erasure walk).
+pub fn contact_session(account: &str, contact: &str, session: &str) -> Key {
+    Key::new(account_pk(account), format!("{}{session}", contact_sessions_prefix(contact)))
+}
+
+/// `A#<account>` / `ERASURE#<contact>`: a contact's erasure and its audit trail.
+pub fn erasure(account: &str, contact: &str) -> Key {
+    Key::new(account_pk(account), format!("ERASURE#{contact}"))
 }
 
 /// `A#<account>` / `OPEN#<channel>#<contact>`: the open session of a contact on a channel

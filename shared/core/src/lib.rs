@@ -14,6 +14,7 @@ pub mod features;
 pub mod jobs;
 pub mod keys;
 pub mod ports;
+pub mod privacy;
 pub mod queues;
 pub(crate) mod record;
 pub mod routing;

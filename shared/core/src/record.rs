@@ -33,6 +33,23 @@ pub(crate) fn ts(at: chrono::DateTime<chrono::Utc>) -> crate::ports::AttributeVa
     crate::ports::table::attr::s(at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
 }
 
+/// Every item a query matches, as items (all pages).
+pub(crate) async fn query_all_items(
+    deps: &crate::Deps,
+    query: crate::ports::Query,
+) -> ServiceResult<Vec<crate::ports::Item>> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = deps.table.query(query.clone().after(cursor)).await?;
+        out.extend(page.items);
+        match page.cursor {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
+
 /// Every item a query matches, decoded (all pages). For partitions known to stay small:
 /// an account's teams, tokens, channels, templates, a team's members.
 pub(crate) async fn query_all<T: DeserializeOwned>(

@@ -52,3 +52,72 @@ impl Blob for DownBlob {
         Err(BlobError::Backend(down()))
     }
 }
+
+/// A table that works for its first `writes` writes (puts, updates, deletes, transactions)
+/// and then fails every write as a crashed process would stop writing: what a job left
+/// half done looks like to the run that resumes it.
+pub struct TableThatDies {
+    inner: std::sync::Arc<dyn atende_core::ports::Table>,
+    left: std::sync::atomic::AtomicI64,
+}
+
+impl TableThatDies {
+    pub fn after(inner: std::sync::Arc<dyn atende_core::ports::Table>, writes: i64) -> Self {
+        Self { inner, left: std::sync::atomic::AtomicI64::new(writes) }
+    }
+
+    fn write(&self) -> Result<(), atende_core::ports::TableError> {
+        if self.left.fetch_sub(1, std::sync::atomic::Ordering::SeqCst) <= 0 {
+            return Err(atende_core::ports::TableError::Backend(down()));
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl atende_core::ports::Table for TableThatDies {
+    async fn get(
+        &self,
+        key: &atende_core::ports::Key,
+    ) -> Result<Option<atende_core::ports::Item>, atende_core::ports::TableError> {
+        self.inner.get(key).await
+    }
+    async fn put(
+        &self,
+        item: atende_core::ports::Item,
+        condition: Option<atende_core::ports::Condition>,
+    ) -> Result<(), atende_core::ports::TableError> {
+        self.write()?;
+        self.inner.put(item, condition).await
+    }
+    async fn update(
+        &self,
+        key: &atende_core::ports::Key,
+        ops: Vec<atende_core::ports::UpdateOp>,
+        condition: Option<atende_core::ports::Condition>,
+    ) -> Result<atende_core::ports::Item, atende_core::ports::TableError> {
+        self.write()?;
+        self.inner.update(key, ops, condition).await
+    }
+    async fn delete(
+        &self,
+        key: &atende_core::ports::Key,
+        condition: Option<atende_core::ports::Condition>,
+    ) -> Result<(), atende_core::ports::TableError> {
+        self.write()?;
+        self.inner.delete(key, condition).await
+    }
+    async fn query(
+        &self,
+        query: atende_core::ports::Query,
+    ) -> Result<atende_core::ports::Page, atende_core::ports::TableError> {
+        self.inner.query(query).await
+    }
+    async fn transact(
+        &self,
+        items: Vec<atende_core::ports::TransactItem>,
+    ) -> Result<(), atende_core::ports::TableError> {
+        self.write()?;
+        self.inner.transact(items).await
+    }
+}

@@ -212,6 +212,22 @@ impl Stack {
         self.post_webhook(body.as_bytes(), Some(sign(body.as_bytes()))).await.0
     }
 
+    /// Every item of the embedded table as text (`pk sk body`), for tests that walk it.
+    pub fn table_dump(&self) -> Vec<String> {
+        let db = rusqlite::Connection::open_with_flags(
+            self._dir.path().join("table.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let mut rows = db.prepare("SELECT pk, sk, body FROM items").unwrap();
+        rows.query_map([], |r| {
+            Ok(format!("{} {} {}", r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+    }
+
     /// Runs every queue function of the registry until nothing is visible on any queue.
     pub async fn drain(&self) {
         loop {

@@ -107,15 +107,18 @@ async fn apply_message(deps: &Deps, event: InboundMessage) -> ServiceResult<Appl
     if event.wa_id.is_none() && event.bsuid.is_none() {
         return Ok(Applied::Ignored("no sender"));
     }
-    let contact = contacts::upsert_from_whatsapp(
+    let Some(contact) = contacts::upsert_from_whatsapp(
         deps,
         &account,
         event.wa_id.as_deref(),
         event.bsuid.as_deref(),
         event.profile_name.as_deref(),
     )
-    .await?;
-    if contact.status == ContactStatus::Blocked {
+    .await?
+    else {
+        return Ok(Applied::Ignored("erased or blocked number"));
+    };
+    if matches!(contact.status, ContactStatus::Blocked | ContactStatus::Erased) {
         return Ok(Applied::Ignored("blocked contact"));
     }
     if let Some((target, emoji)) = &event.reaction {

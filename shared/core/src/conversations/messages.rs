@@ -42,6 +42,15 @@ pub(crate) fn message_item(m: &Message) -> ServiceResult<Item> {
     Ok(item)
 }
 
+/// Writes a changed message over the version before it (`m.version - 1`).
+pub(crate) async fn overwrite(deps: &Deps, m: &Message) -> ServiceResult<()> {
+    let read = m.version.saturating_sub(1);
+    deps.table
+        .put(message_item(m)?, Some(Condition::version_is(read)))
+        .await
+        .map_err(crate::record::concurrent)
+}
+
 pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<Message> {
     match deps.table.get(&keys::message(account, id)).await? {
         Some(item) => from_item(item),

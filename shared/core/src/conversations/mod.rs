@@ -2,9 +2,12 @@
 //! application of provider events, and delivery.
 
 pub mod channels;
+pub mod contact_index;
 pub mod contacts;
 pub mod delivery;
 pub mod events;
+pub mod field_removal;
+pub mod imports;
 pub mod inbound;
 pub mod lifecycle;
 pub mod messages;

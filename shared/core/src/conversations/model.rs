@@ -47,6 +47,9 @@ pub enum ContactStatus {
     Archived,
     /// Messages from blocked contacts are ignored.
     Blocked,
+    /// Erased under LGPD: only the record's id and dates remain; the number never becomes
+    /// a contact again unless an admin unblocks it.
+    Erased,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -70,6 +73,14 @@ pub struct Contact {
     pub wallet_id: Option<String>,
     #[serde(default)]
     pub wallet_joined_at: Option<DateTime<Utc>>,
+    /// Values of the account's custom fields, by key (`crm::fields`).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub custom: std::collections::BTreeMap<String, Value>,
+    /// Where the contact came from: `whatsapp` (wrote in), `manual`, `import`, or what an
+    /// integrator set (e.g. a UTM source).
+    #[serde(default)]
+    pub origin: Option<String>,
     pub created_at: DateTime<Utc>,
     pub version: u64,
 }

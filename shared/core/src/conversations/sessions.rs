@@ -47,6 +47,16 @@ fn open_pointer(s: &Session) -> Item {
     ])
 }
 
+/// The index item saying the session is one of its contact's (what privacy walks).
+fn contact_session_item(s: &Session) -> Item {
+    let key = keys::contact_session(&s.account_id, &s.contact_id, &s.id);
+    Item::from([
+        ("pk".to_owned(), attr::s(key.pk)),
+        ("sk".to_owned(), attr::s(key.sk)),
+        ("id".to_owned(), attr::s(&s.id)),
+    ])
+}
+
 pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<Session> {
     match deps.table.get(&keys::session(account, id)).await? {
         Some(item) => from_item(item),
@@ -199,6 +209,7 @@ async fn create(deps: &Deps, s: &Session) -> ServiceResult<()> {
         .transact(vec![
             TransactItem::Put { item: session_item(s)?, condition: Some(Condition::NotExists) },
             TransactItem::Put { item: open_pointer(s), condition: Some(Condition::NotExists) },
+            TransactItem::Put { item: contact_session_item(s), condition: None },
         ])
         .await
         .map_err(|e| match e {

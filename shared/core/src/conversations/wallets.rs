@@ -6,8 +6,7 @@ use crate::accounts::{Caller, teams, users};
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
-use crate::ports::table::attr;
-use crate::ports::{Condition, Index, Query, SortCondition, UpdateOp};
+use crate::ports::{Condition, Index, Query, SortCondition};
 use crate::record::{concurrent, from_item, to_item};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -147,21 +146,7 @@ pub async fn set_contact(
     if let Some(w) = wallet {
         load(deps, &caller.account_id, w).await?;
     }
-    contacts::load(deps, &caller.account_id, contact).await?;
-    let ops = match wallet {
-        Some(w) => vec![
-            UpdateOp::Set("wallet_id".into(), attr::s(w)),
-            UpdateOp::Set("wallet_joined_at".into(), crate::record::ts(deps.clock.now())),
-            UpdateOp::Add("version".into(), 1),
-        ],
-        None => vec![
-            UpdateOp::Remove("wallet_id".into()),
-            UpdateOp::Remove("wallet_joined_at".into()),
-            UpdateOp::Add("version".into(), 1),
-        ],
-    };
-    deps.table.update(&keys::contact(&caller.account_id, contact), ops, Some(Condition::Exists)).await?;
-    Ok(())
+    contacts::set_wallet(deps, &caller.account_id, contact, wallet).await
 }
 
 /// The contact's wallet if the binding holds now.

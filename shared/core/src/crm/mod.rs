@@ -1,4 +1,8 @@
-//! The contact base's own vocabulary: tags (and, later, custom fields, quick replies,
-//! panels). Nothing here knows conversations; conversations use it.
+//! The contact base's own vocabulary: tags, custom fields, the `{{variables}}` of texts,
+//! quick replies, kanban panels, classification reasons and CSAT settings. Nothing here
+//! knows conversations; conversations use it.
 
+pub mod csv_file;
+pub mod fields;
+pub mod placeholders;
 pub mod tags;

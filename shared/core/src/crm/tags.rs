@@ -129,6 +129,58 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewTag) -> ServiceResul
     Ok(tag)
 }
 
+/// The ids of the tags with these names (any case), each created (grey) when the account
+/// has none by that name: for imports. Names that are not valid tag names are an error
+/// naming them.
+pub async fn ensure_named(
+    deps: &Deps,
+    account: &str,
+    names: &[String],
+) -> ServiceResult<std::collections::HashMap<String, String>> {
+    let mut out = std::collections::HashMap::new();
+    for raw in names {
+        let name = clean_name(raw)
+            .map_err(|_| ServiceError::invalid(format!("tag {raw:?}: 1 to {MAX_NAME} characters")))?;
+        let lower = name.to_lowercase();
+        if out.contains_key(&lower) {
+            continue;
+        }
+        for _ in 0..3 {
+            if let Some(p) = deps.table.get(&keys::tag_name(account, &lower)).await?
+                && let Some(id) = attr::get_s(&p, "tag_id")
+            {
+                out.insert(lower.clone(), id.to_owned());
+                break;
+            }
+            let tag = Tag {
+                id: deps.ids.new_id(),
+                account_id: account.to_owned(),
+                name: name.clone(),
+                colour: clean_colour(None)?,
+                created_at: deps.clock.now(),
+                version: 1,
+            };
+            let writes = vec![
+                TransactItem::Put {
+                    item: to_item(&keys::tag(account, &tag.id), &tag)?,
+                    condition: Some(Condition::NotExists),
+                },
+                TransactItem::Put { item: name_pointer(&tag), condition: Some(Condition::NotExists) },
+            ];
+            match deps.table.transact(writes).await {
+                Ok(()) => {
+                    out.insert(lower.clone(), tag.id);
+                    break;
+                }
+                // Created meanwhile by someone else: read theirs.
+                Err(TableError::TransactionConditionFailed { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Renames or recolours a tag (admins). Contacts hold its id: nothing else is rewritten.
 pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: TagPatch) -> ServiceResult<Tag> {
     caller.require_admin()?;
@@ -195,7 +247,7 @@ impl Tagged {
         keys::tagged_prefix(self.kind(), tag)
     }
 
-    fn key(self, account: &str, tag: &str, id: &str) -> crate::ports::Key {
+    pub(crate) fn key(self, account: &str, tag: &str, id: &str) -> crate::ports::Key {
         keys::tagged(account, self.kind(), tag, id)
     }
 }

@@ -202,6 +202,17 @@ pub async fn cancel(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Sch
     .await
 }
 
+/// Cancels a contact's scheduled message if it has not gone out, and drops its parameters
+/// (privacy erasure).
+pub(crate) async fn forget_parameters(deps: &Deps, m: &ScheduledMessage) -> ServiceResult<()> {
+    let mut ops = vec![UpdateOp::Set("parameters".into(), crate::ports::AttributeValue::L(Vec::new()))];
+    if m.status == ScheduledStatus::Scheduled {
+        ops.push(UpdateOp::Set("status".into(), attr::s(ScheduledStatus::Cancelled.as_str())));
+    }
+    deps.table.update(&keys::scheduled_message(&m.account_id, &m.id), ops, Some(Condition::Exists)).await?;
+    Ok(())
+}
+
 pub async fn reschedule(
     deps: &Deps,
     caller: &Caller,

@@ -1,0 +1,150 @@
+//! LGPD: export everything about a contact, erase it, and prove nothing of it remains
+//! readable through the routes or in the table.
+
+use crate::stack::*;
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test]
+async fn an_erased_contact_leaves_no_body_media_note_phone_or_name_readable_and_never_comes_back_by_itself() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let (status, _) = stack
+        .call(
+            Method::POST,
+            "/v1/custom-fields",
+            &t.token,
+            Some(json!({"key": "cpf", "label": "CPF", "type": "text"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    stack.graph.add_media("65463453", b"\xff\xd8the customer's photo", "image/jpeg");
+    let session = stack.assumed_session(&t, "wamid.first").await;
+    stack.deliver(&text_from_customer("wamid.second", "meu cpf é 123.456.789-09", stack.now())).await;
+    stack.deliver(&fixture("message.json", "image")).await;
+    stack.settle().await;
+    stack.send_text(&t, &session, "Olá Test Name, recebido").await;
+    stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/notes"),
+            &t.token,
+            Some(json!({"text": "cliente pediu boleto"})),
+        )
+        .await;
+    stack.settle().await;
+    let (_, s) = stack.call(Method::GET, &format!("/v1/sessions/{session}"), &t.token, None).await;
+    let contact = s["contact_id"].as_str().unwrap().to_owned();
+    let (status, c) = stack
+        .call(
+            Method::PATCH,
+            &format!("/v1/contacts/{contact}"),
+            &t.token,
+            Some(json!({"email": "test.name@example.com", "custom": {"cpf": "123.456.789-09"}})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{c}");
+    let image = stack.messages(&t.token, &session).await.into_iter().find(|m| m["kind"] == "image").unwrap();
+    let blob_key = image["media"]["blob_key"].as_str().unwrap().to_owned();
+
+    // The export holds everything.
+    let (status, export) =
+        stack.call(Method::GET, &format!("/v1/contacts/{contact}/export"), &t.token, None).await;
+    assert_eq!(status, StatusCode::OK, "{export}");
+    let text = export.to_string();
+    for expected in [
+        "Test Name",
+        "+972987654321",
+        "test.name@example.com",
+        "meu cpf é 123.456.789-09",
+        "cliente pediu boleto",
+        "Olá",
+    ] {
+        assert!(text.contains(expected), "the export has {expected:?}: {export}");
+    }
+    assert_eq!(export["sessions"][0]["session"]["id"], json!(session));
+    assert_eq!(export["media"].as_array().unwrap().len(), 1);
+    let (_, agent_token) = stack.user(&t, "agent@acme.example", "agent").await;
+    let (status, _) =
+        stack.call(Method::GET, &format!("/v1/contacts/{contact}/export"), &agent_token, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let before = stack.table_dump().join("\n");
+    for secret in ["Test Name", "972987654321", "cliente pediu boleto", "meu cpf"] {
+        assert!(before.contains(secret), "the walk reads the real table: {secret:?} is there before");
+    }
+
+    // Erase (asked twice: one erasure), then run the job twice (a redelivery).
+    let (status, erasure) =
+        stack.call(Method::POST, &format!("/v1/contacts/{contact}/erasure"), &t.token, None).await;
+    assert_eq!((status, erasure["status"].as_str()), (StatusCode::ACCEPTED, Some("pending")));
+    let (status, again) =
+        stack.call(Method::POST, &format!("/v1/contacts/{contact}/erasure"), &t.token, None).await;
+    assert_eq!((status, &again["requested_at"]), (StatusCode::ACCEPTED, &erasure["requested_at"]));
+    stack.settle().await;
+    atende_core::privacy::erase(&stack.ctx.deps, &t.account, &contact).await.unwrap();
+    let (_, done) = stack.call(Method::GET, &format!("/v1/contacts/{contact}/erasure"), &t.token, None).await;
+    assert_eq!(
+        (done["status"].as_str(), done["requested_by"].as_str()),
+        (Some("done"), Some(t.admin.as_str()))
+    );
+
+    let secrets = [
+        "Test Name",
+        "972987654321",
+        "test.name@example.com",
+        "123.456.789-09",
+        "cliente pediu boleto",
+        "recebido",
+        "the customer's photo",
+    ];
+    // Through every route that shows a contact's data.
+    let mut seen = Vec::new();
+    for path in [
+        format!("/v1/contacts/{contact}"),
+        format!("/v1/contacts/{contact}/export"),
+        format!("/v1/sessions/{session}"),
+        format!("/v1/sessions/{session}/messages"),
+        format!("/v1/sessions/{session}/notes"),
+        "/v1/contacts?status=erased".to_owned(),
+        "/v1/sessions?tab=completed".to_owned(),
+    ] {
+        let (status, body) = stack.call(Method::GET, &path, &t.token, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        seen.push(body.to_string());
+    }
+    // And in the table itself, item by item.
+    seen.extend(stack.table_dump());
+    for text in &seen {
+        for secret in secrets {
+            assert!(!text.contains(secret), "{secret:?} is still readable: {text}");
+        }
+    }
+    assert!(stack.ctx.deps.blob.get(&blob_key).await.unwrap().is_none(), "the media blob is gone");
+    let (_, erased) = stack.call(Method::GET, &format!("/v1/contacts/{contact}"), &t.token, None).await;
+    assert_eq!(erased["status"], "erased");
+    let (_, msgs) =
+        stack.call(Method::GET, &format!("/v1/sessions/{session}/messages"), &t.token, None).await;
+    assert_eq!(msgs["items"].as_array().unwrap().len(), 4, "the messages stay, for the counts: {msgs}");
+
+    // The number writes again: ignored, no contact, no session.
+    stack.deliver(&text_from_customer("wamid.third", "voltei", stack.now())).await;
+    stack.settle().await;
+    let (_, found) = stack.call(Method::GET, "/v1/contacts?phone=%2B972987654321", &t.token, None).await;
+    assert_eq!(found["items"], json!([]));
+    assert!(stack.sessions(&t.token, "pending").await.is_empty());
+    let (status, _) =
+        stack.call(Method::POST, "/v1/contacts", &t.token, Some(json!({"phone": "+972987654321"}))).await;
+    assert_eq!(status, StatusCode::CONFLICT, "not even by hand until unblocked");
+    // Until an admin unblocks it.
+    let (status, _) = stack
+        .call(Method::POST, "/v1/contacts/unblock", &t.token, Some(json!({"phone": "+972987654321"})))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    stack.deliver(&text_from_customer("wamid.fourth", "voltei de novo", stack.now())).await;
+    stack.settle().await;
+    let (_, found) = stack.call(Method::GET, "/v1/contacts?phone=%2B972987654321", &t.token, None).await;
+    assert_eq!(found["items"].as_array().unwrap().len(), 1);
+    assert_ne!(found["items"][0]["id"], json!(contact), "a new contact, nothing of the old one");
+}
