@@ -48,6 +48,7 @@ fn resources() -> OpenApiRouter<AppContext> {
         .merge(routes::routing::router())
         .merge(routes::tags::router())
         .merge(routes::contacts::router())
+        .merge(routes::crm::router())
 }
 
 /// The operations of every route, public and authenticated.

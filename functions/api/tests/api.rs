@@ -595,6 +595,21 @@ const ISOLATED_ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/contacts/{id}/export"),
     ("post", "/v1/contacts/{id}/erasure"),
     ("get", "/v1/contacts/{id}/erasure"),
+    ("get", "/v1/quick-replies"),
+    ("post", "/v1/quick-replies"),
+    ("get", "/v1/quick-replies/{id}"),
+    ("put", "/v1/quick-replies/{id}"),
+    ("delete", "/v1/quick-replies/{id}"),
+    ("post", "/v1/quick-replies/{id}/render"),
+    ("get", "/v1/panels"),
+    ("post", "/v1/panels"),
+    ("get", "/v1/panels/{id}"),
+    ("put", "/v1/panels/{id}"),
+    ("delete", "/v1/panels/{id}"),
+    ("post", "/v1/panels/{id}/cards"),
+    ("patch", "/v1/panels/{id}/cards/{card_id}"),
+    ("delete", "/v1/panels/{id}/cards/{card_id}"),
+    ("post", "/v1/panels/{id}/cards/{card_id}/move"),
 ];
 
 #[tokio::test]
@@ -674,6 +689,35 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let b_import = serde_json::from_slice::<Value>(&body).unwrap()["id"].as_str().unwrap().to_owned();
+    let (_, reply) = api
+        .call(
+            Method::POST,
+            "/v1/quick-replies",
+            Some(&b.admin_token),
+            Some(json!({"shortcut": "b", "text": "de B", "visibility": "everyone"})),
+        )
+        .await;
+    let b_reply = reply["id"].as_str().unwrap().to_owned();
+    let (_, panel) = api
+        .call(
+            Method::POST,
+            "/v1/panels",
+            Some(&b.admin_token),
+            Some(json!({"name": "B", "columns": [{"name": "B1"}]})),
+        )
+        .await;
+    let b_panel = panel["id"].as_str().unwrap().to_owned();
+    let b_column = panel["columns"][0]["id"].as_str().unwrap().to_owned();
+    let (status, card) = api
+        .call(
+            Method::POST,
+            &format!("/v1/panels/{b_panel}/cards"),
+            Some(&b.admin_token),
+            Some(json!({"title": "B", "contact_id": b_contact})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{card}");
+    let b_card = card["id"].as_str().unwrap().to_owned();
     let (status, tagged) = api
         .call(
             Method::PATCH,
@@ -776,6 +820,33 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         ),
         (Method::GET, format!("/v1/contact-imports/{b_import}/errors"), None),
         (Method::GET, format!("/v1/contacts/{b_contact}/export"), None),
+        (Method::GET, format!("/v1/quick-replies/{b_reply}"), None),
+        (
+            Method::PUT,
+            format!("/v1/quick-replies/{b_reply}"),
+            Some(json!({"shortcut": "x", "text": "x", "visibility": "everyone"})),
+        ),
+        (Method::DELETE, format!("/v1/quick-replies/{b_reply}"), None),
+        (Method::POST, format!("/v1/quick-replies/{b_reply}/render"), Some(json!({"session_id": b_session}))),
+        (Method::GET, format!("/v1/panels/{b_panel}"), None),
+        (
+            Method::PUT,
+            format!("/v1/panels/{b_panel}"),
+            Some(json!({"name": "x", "columns": [{"name": "x"}]})),
+        ),
+        (Method::DELETE, format!("/v1/panels/{b_panel}"), None),
+        (
+            Method::POST,
+            format!("/v1/panels/{b_panel}/cards"),
+            Some(json!({"title": "x", "contact_id": b_contact})),
+        ),
+        (Method::PATCH, format!("/v1/panels/{b_panel}/cards/{b_card}"), Some(json!({"title": "x"}))),
+        (Method::DELETE, format!("/v1/panels/{b_panel}/cards/{b_card}"), None),
+        (
+            Method::POST,
+            format!("/v1/panels/{b_panel}/cards/{b_card}/move"),
+            Some(json!({"column_id": b_column})),
+        ),
         (Method::POST, format!("/v1/contacts/{b_contact}/erasure"), None),
         (Method::GET, format!("/v1/contacts/{b_contact}/erasure"), None),
         (Method::GET, format!("/v1/templates/{b_template}"), None),
@@ -870,6 +941,8 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         "/v1/contacts?field=so_de_b&value=x",
         "/v1/custom-fields",
         "/v1/contact-imports",
+        "/v1/quick-replies",
+        "/v1/panels",
     ] {
         let (status, listed) = api.call(Method::GET, path, Some(&a.admin_token), None).await;
         assert_eq!(status, StatusCode::OK);
@@ -886,6 +959,9 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
             &b_session,
             &b_tag,
             &b_import,
+            &b_reply,
+            &b_panel,
+            &b_card,
         ] {
             assert!(!text.contains(foreign.as_str()), "{path} leaks {foreign}");
         }

@@ -116,6 +116,33 @@ pub fn contact_index(account: &str, facet: &str, value: &str, contact: &str) -> 
     Key::new(account_pk(account), format!("{}#{contact}", contact_index_prefix(facet, value)))
 }
 
+pub const QUICK_REPLY_PREFIX: &str = "QREPLY#";
+/// `A#<account>` / `QREPLY#<id>`: a quick reply.
+pub fn quick_reply(account: &str, id: &str) -> Key {
+    Key::new(account_pk(account), format!("{QUICK_REPLY_PREFIX}{id}"))
+}
+
+pub const PANEL_PREFIX: &str = "PANEL#";
+/// `A#<account>` / `PANEL#<id>`: a kanban panel and its columns.
+pub fn panel(account: &str, id: &str) -> Key {
+    Key::new(account_pk(account), format!("{PANEL_PREFIX}{id}"))
+}
+
+pub fn panel_cards_prefix(panel: &str) -> String {
+    format!("PCARD#{panel}#")
+}
+
+/// `A#<account>` / `PCARD#<panel>#<card>`: a card of a panel (its column and rank inside).
+pub fn panel_card(account: &str, panel: &str, card: &str) -> Key {
+    Key::new(account_pk(account), format!("{}{card}", panel_cards_prefix(panel)))
+}
+
+pub const REASON_PREFIX: &str = "REASON#";
+/// `A#<account>` / `REASON#<id>`: a classification reason.
+pub fn reason(account: &str, id: &str) -> Key {
+    Key::new(account_pk(account), format!("{REASON_PREFIX}{id}"))
+}
+
 pub const CONTACT_PREFIX: &str = "CONTACT#";
 /// `A#<account>` / `CONTACT#<contact>`: a contact.
 pub fn contact(account: &str, contact: &str) -> Key {

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod contacts;
 pub mod conversations;
+pub mod crm;
 pub mod routing;
 pub mod tags;
 pub mod teams;

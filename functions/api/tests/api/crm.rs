@@ -420,3 +420,248 @@ async fn an_import_that_dies_halfway_resumes_and_counts_each_row_once() {
     }
     assert_eq!(seen.len(), 600);
 }
+
+#[tokio::test]
+async fn quick_replies_are_filled_for_the_session_and_each_agent_lists_only_what_they_may_use() {
+    let api = Api::new();
+    let a = api.tenant("Acme").await;
+    let admin = a.admin_token.as_str();
+    let sales = api.create_team(admin, "Vendas").await;
+    let ana = api.create_user(admin, "ana@acme.example", "agent").await;
+    api.create_user(admin, "bia@acme.example", "agent").await;
+    api.ok(Method::PUT, &format!("/v1/teams/{sales}/members/{ana}"), admin, Some(json!({"member": true})))
+        .await;
+    let ana_token = api.login("ana@acme.example", "password123").await;
+    let bia_token = api.login("bia@acme.example", "password123").await;
+    api.ok(
+        Method::POST,
+        "/v1/custom-fields",
+        admin,
+        Some(json!({"key": "plano", "label": "Plano", "type": "text"})),
+    )
+    .await;
+    let reply = |shortcut: &str, text: &str, visibility: &str, team: Option<&str>| json!({"shortcut": shortcut, "text": text, "visibility": visibility, "team_id": team});
+    let all = api
+        .ok(Method::POST, "/v1/quick-replies", admin, Some(reply("/Saudacao", "Olá {{first_name}}, aqui é {{ agent.first_name }} (protocolo {{protocol}}, plano {{custom.plano}}).", "everyone", None)))
+        .await;
+    let team = api
+        .ok(
+            Method::POST,
+            "/v1/quick-replies",
+            admin,
+            Some(reply("boleto", "Segue o boleto", "team", Some(&sales))),
+        )
+        .await;
+    let mine = api
+        .ok(Method::POST, "/v1/quick-replies", &ana_token, Some(reply("pix", "Minha chave pix", "me", None)))
+        .await;
+    for (token, body, expected) in [
+        (&ana_token, reply("geral", "x", "everyone", None), StatusCode::FORBIDDEN),
+        (&ana_token, reply("time", "x", "team", Some(&sales)), StatusCode::FORBIDDEN),
+        (&ana_token, reply("semtime", "x", "team", None), StatusCode::UNPROCESSABLE_ENTITY),
+        (&ana_token, reply("com espaço", "x", "me", None), StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let (status, response) = api.call(Method::POST, "/v1/quick-replies", Some(token), Some(body)).await;
+        assert_error(status, &response, expected);
+    }
+    let shortcuts = |token: &str, q: &str| {
+        let api = &api;
+        let (token, q) = (token.to_owned(), q.to_owned());
+        async move {
+            let listed = api.ok(Method::GET, &format!("/v1/quick-replies?q={q}"), &token, None).await;
+            listed["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["shortcut"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(shortcuts(&ana_token, "").await, vec!["boleto", "pix", "saudacao"]);
+    assert_eq!(shortcuts(&bia_token, "").await, vec!["saudacao"], "not Ana's, not a team's Bia is not in");
+    assert_eq!(shortcuts(&ana_token, "/b").await, vec!["boleto"]);
+    for (token, reply) in [(&bia_token, &mine), (&bia_token, &team)] {
+        let (status, body) = api
+            .call(
+                Method::GET,
+                &format!("/v1/quick-replies/{}", reply["id"].as_str().unwrap()),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_error(status, &body, StatusCode::NOT_FOUND);
+    }
+    let (status, body) = api
+        .call(
+            Method::PUT,
+            &format!("/v1/quick-replies/{}", all["id"].as_str().unwrap()),
+            Some(&ana_token),
+            Some(reply("x", "y", "everyone", None)),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::FORBIDDEN);
+    let changed = api
+        .ok(
+            Method::PUT,
+            &format!("/v1/quick-replies/{}", mine["id"].as_str().unwrap()),
+            &ana_token,
+            Some(reply("pix", "Chave: 123", "me", None)),
+        )
+        .await;
+    assert_eq!(changed["text"], "Chave: 123");
+
+    // Filled for a session: the contact, the session, the agent.
+    let (status, started) = super::start_on_sandbox(&api, &a).await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let session = started["session"]["id"].as_str().unwrap().to_owned();
+    let contact = started["session"]["contact_id"].as_str().unwrap().to_owned();
+    api.ok(
+        Method::PATCH,
+        &format!("/v1/contacts/{contact}"),
+        admin,
+        Some(json!({"name": "Maria da Silva", "custom": {"plano": "Ouro"}})),
+    )
+    .await;
+    api.ok(Method::PATCH, "/v1/me", admin, Some(json!({"display_name": "Carla Souza"}))).await;
+    let rendered = api
+        .ok(
+            Method::POST,
+            &format!("/v1/quick-replies/{}/render", all["id"].as_str().unwrap()),
+            admin,
+            Some(json!({"session_id": session})),
+        )
+        .await;
+    let protocol = started["session"]["protocol"].as_str().unwrap();
+    assert_eq!(rendered["text"], format!("Olá Maria, aqui é Carla (protocolo {protocol}, plano Ouro)."));
+    let (status, body) = api
+        .call(
+            Method::POST,
+            &format!("/v1/quick-replies/{}/render", all["id"].as_str().unwrap()),
+            Some(&bia_token),
+            Some(json!({"session_id": session})),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::NOT_FOUND);
+    api.ok(Method::DELETE, &format!("/v1/quick-replies/{}", mine["id"].as_str().unwrap()), &ana_token, None)
+        .await;
+    assert_eq!(shortcuts(&ana_token, "").await, vec!["boleto", "saudacao"]);
+}
+
+/// A panel's board as card ids per column.
+async fn board(api: &Api, pid: &str, token: &str) -> Vec<Vec<String>> {
+    let b = api.ok(Method::GET, &format!("/v1/panels/{pid}"), token, None).await;
+    b["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            c["cards"].as_array().unwrap().iter().map(|k| k["id"].as_str().unwrap().to_owned()).collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn kanban_cards_keep_a_stable_order_and_concurrent_moves_never_lose_one() {
+    let api = Api::new();
+    let a = api.tenant("Acme").await;
+    let admin = a.admin_token.as_str();
+    let panel = api
+        .ok(Method::POST, "/v1/panels", admin, Some(json!({"name": "Funil", "columns": [{"name": "Lead"}, {"name": "Proposta"}, {"name": "Fechado"}]})))
+        .await;
+    let pid = panel["id"].as_str().unwrap().to_owned();
+    let col: Vec<String> =
+        panel["columns"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect();
+    let contact = api.ok(Method::POST, "/v1/contacts", admin, Some(json!({"phone": "+5511987650001"}))).await;
+    let cid = contact["id"].as_str().unwrap();
+    let (status, body) = api
+        .call(
+            Method::POST,
+            &format!("/v1/panels/{pid}/cards"),
+            Some(admin),
+            Some(json!({"title": "x", "contact_id": "nope"})),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+    let mut cards = Vec::new();
+    for i in 0..12 {
+        let card = api
+            .ok(
+                Method::POST,
+                &format!("/v1/panels/{pid}/cards"),
+                admin,
+                Some(json!({"title": format!("Negócio {i}"), "contact_id": cid, "value_cents": 1000 * i, "due_date": "2026-12-01"})),
+            )
+            .await;
+        cards.push(card["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        board(&api, &pid, admin).await,
+        vec![cards.clone(), vec![], vec![]],
+        "cards go to the end of the first column"
+    );
+    // Within a column: card 11 to the top, card 0 after card 5.
+    let mv = |card: &str, column: &str, after: Option<&str>| {
+        (format!("/v1/panels/{pid}/cards/{card}/move"), json!({"column_id": column, "after_card_id": after}))
+    };
+    let (path, body) = mv(&cards[11], &col[0], None);
+    api.ok(Method::POST, &path, admin, Some(body)).await;
+    let (path, body) = mv(&cards[0], &col[0], Some(&cards[5]));
+    api.ok(Method::POST, &path, admin, Some(body)).await;
+    let mut expected = vec![cards[11].clone()];
+    expected.extend(cards[1..=5].iter().cloned());
+    expected.push(cards[0].clone());
+    expected.extend(cards[6..11].iter().cloned());
+    assert_eq!(board(&api, &pid, admin).await[0], expected);
+    // Everyone moves a different card to the top of "Proposta" at once; two more move the same card.
+    let mut requests: Vec<(String, Value)> = cards.iter().map(|card| mv(card, &col[1], None)).collect();
+    requests.push(mv(&cards[3], &col[2], None));
+    requests.push(mv(&cards[3], &col[2], None));
+    let moves = requests.into_iter().map(|(path, body)| {
+        let api = &api;
+        async move { api.call(Method::POST, &path, Some(admin), Some(body)).await.0 }
+    });
+    let statuses: Vec<StatusCode> = futures::future::join_all(moves).await;
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT), "{statuses:?}");
+    let after = board(&api, &pid, admin).await;
+    let mut all: Vec<String> = after.iter().flatten().cloned().collect();
+    all.sort();
+    let mut want = cards.clone();
+    want.sort();
+    assert_eq!(all, want, "every card once, none lost or doubled: {after:?}");
+    assert_eq!(board(&api, &pid, admin).await, after, "the order is stable between reads");
+    // A column with cards stays; an emptied one can go.
+    let (status, body) = api
+        .call(
+            Method::PUT,
+            &format!("/v1/panels/{pid}"),
+            Some(admin),
+            Some(json!({"name": "Funil", "columns": [{"id": col[0], "name": "Lead"}]})),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::CONFLICT);
+    let card = api
+        .ok(
+            Method::PATCH,
+            &format!("/v1/panels/{pid}/cards/{}", cards[1]),
+            admin,
+            Some(json!({"title": "Renomeado", "value_cents": 5})),
+        )
+        .await;
+    assert_eq!((card["title"].as_str(), card["value_cents"].as_i64()), (Some("Renomeado"), Some(5)));
+    api.ok(Method::DELETE, &format!("/v1/panels/{pid}/cards/{}", cards[1]), admin, None).await;
+    assert_eq!(board(&api, &pid, admin).await.iter().flatten().count(), 11);
+    api.create_user(admin, "agent@acme.example", "agent").await;
+    let agent = api.login("agent@acme.example", "password123").await;
+    let (status, body) = api
+        .call(
+            Method::POST,
+            "/v1/panels",
+            Some(&agent),
+            Some(json!({"name": "x", "columns": [{"name": "a"}]})),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::FORBIDDEN);
+    api.ok(Method::DELETE, &format!("/v1/panels/{pid}"), admin, None).await;
+    let listed = api.ok(Method::GET, "/v1/panels", admin, None).await;
+    assert_eq!(listed["items"], json!([]));
+}

@@ -1,6 +1,7 @@
 //! Conversations (PRODUCT.md §2–§4, §12): channels, contacts, sessions, messages, the
 //! application of provider events, and delivery.
 
+pub mod cards;
 pub mod channels;
 pub mod contact_index;
 pub mod contacts;
@@ -20,6 +21,7 @@ pub mod sessions;
 pub mod tagging;
 pub mod templates;
 pub mod uploads;
+pub mod variables;
 pub mod wallets;
 
 pub use model::*;

@@ -4,5 +4,7 @@
 
 pub mod csv_file;
 pub mod fields;
+pub mod panels;
 pub mod placeholders;
+pub mod quick_replies;
 pub mod tags;

@@ -70,7 +70,8 @@ pub struct QuickReplyList {
 
 fn clean_shortcut(s: &str) -> ServiceResult<String> {
     let s = s.trim().trim_start_matches('/').to_lowercase();
-    let ok = (1..=30).contains(&s.chars().count()) && s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    let ok = (1..=30).contains(&s.chars().count())
+        && s.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-');
     if !ok {
         return Err(ServiceError::invalid("shortcut: 1 to 30 letters, digits, _ or -"));
     }
@@ -78,7 +79,13 @@ fn clean_shortcut(s: &str) -> ServiceResult<String> {
 }
 
 /// Whether `caller` may create, change or delete a reply with this visibility and team.
-async fn may_manage(deps: &Deps, caller: &Caller, visibility: Visibility, team: Option<&str>, author: &str) -> ServiceResult<bool> {
+async fn may_manage(
+    deps: &Deps,
+    caller: &Caller,
+    visibility: Visibility,
+    team: Option<&str>,
+    author: &str,
+) -> ServiceResult<bool> {
     if caller.is_admin() {
         return Ok(true);
     }
@@ -97,7 +104,9 @@ async fn check(deps: &Deps, caller: &Caller, input: &QuickReplyInput) -> Service
         return Err(ServiceError::invalid(format!("text: 1 to {MAX_TEXT} characters")));
     }
     match (input.visibility, &input.team_id) {
-        (Visibility::Team, None) => return Err(ServiceError::invalid("team_id: a team reply names its team")),
+        (Visibility::Team, None) => {
+            return Err(ServiceError::invalid("team_id: a team reply names its team"));
+        }
         (Visibility::Team, Some(t)) => {
             teams::get(deps, caller, t).await?;
         }
@@ -157,7 +166,11 @@ pub async fn list(deps: &Deps, caller: &Caller, q: Option<&str>) -> ServiceResul
     let my_teams: Vec<String> = if caller.is_admin() {
         Vec::new()
     } else {
-        teams::teams_of(deps, &caller.account_id, &caller.user_id).await?.into_iter().map(|m| m.team_id).collect()
+        teams::teams_of(deps, &caller.account_id, &caller.user_id)
+            .await?
+            .into_iter()
+            .map(|m| m.team_id)
+            .collect()
     };
     let prefix = q.map(|q| q.trim().trim_start_matches('/').to_lowercase()).unwrap_or_default();
     let mut items: Vec<QuickReply> = all
@@ -196,7 +209,12 @@ pub async fn create(deps: &Deps, caller: &Caller, input: QuickReplyInput) -> Ser
 }
 
 /// Replaces a reply (whoever may manage it, before and after the change).
-pub async fn update(deps: &Deps, caller: &Caller, id: &str, input: QuickReplyInput) -> ServiceResult<QuickReply> {
+pub async fn update(
+    deps: &Deps,
+    caller: &Caller,
+    id: &str,
+    input: QuickReplyInput,
+) -> ServiceResult<QuickReply> {
     let mut reply = usable(deps, caller, id).await?;
     if !may_manage(deps, caller, reply.visibility, reply.team_id.as_deref(), &reply.created_by).await? {
         return Err(ServiceError::forbidden("you may use this reply, not change it"));
