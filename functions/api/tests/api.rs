@@ -610,6 +610,12 @@ const ISOLATED_ROUTES: &[(&str, &str)] = &[
     ("patch", "/v1/panels/{id}/cards/{card_id}"),
     ("delete", "/v1/panels/{id}/cards/{card_id}"),
     ("post", "/v1/panels/{id}/cards/{card_id}/move"),
+    ("get", "/v1/classification-reasons"),
+    ("post", "/v1/classification-reasons"),
+    ("get", "/v1/classification-reasons/{id}"),
+    ("put", "/v1/classification-reasons/{id}"),
+    ("delete", "/v1/classification-reasons/{id}"),
+    ("put", "/v1/sessions/{id}/classification"),
 ];
 
 #[tokio::test]
@@ -718,6 +724,15 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         .await;
     assert_eq!(status, StatusCode::CREATED, "{card}");
     let b_card = card["id"].as_str().unwrap().to_owned();
+    let (_, reason) = api
+        .call(
+            Method::POST,
+            "/v1/classification-reasons",
+            Some(&b.admin_token),
+            Some(json!({"category": "won", "name": "B"})),
+        )
+        .await;
+    let b_reason = reason["id"].as_str().unwrap().to_owned();
     let (status, tagged) = api
         .call(
             Method::PATCH,
@@ -829,6 +844,14 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         (Method::DELETE, format!("/v1/quick-replies/{b_reply}"), None),
         (Method::POST, format!("/v1/quick-replies/{b_reply}/render"), Some(json!({"session_id": b_session}))),
         (Method::GET, format!("/v1/panels/{b_panel}"), None),
+        (Method::GET, format!("/v1/classification-reasons/{b_reason}"), None),
+        (
+            Method::PUT,
+            format!("/v1/classification-reasons/{b_reason}"),
+            Some(json!({"category": "lost", "name": "x"})),
+        ),
+        (Method::DELETE, format!("/v1/classification-reasons/{b_reason}"), None),
+        (Method::PUT, format!("/v1/sessions/{b_session}/classification"), Some(json!({"category": "won"}))),
         (
             Method::PUT,
             format!("/v1/panels/{b_panel}"),
@@ -943,6 +966,7 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         "/v1/contact-imports",
         "/v1/quick-replies",
         "/v1/panels",
+        "/v1/classification-reasons",
     ] {
         let (status, listed) = api.call(Method::GET, path, Some(&a.admin_token), None).await;
         assert_eq!(status, StatusCode::OK);
@@ -962,6 +986,7 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
             &b_reply,
             &b_panel,
             &b_card,
+            &b_reason,
         ] {
             assert!(!text.contains(foreign.as_str()), "{path} leaks {foreign}");
         }

@@ -1,11 +1,13 @@
 //! The agents' CRM tools: quick replies, kanban panels, classification reasons and CSAT.
 
-use atende_core::conversations::cards;
+use crate::dto::SessionView;
 use atende_core::conversations::variables::{self, RenderFor, RenderedReply};
+use atende_core::conversations::{cards, sessions};
 use atende_core::crm::panels::{
     self, Board, Card, CardMove, CardPatch, NewCard, Panel, PanelInput, PanelList,
 };
 use atende_core::crm::quick_replies::{self, QuickReply, QuickReplyInput, QuickReplyList};
+use atende_core::crm::reasons::{self, Classification, Reason, ReasonInput, ReasonList};
 use atende_runtime::auth::Authenticated;
 use atende_runtime::extract::{JsonBody, QueryParams};
 use atende_runtime::http_error::utoipa_schema::ErrorBody;
@@ -209,6 +211,77 @@ pub async fn move_card(
     Ok(Json(panels::move_card(&ctx.deps, &caller, &id, &card, to).await?))
 }
 
+/// The account's classification reasons, by category then name.
+#[utoipa::path(operation_id = "list_classification_reasons", get, path = "/v1/classification-reasons", tag = "sessions", security(("bearer" = [])),
+    responses((status = 200, body = ReasonList)))]
+pub async fn list_reasons(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<ReasonList>, ApiError> {
+    Ok(Json(reasons::list(&ctx.deps, &caller).await?))
+}
+
+/// Create a classification reason (admins) under `won`, `lost`, `question` or `other`.
+#[utoipa::path(operation_id = "create_classification_reason", post, path = "/v1/classification-reasons", tag = "sessions", security(("bearer" = [])),
+    request_body = ReasonInput,
+    responses((status = 201, body = Reason), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_reason(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+    JsonBody(input): JsonBody<ReasonInput>,
+) -> Result<(StatusCode, Json<Reason>), ApiError> {
+    Ok((StatusCode::CREATED, Json(reasons::create(&ctx.deps, &caller, input).await?)))
+}
+
+/// One classification reason.
+#[utoipa::path(operation_id = "get_classification_reason", get, path = "/v1/classification-reasons/{id}", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = Reason), (status = 404, body = ErrorBody)))]
+pub async fn get_reason(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Reason>, ApiError> {
+    Ok(Json(reasons::get(&ctx.deps, &caller, &id).await?))
+}
+
+/// Change a classification reason (admins).
+#[utoipa::path(operation_id = "update_classification_reason", put, path = "/v1/classification-reasons/{id}", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = ReasonInput,
+    responses((status = 200, body = Reason), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_reason(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<ReasonInput>,
+) -> Result<Json<Reason>, ApiError> {
+    Ok(Json(reasons::update(&ctx.deps, &caller, &id, input).await?))
+}
+
+/// Delete a classification reason (admins); classified sessions keep its id.
+#[utoipa::path(operation_id = "delete_classification_reason", delete, path = "/v1/classification-reasons/{id}", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete_reason(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    reasons::delete(&ctx.deps, &caller, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Change a completed session's classification (only who completed it).
+#[utoipa::path(operation_id = "reclassify_session", put, path = "/v1/sessions/{id}/classification", tag = "sessions", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = Classification,
+    responses((status = 200, body = SessionView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn reclassify(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<Classification>,
+) -> Result<Json<SessionView>, ApiError> {
+    Ok(Json(sessions::reclassify(&ctx.deps, &caller, &id, input).await?.into()))
+}
+
 pub fn router() -> OpenApiRouter<AppContext> {
     OpenApiRouter::new()
         .routes(routes!(list_replies, create_reply))
@@ -219,4 +292,7 @@ pub fn router() -> OpenApiRouter<AppContext> {
         .routes(routes!(create_card))
         .routes(routes!(update_card, delete_card))
         .routes(routes!(move_card))
+        .routes(routes!(list_reasons, create_reason))
+        .routes(routes!(get_reason, update_reason, delete_reason))
+        .routes(routes!(reclassify))
 }

@@ -665,3 +665,60 @@ async fn kanban_cards_keep_a_stable_order_and_concurrent_moves_never_lose_one() 
     let listed = api.ok(Method::GET, "/v1/panels", admin, None).await;
     assert_eq!(listed["items"], json!([]));
 }
+
+#[tokio::test]
+async fn completion_is_checked_against_the_reasons_and_only_who_completed_may_reclassify() {
+    let api = Api::new();
+    let a = api.tenant("Acme").await;
+    let admin = a.admin_token.as_str();
+    let sale = api
+        .ok(
+            Method::POST,
+            "/v1/classification-reasons",
+            admin,
+            Some(json!({"category": "won", "name": "Venda", "requires_amount": true})),
+        )
+        .await;
+    let price = api
+        .ok(
+            Method::POST,
+            "/v1/classification-reasons",
+            admin,
+            Some(json!({"category": "lost", "name": "Preço"})),
+        )
+        .await;
+    let listed = api.ok(Method::GET, "/v1/classification-reasons", admin, None).await;
+    let names: Vec<&str> =
+        listed["items"].as_array().unwrap().iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec!["Venda", "Preço"], "by category order, then name");
+    let (_, started) = super::start_on_sandbox(&api, &a).await;
+    let session = started["session"]["id"].as_str().unwrap().to_owned();
+    let complete = |c: Value| (format!("/v1/sessions/{session}/complete"), json!({"classification": c}));
+    for (c, why) in [
+        (json!({"category": "won", "reason_id": sale["id"]}), "asks for an amount"),
+        (json!({"category": "won", "reason_id": price["id"], "amount_cents": 1}), "another category"),
+        (json!({"category": "won", "reason_id": "nope"}), "no reason"),
+        (json!({"category": "won", "amount_cents": -5}), "zero or more"),
+    ] {
+        let (path, body) = complete(c);
+        let (status, response) = api.call(Method::POST, &path, Some(admin), Some(body)).await;
+        assert_error(status, &response, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(response["message"].as_str().unwrap().contains(why), "{why}: {response}");
+    }
+    let (path, body) = complete(json!({"category": "won", "reason_id": sale["id"], "amount_cents": 150000}));
+    let done = api.ok(Method::POST, &path, admin, Some(body)).await;
+    assert_eq!(done["classification"]["amount_cents"], 150000);
+
+    api.create_user(admin, "outra@acme.example", "admin").await;
+    let other_token = api.login("outra@acme.example", "password123").await;
+    let path = format!("/v1/sessions/{session}/classification");
+    let lost = json!({"category": "lost", "reason_id": price["id"]});
+    let (status, body) = api.call(Method::PUT, &path, Some(&other_token), Some(lost.clone())).await;
+    assert_error(status, &body, StatusCode::FORBIDDEN);
+    let changed = api.ok(Method::PUT, &path, admin, Some(lost)).await;
+    assert_eq!(changed["classification"]["reason_id"], price["id"]);
+    let (status, body) = api
+        .call(Method::PUT, &path, Some(admin), Some(json!({"category": "won", "reason_id": sale["id"]})))
+        .await;
+    assert_error(status, &body, StatusCode::UNPROCESSABLE_ENTITY);
+}

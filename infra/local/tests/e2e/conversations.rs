@@ -463,7 +463,7 @@ async fn agents_act_only_on_their_own_sessions_unless_they_supervise_and_restric
             Method::POST,
             &format!("/v1/sessions/{s1}/complete"),
             &ana_token,
-            Some(json!({"classification": {"category": "won", "reason": "venda", "amount_cents": 1500}})),
+            Some(json!({"classification": {"category": "won", "amount_cents": 1500}})),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{done}");

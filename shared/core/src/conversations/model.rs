@@ -121,22 +121,7 @@ pub enum ArchivePolicy {
     NewSession,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OutcomeCategory {
-    Won,
-    Lost,
-    Question,
-    Other,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Classification {
-    pub category: OutcomeCategory,
-    pub reason: Option<String>,
-    /// In cents.
-    pub amount_cents: Option<i64>,
-}
+pub use crate::crm::reasons::{Classification, OutcomeCategory};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Session {

@@ -3,6 +3,7 @@
 
 use super::model::{ArchivePolicy, Classification, Session, SessionStatus};
 use crate::accounts::{Caller, Membership, Profile, Visibility, teams};
+use crate::crm::reasons;
 use crate::crm::tags::{self, Tagged};
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
@@ -519,8 +520,27 @@ pub async fn complete(deps: &Deps, caller: &Caller, id: &str, input: Completion)
     if s.status == SessionStatus::Completed {
         return Err(ServiceError::conflict("the session is already completed"));
     }
+    if let Some(c) = &input.classification {
+        reasons::check(deps, &caller.account_id, c).await?;
+    }
     let by = s.owner_id.clone().unwrap_or_else(|| caller.user_id.clone());
     close(deps, &mut s, Some(by), input).await?;
+    Ok(s)
+}
+
+/// Changes a completed session's classification: only who completed it may.
+pub async fn reclassify(deps: &Deps, caller: &Caller, id: &str, c: Classification) -> ServiceResult<Session> {
+    let access = Access::of(deps, caller).await?;
+    let mut s = readable(deps, &access, id).await?;
+    if s.status != SessionStatus::Completed {
+        return Err(ServiceError::conflict("only a completed session has a classification to change"));
+    }
+    if s.completed_by.as_deref() != Some(caller.user_id.as_str()) {
+        return Err(ServiceError::forbidden("only who completed the session may change its classification"));
+    }
+    reasons::check(deps, &caller.account_id, &c).await?;
+    s.classification = Some(c);
+    save(deps, &mut s, vec![]).await?;
     Ok(s)
 }
 

@@ -7,4 +7,5 @@ pub mod fields;
 pub mod panels;
 pub mod placeholders;
 pub mod quick_replies;
+pub mod reasons;
 pub mod tags;
