@@ -616,6 +616,12 @@ const ISOLATED_ROUTES: &[(&str, &str)] = &[
     ("put", "/v1/classification-reasons/{id}"),
     ("delete", "/v1/classification-reasons/{id}"),
     ("put", "/v1/sessions/{id}/classification"),
+    ("get", "/v1/teams/{id}/csat"),
+    ("put", "/v1/teams/{id}/csat"),
+    ("get", "/v1/channels/{id}/csat"),
+    ("put", "/v1/channels/{id}/csat"),
+    ("get", "/v1/sessions/{id}/csat"),
+    ("get", "/v1/csat/results"),
 ];
 
 #[tokio::test]
@@ -845,6 +851,19 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         (Method::POST, format!("/v1/quick-replies/{b_reply}/render"), Some(json!({"session_id": b_session}))),
         (Method::GET, format!("/v1/panels/{b_panel}"), None),
         (Method::GET, format!("/v1/classification-reasons/{b_reason}"), None),
+        (Method::GET, format!("/v1/teams/{b_team}/csat"), None),
+        (
+            Method::PUT,
+            format!("/v1/teams/{b_team}/csat"),
+            Some(json!({"enabled": true, "scale": "1-5", "question": "x"})),
+        ),
+        (Method::GET, format!("/v1/channels/{b_channel}/csat"), None),
+        (
+            Method::PUT,
+            format!("/v1/channels/{b_channel}/csat"),
+            Some(json!({"enabled": true, "scale": "0-10", "question": "x"})),
+        ),
+        (Method::GET, format!("/v1/sessions/{b_session}/csat"), None),
         (
             Method::PUT,
             format!("/v1/classification-reasons/{b_reason}"),
@@ -967,6 +986,7 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         "/v1/quick-replies",
         "/v1/panels",
         "/v1/classification-reasons",
+        "/v1/csat/results",
     ] {
         let (status, listed) = api.call(Method::GET, path, Some(&a.admin_token), None).await;
         assert_eq!(status, StatusCode::OK);

@@ -29,13 +29,29 @@ pub trait Reaction: Send + Sync {
     async fn on(&self, deps: &Deps, event: &DomainEvent) -> ServiceResult<()>;
 }
 
-/// Every registered reaction, called in registration order.
+/// A feature that may consume a customer's message before any session takes it (it
+/// answers a question the feature asked). Called again for a redelivered message, so it
+/// must recognise one it already consumed.
+#[async_trait]
+pub trait Interceptor: Send + Sync {
+    fn name(&self) -> &'static str;
+    /// Whether the feature consumed the message.
+    async fn take(&self, deps: &Deps, message: &crate::events::CustomerMessage) -> ServiceResult<bool>;
+}
+
+/// Every registered reaction, called in registration order, and the interceptors of
+/// customer messages.
 #[derive(Default)]
-pub struct Reactions(Vec<Arc<dyn Reaction>>);
+pub struct Reactions(Vec<Arc<dyn Reaction>>, Vec<Arc<dyn Interceptor>>);
 
 impl Reactions {
     pub fn new(reactions: Vec<Arc<dyn Reaction>>) -> Self {
-        Self(reactions)
+        Self(reactions, Vec::new())
+    }
+
+    pub fn with_interceptors(mut self, interceptors: Vec<Arc<dyn Interceptor>>) -> Self {
+        self.1 = interceptors;
+        self
     }
 
     pub fn names(&self) -> Vec<&'static str> {
@@ -51,6 +67,16 @@ impl Deps {
     /// A configuration item, through the per-process cache (see [`crate::cache`]).
     pub async fn configuration(&self, key: &crate::ports::Key) -> ServiceResult<Option<crate::ports::Item>> {
         Ok(self.config.get(self.table.as_ref(), self.clock.as_ref(), key).await?)
+    }
+
+    /// Whether an interceptor consumed the customer's message (the first that does wins).
+    pub async fn intercept(&self, message: &crate::events::CustomerMessage) -> ServiceResult<bool> {
+        for interceptor in &self.reactions.1 {
+            if interceptor.take(self, message).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Runs every reaction to every event, in order. The first failure stops the rest, as

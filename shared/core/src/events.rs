@@ -38,6 +38,21 @@ pub enum DomainEvent {
         /// The contact's last message, which read receipts point at.
         last_inbound_provider_id: Option<String>,
     },
+    /// A session was completed (by a person or by the system).
+    SessionCompleted { account_id: String, session_id: String },
+}
+
+/// A customer's message before any session takes it: what an [`crate::deps::Interceptor`]
+/// sees (a CSAT answer, for one, is consumed here and never opens a session).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerMessage {
+    pub account_id: String,
+    pub channel_id: String,
+    pub contact_id: String,
+    pub provider_id: String,
+    pub text: Option<String>,
+    /// The provider's structured content (button and list replies carry their ids here).
+    pub content: serde_json::Value,
 }
 
 impl DomainEvent {
@@ -46,6 +61,7 @@ impl DomainEvent {
         match self {
             DomainEvent::MessageReceived { .. } => "message_received",
             DomainEvent::SessionAssumed { .. } => "session_assumed",
+            DomainEvent::SessionCompleted { .. } => "session_completed",
         }
     }
 }

@@ -1,8 +1,10 @@
 //! The one registration of the features' reactions to domain events (see
 //! [`crate::events`]). A new reaction is written in its feature and added here; the use
-//! case that records the event does not change.
+//! case that records the event does not change. Interceptors of customer messages are
+//! registered here too.
 
 use crate::conversations::receipts::ReadReceiptOnAssume;
+use crate::csat::{SurveyAnswers, SurveyOnCompletion};
 use crate::deps::Reactions;
 use crate::routing::RouteNewSessions;
 use crate::time::keep_alive::ArmOnCustomerMessage;
@@ -16,5 +18,7 @@ pub fn reactions() -> Reactions {
         Arc::new(ArmOnCustomerMessage),
         Arc::new(OutOfHoursReply),
         Arc::new(ReadReceiptOnAssume),
+        Arc::new(SurveyOnCompletion),
     ])
+    .with_interceptors(vec![Arc::new(SurveyAnswers)])
 }

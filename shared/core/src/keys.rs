@@ -143,6 +143,31 @@ pub fn reason(account: &str, id: &str) -> Key {
     Key::new(account_pk(account), format!("{REASON_PREFIX}{id}"))
 }
 
+/// `A#<account>` / `CSATCFG#<team|channel>#<id>`: CSAT settings of a team or a channel.
+pub fn csat_settings(account: &str, scope: &str, id: &str) -> Key {
+    Key::new(account_pk(account), format!("CSATCFG#{scope}#{id}"))
+}
+
+/// `A#<account>` / `CSAT#<session>`: the session's survey (written once).
+pub fn csat_survey(account: &str, session: &str) -> Key {
+    Key::new(account_pk(account), format!("CSAT#{session}"))
+}
+
+/// `A#<account>` / `CSATPEND#<channel>#<contact>`: the survey awaiting the contact's
+/// answer on the channel (expires).
+pub fn csat_pending(account: &str, channel: &str, contact: &str) -> Key {
+    Key::new(account_pk(account), format!("CSATPEND#{channel}#{contact}"))
+}
+
+pub fn csat_answer_sk(answered_ms: i64, session: &str) -> String {
+    format!("CSATANS#{answered_ms:014}#{session}")
+}
+
+/// `A#<account>` / `CSATANS#<answered ms>#<session>`: an answer, by time (reports).
+pub fn csat_answer(account: &str, answered_ms: i64, session: &str) -> Key {
+    Key::new(account_pk(account), csat_answer_sk(answered_ms, session))
+}
+
 pub const CONTACT_PREFIX: &str = "CONTACT#";
 /// `A#<account>` / `CONTACT#<contact>`: a contact.
 pub fn contact(account: &str, contact: &str) -> Key {

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod cache;
 pub mod conversations;
 pub mod crm;
+pub mod csat;
 pub mod deps;
 pub mod error;
 pub mod events;

@@ -8,6 +8,7 @@ use atende_core::crm::panels::{
 };
 use atende_core::crm::quick_replies::{self, QuickReply, QuickReplyInput, QuickReplyList};
 use atende_core::crm::reasons::{self, Classification, Reason, ReasonInput, ReasonList};
+use atende_core::csat::{self, CsatResults, CsatSettings, ResultsQuery, Survey};
 use atende_runtime::auth::Authenticated;
 use atende_runtime::extract::{JsonBody, QueryParams};
 use atende_runtime::http_error::utoipa_schema::ErrorBody;
@@ -282,6 +283,77 @@ pub async fn reclassify(
     Ok(Json(sessions::reclassify(&ctx.deps, &caller, &id, input).await?.into()))
 }
 
+/// A team's CSAT settings (disabled when never set).
+#[utoipa::path(operation_id = "get_team_csat", get, path = "/v1/teams/{id}/csat", tag = "csat", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = CsatSettings), (status = 404, body = ErrorBody)))]
+pub async fn get_team_csat(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<CsatSettings>, ApiError> {
+    Ok(Json(csat::get_settings(&ctx.deps, &caller, "team", &id).await?))
+}
+
+/// Set a team's CSAT settings (admins).
+#[utoipa::path(operation_id = "put_team_csat", put, path = "/v1/teams/{id}/csat", tag = "csat", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = CsatSettings,
+    responses((status = 200, body = CsatSettings), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_team_csat(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<CsatSettings>,
+) -> Result<Json<CsatSettings>, ApiError> {
+    Ok(Json(csat::put_settings(&ctx.deps, &caller, "team", &id, input).await?))
+}
+
+/// A channel's CSAT settings (they override its teams').
+#[utoipa::path(operation_id = "get_channel_csat", get, path = "/v1/channels/{id}/csat", tag = "csat", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = CsatSettings), (status = 404, body = ErrorBody)))]
+pub async fn get_channel_csat(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<CsatSettings>, ApiError> {
+    Ok(Json(csat::get_settings(&ctx.deps, &caller, "channel", &id).await?))
+}
+
+/// Set a channel's CSAT settings (admins).
+#[utoipa::path(operation_id = "put_channel_csat", put, path = "/v1/channels/{id}/csat", tag = "csat", security(("bearer" = [])),
+    params(("id" = String, Path)), request_body = CsatSettings,
+    responses((status = 200, body = CsatSettings), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn put_channel_csat(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+    JsonBody(input): JsonBody<CsatSettings>,
+) -> Result<Json<CsatSettings>, ApiError> {
+    Ok(Json(csat::put_settings(&ctx.deps, &caller, "channel", &id, input).await?))
+}
+
+/// A session's survey and its answer.
+#[utoipa::path(operation_id = "get_session_csat", get, path = "/v1/sessions/{id}/csat", tag = "csat", security(("bearer" = [])),
+    params(("id" = String, Path)), responses((status = 200, body = Survey), (status = 404, body = ErrorBody)))]
+pub async fn session_csat(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<Survey>, ApiError> {
+    Ok(Json(csat::of_session(&ctx.deps, &caller, &id).await?))
+}
+
+/// CSAT results of a period per agent and team, per scale (admins; a team's supervisors
+/// with its `team_id`).
+#[utoipa::path(operation_id = "csat_results", get, path = "/v1/csat/results", tag = "csat", security(("bearer" = [])),
+    params(ResultsQuery), responses((status = 200, body = CsatResults), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn csat_results(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+    QueryParams(q): QueryParams<ResultsQuery>,
+) -> Result<Json<CsatResults>, ApiError> {
+    Ok(Json(csat::results(&ctx.deps, &caller, q).await?))
+}
+
 pub fn router() -> OpenApiRouter<AppContext> {
     OpenApiRouter::new()
         .routes(routes!(list_replies, create_reply))
@@ -295,4 +367,8 @@ pub fn router() -> OpenApiRouter<AppContext> {
         .routes(routes!(list_reasons, create_reason))
         .routes(routes!(get_reason, update_reason, delete_reason))
         .routes(routes!(reclassify))
+        .routes(routes!(get_team_csat, put_team_csat))
+        .routes(routes!(get_channel_csat, put_channel_csat))
+        .routes(routes!(session_csat))
+        .routes(routes!(csat_results))
 }

@@ -4,6 +4,7 @@
 mod binary;
 mod cache;
 mod conversations;
+mod csat;
 mod privacy;
 mod properties;
 mod reactions;

@@ -17,7 +17,7 @@ use super::sessions;
 use super::templates;
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
-use crate::events::DomainEvent;
+use crate::events::{CustomerMessage, DomainEvent};
 use crate::keys;
 use crate::ports::table::attr;
 use crate::ports::{Cmp, Condition, Index, Item, Query, SortCondition, TableError, TransactItem, UpdateOp};
@@ -40,6 +40,8 @@ pub enum Applied {
     StatusIgnored,
     StatusParked,
     TemplateStatus,
+    /// A feature consumed it as an answer (a CSAT score): no session takes it.
+    Intercepted,
     /// Unknown or inactive channel, blocked contact: nothing stored anywhere visible.
     Ignored(&'static str),
 }
@@ -148,6 +150,19 @@ async fn apply_message(deps: &Deps, event: InboundMessage) -> ServiceResult<Appl
                     }
                     deps.publish(&recorded_events(&marker)?).await?;
                     return Ok(Applied::Duplicate);
+                }
+                // No open session takes it (a message to an open one never gets here):
+                // a feature awaiting the contact's answer may consume it first.
+                let customer = CustomerMessage {
+                    account_id: account.clone(),
+                    channel_id: channel.id.clone(),
+                    contact_id: contact.id.clone(),
+                    provider_id: event.provider_id.clone(),
+                    text: event.text.clone(),
+                    content: event.content.clone(),
+                };
+                if deps.intercept(&customer).await? {
+                    return Ok(Applied::Intercepted);
                 }
                 sessions::for_inbound(deps, &account, &channel.id, &contact.id, now).await?
             }

@@ -586,7 +586,12 @@ async fn close(deps: &Deps, s: &mut Session, by: Option<String>, input: Completi
             condition: None,
         },
     ];
-    save(deps, s, extra).await
+    save(deps, s, extra).await?;
+    let completed =
+        DomainEvent::SessionCompleted { account_id: s.account_id.clone(), session_id: s.id.clone() };
+    // The completion stands even if a reaction (the CSAT survey) fails.
+    let _ = deps.publish(&[completed]).await;
+    Ok(())
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
