@@ -24,14 +24,14 @@ const SQS_STANDARD: f64 = 0.40;
 const SQS_FIFO: f64 = 0.50;
 
 #[derive(Debug, Default, Clone, Copy)]
-struct Counts {
-    write_units: f64,
-    read_units: f64,
+pub(crate) struct Counts {
+    pub(crate) write_units: f64,
+    pub(crate) read_units: f64,
     sqs_standard: f64,
     sqs_fifo: f64,
 }
 
-type Shared = Arc<Mutex<Counts>>;
+pub(crate) type Shared = Arc<Mutex<Counts>>;
 
 fn wru(size: usize) -> f64 {
     size.div_ceil(1024).max(1) as f64
@@ -41,12 +41,16 @@ fn rru(size: usize) -> f64 {
     size.div_ceil(4096).max(1) as f64
 }
 
-struct CountingTable {
+pub(crate) struct CountingTable {
     inner: Arc<dyn Table>,
     counts: Shared,
 }
 
 impl CountingTable {
+    pub(crate) fn new(inner: Arc<dyn Table>, counts: Shared) -> Self {
+        Self { inner, counts }
+    }
+
     fn add(&self, f: impl FnOnce(&mut Counts)) {
         f(&mut self.counts.lock().unwrap());
     }

@@ -1,12 +1,13 @@
 //! `cargo run --release -p atende-bench -- <scenario> [--count N] [--connections N]`
 //!
-//! Scenarios: `ingest`, `e2e [--latency-rate R]`, `send`, `cost`, `coldstart`,
-//! `soak [--minutes N] [--rate R]`, or `all [--latency-rate R] [--soak-rate R]`. Each prints a table
+//! Scenarios: `ingest`, `e2e [--latency-rate R]`, `send`, `cost`, `import [--rows N]`,
+//! `search [--contacts N] [--queries N]`, `coldstart`, `soak [--minutes N] [--rate R]`, or `all [--latency-rate R] [--soak-rate R]`. Each prints a table
 //! and writes `target/bench/<scenario>.json`. Everything runs on this machine: the local
 //! runtime in this process on embedded storage, the fake Graph API for Meta.
 
 mod coldstart;
 mod cost;
+mod crm;
 mod harness;
 mod load;
 mod openloop;
@@ -52,6 +53,8 @@ async fn main() -> anyhow::Result<()> {
         }
         "send" => load::send(flag("--count", 5_000)?, flag("--rate", 80)? as u32).await,
         "cost" => cost::run(flag("--count", 200)?).await,
+        "import" => crm::import(flag("--rows", 5_000)?).await,
+        "search" => crm::search(flag("--contacts", 100_000)?, flag("--queries", 300)?).await,
         "coldstart" => coldstart::run(flag("--runs", 10)?).await,
         "soak" => soak::run(flag("--minutes", 10)? as u64, rate_flag("--rate")?).await,
         "all" => {
@@ -59,9 +62,13 @@ async fn main() -> anyhow::Result<()> {
             load::e2e(10_000, 1_000, connections, rate_flag("--latency-rate")?).await?;
             load::send(5_000, 80).await?;
             cost::run(200).await?;
+            crm::import(5_000).await?;
+            crm::search(100_000, 300).await?;
             coldstart::run(10).await?;
             soak::run(10, rate_flag("--soak-rate")?).await
         }
-        other => bail!("unknown scenario {other}: ingest, e2e, send, cost, coldstart, soak or all"),
+        other => {
+            bail!("unknown scenario {other}: ingest, e2e, send, cost, import, search, coldstart, soak or all")
+        }
     }
 }

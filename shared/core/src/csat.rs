@@ -164,7 +164,7 @@ pub struct SurveyOnCompletion;
 #[async_trait]
 impl Reaction for SurveyOnCompletion {
     fn name(&self) -> &'static str {
-        "csat_survey"
+        "csat.survey"
     }
 
     async fn on(&self, deps: &Deps, event: &DomainEvent) -> ServiceResult<()> {
@@ -275,7 +275,7 @@ pub struct SurveyAnswers;
 #[async_trait]
 impl Interceptor for SurveyAnswers {
     fn name(&self) -> &'static str {
-        "csat_answers"
+        "csat.answers"
     }
 
     async fn take(&self, deps: &Deps, m: &CustomerMessage) -> ServiceResult<bool> {

@@ -56,7 +56,8 @@ fn with_extra(extra: Vec<Arc<dyn Reaction>>) -> impl FnOnce(&mut Deps) {
                 "routing.new_session",
                 "keep_alive.arm",
                 "business_hours.auto_reply",
-                "conversations.read_receipt"
+                "conversations.read_receipt",
+                "csat.survey"
             ]
         );
         deps.reactions = Arc::new(Reactions::new(all.into_iter().chain(product.into_vec()).collect()));

@@ -91,7 +91,9 @@ pub struct NewCard {
     pub session_id: Option<String>,
     pub value_cents: Option<i64>,
     pub owner_id: Option<String>,
-    pub due_date: Option<NaiveDate>,
+    /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
+    pub due_date: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -99,7 +101,17 @@ pub struct CardPatch {
     pub title: Option<String>,
     pub value_cents: Option<i64>,
     pub owner_id: Option<String>,
-    pub due_date: Option<NaiveDate>,
+    /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
+    pub due_date: Option<String>,
+}
+
+fn due_date(text: Option<&str>) -> ServiceResult<Option<NaiveDate>> {
+    text.map(|t| {
+        NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d")
+            .map_err(|_| ServiceError::invalid("due_date: YYYY-MM-DD"))
+    })
+    .transpose()
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -345,7 +357,7 @@ pub(crate) async fn add_card(
         session_id: input.session_id,
         value_cents: input.value_cents,
         owner_id: input.owner_id,
-        due_date: input.due_date,
+        due_date: due_date(input.due_date.as_deref())?,
         created_at: now,
         updated_at: now,
         version: 1,
@@ -383,7 +395,7 @@ pub async fn update_card(
         card.owner_id = patch.owner_id;
     }
     if patch.due_date.is_some() {
-        card.due_date = patch.due_date;
+        card.due_date = due_date(patch.due_date.as_deref())?;
     }
     card.updated_at = deps.clock.now();
     save_card(deps, &mut card, read).await?;

@@ -20,7 +20,7 @@ const MAX_TEXT: usize = 4096;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
-pub enum Visibility {
+pub enum ReplyVisibility {
     /// Only its author.
     Me,
     /// Members of `team_id`.
@@ -45,7 +45,7 @@ pub struct QuickReply {
     pub shortcut: String,
     pub text: String,
     pub media: Option<QuickMedia>,
-    pub visibility: Visibility,
+    pub visibility: ReplyVisibility,
     pub team_id: Option<String>,
     pub created_by: String,
     pub created_at: DateTime<Utc>,
@@ -57,7 +57,7 @@ pub struct QuickReplyInput {
     pub shortcut: String,
     pub text: String,
     pub media: Option<QuickMedia>,
-    pub visibility: Visibility,
+    pub visibility: ReplyVisibility,
     /// For `team` visibility.
     pub team_id: Option<String>,
 }
@@ -82,7 +82,7 @@ fn clean_shortcut(s: &str) -> ServiceResult<String> {
 async fn may_manage(
     deps: &Deps,
     caller: &Caller,
-    visibility: Visibility,
+    visibility: ReplyVisibility,
     team: Option<&str>,
     author: &str,
 ) -> ServiceResult<bool> {
@@ -90,9 +90,9 @@ async fn may_manage(
         return Ok(true);
     }
     Ok(match visibility {
-        Visibility::Me => author == caller.user_id,
-        Visibility::Everyone => false,
-        Visibility::Team => {
+        ReplyVisibility::Me => author == caller.user_id,
+        ReplyVisibility::Everyone => false,
+        ReplyVisibility::Team => {
             let mine = teams::teams_of(deps, &caller.account_id, &caller.user_id).await?;
             mine.iter().any(|m| Some(m.team_id.as_str()) == team && m.supervisor)
         }
@@ -104,10 +104,10 @@ async fn check(deps: &Deps, caller: &Caller, input: &QuickReplyInput) -> Service
         return Err(ServiceError::invalid(format!("text: 1 to {MAX_TEXT} characters")));
     }
     match (input.visibility, &input.team_id) {
-        (Visibility::Team, None) => {
+        (ReplyVisibility::Team, None) => {
             return Err(ServiceError::invalid("team_id: a team reply names its team"));
         }
-        (Visibility::Team, Some(t)) => {
+        (ReplyVisibility::Team, Some(t)) => {
             teams::get(deps, caller, t).await?;
         }
         (_, Some(_)) => return Err(ServiceError::invalid("team_id: only for team visibility")),
@@ -142,9 +142,9 @@ pub async fn visible(deps: &Deps, caller: &Caller, reply: &QuickReply) -> Servic
         return Ok(true);
     }
     Ok(match reply.visibility {
-        Visibility::Everyone => true,
-        Visibility::Me => reply.created_by == caller.user_id,
-        Visibility::Team => teams::teams_of(deps, &caller.account_id, &caller.user_id)
+        ReplyVisibility::Everyone => true,
+        ReplyVisibility::Me => reply.created_by == caller.user_id,
+        ReplyVisibility::Team => teams::teams_of(deps, &caller.account_id, &caller.user_id)
             .await?
             .iter()
             .any(|m| Some(&m.team_id) == reply.team_id.as_ref()),
@@ -178,9 +178,9 @@ pub async fn list(deps: &Deps, caller: &Caller, q: Option<&str>) -> ServiceResul
         .filter(|r| {
             caller.is_admin()
                 || match r.visibility {
-                    Visibility::Everyone => true,
-                    Visibility::Me => r.created_by == caller.user_id,
-                    Visibility::Team => r.team_id.as_ref().is_some_and(|t| my_teams.contains(t)),
+                    ReplyVisibility::Everyone => true,
+                    ReplyVisibility::Me => r.created_by == caller.user_id,
+                    ReplyVisibility::Team => r.team_id.as_ref().is_some_and(|t| my_teams.contains(t)),
                 }
         })
         .filter(|r| r.shortcut.starts_with(&prefix))
