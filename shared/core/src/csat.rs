@@ -94,8 +94,19 @@ pub struct Survey {
     pub version: u64,
 }
 
-fn scope_key(account: &str, scope: &str, id: &str) -> crate::ports::Key {
-    keys::csat_settings(account, scope, id)
+/// What CSAT settings belong to: a channel's override its teams'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Team,
+    Channel,
+}
+
+fn scope_key(account: &str, scope: Scope, id: &str) -> crate::ports::Key {
+    let name = match scope {
+        Scope::Team => "team",
+        Scope::Channel => "channel",
+    };
+    keys::csat_settings(account, name, id)
 }
 
 fn check_settings(s: &CsatSettings) -> ServiceResult<()> {
@@ -109,7 +120,7 @@ fn check_settings(s: &CsatSettings) -> ServiceResult<()> {
 async fn settings_of(
     deps: &Deps,
     account: &str,
-    scope: &str,
+    scope: Scope,
     id: &str,
 ) -> ServiceResult<Option<CsatSettings>> {
     match deps.table.get(&scope_key(account, scope, id)).await? {
@@ -118,11 +129,11 @@ async fn settings_of(
     }
 }
 
-/// A team's or a channel's settings (`scope` is `team` or `channel`); disabled when none.
+/// A team's or a channel's settings; disabled when none.
 pub async fn get_settings(
     deps: &Deps,
     caller: &Caller,
-    scope: &str,
+    scope: Scope,
     id: &str,
 ) -> ServiceResult<CsatSettings> {
     exists(deps, caller, scope, id).await?;
@@ -134,17 +145,17 @@ pub async fn get_settings(
     }))
 }
 
-async fn exists(deps: &Deps, caller: &Caller, scope: &str, id: &str) -> ServiceResult<()> {
+async fn exists(deps: &Deps, caller: &Caller, scope: Scope, id: &str) -> ServiceResult<()> {
     match scope {
-        "team" => teams::get(deps, caller, id).await.map(|_| ()),
-        _ => channels::get(deps, caller, id).await.map(|_| ()),
+        Scope::Team => teams::get(deps, caller, id).await.map(|_| ()),
+        Scope::Channel => channels::get(deps, caller, id).await.map(|_| ()),
     }
 }
 
 pub async fn put_settings(
     deps: &Deps,
     caller: &Caller,
-    scope: &str,
+    scope: Scope,
     id: &str,
     input: CsatSettings,
 ) -> ServiceResult<CsatSettings> {
@@ -178,9 +189,9 @@ async fn send_survey(deps: &Deps, account: &str, session_id: &str) -> ServiceRes
     if s.status != SessionStatus::Completed {
         return Ok(());
     }
-    let settings = match settings_of(deps, account, "channel", &s.channel_id).await? {
+    let settings = match settings_of(deps, account, Scope::Channel, &s.channel_id).await? {
         Some(c) => Some(c),
-        None => settings_of(deps, account, "team", &s.team_id).await?,
+        None => settings_of(deps, account, Scope::Team, &s.team_id).await?,
     };
     let Some(settings) = settings.filter(|c| c.enabled) else { return Ok(()) };
     let contact = contacts::load(deps, account, &s.contact_id).await?;

@@ -116,6 +116,16 @@ pub fn contact_index(account: &str, facet: &str, value: &str, contact: &str) -> 
     Key::new(account_pk(account), format!("{}#{contact}", contact_index_prefix(facet, value)))
 }
 
+/// Blob store: `uploads/<account>/` holds the files an account's users uploaded.
+pub fn upload_prefix(account: &str) -> String {
+    format!("uploads/{account}/")
+}
+
+/// Whether a blob key names one of the account's uploads.
+pub fn is_upload_of(account: &str, blob_key: &str) -> bool {
+    blob_key.starts_with(&upload_prefix(account))
+}
+
 pub const QUICK_REPLY_PREFIX: &str = "QREPLY#";
 /// `A#<account>` / `QREPLY#<id>`: a quick reply.
 pub fn quick_reply(account: &str, id: &str) -> Key {

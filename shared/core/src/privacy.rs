@@ -218,8 +218,12 @@ pub async fn erase(deps: &Deps, account: &str, contact_id: &str) -> ServiceResul
 }
 
 async fn erase_message(deps: &Deps, mut m: Message) -> ServiceResult<()> {
-    let erased = m.text.is_none() && m.content.is_null() && m.media.is_none() && m.reactions.is_empty();
-    if erased && m.referral.is_none() {
+    let erased = m.text.is_none()
+        && m.content.is_null()
+        && m.media.is_none()
+        && m.reactions.is_empty()
+        && m.referral.is_none();
+    if erased {
         // Done by an earlier run.
         return Ok(());
     }

@@ -7,13 +7,11 @@ use atende_core::conversations::channels::{self, ChannelList, ChannelPatch, NewC
 use atende_core::conversations::contacts::{self, ContactFilter, ContactPage, ContactPatch, NewContact};
 use atende_core::conversations::lifecycle::{self, BulkFilter, BulkResult};
 use atende_core::conversations::messages::{self, Restart, SendMessage, StartSession};
-use atende_core::conversations::model::ContactStatus;
 use atende_core::conversations::notes::{self, NoteList, NoteText};
 use atende_core::conversations::sessions::{self, Completion, SessionFilter, TransferTo, UnreadCounts};
 use atende_core::conversations::templates::{self, NewTemplate, TemplateList};
 use atende_core::conversations::uploads::{self, Upload};
 use atende_core::conversations::{Channel, Contact, Note, Template};
-use atende_core::error::ServiceError;
 use atende_runtime::auth::Authenticated;
 use atende_runtime::extract::{JsonBody, QueryParams};
 use atende_runtime::http_error::utoipa_schema::ErrorBody;
@@ -99,61 +97,16 @@ pub async fn remove_channel(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ContactQuery {
-    /// A name prefix, a phone number (any spelling) or an email, whichever it looks like.
-    pub q: Option<String>,
-    /// A prefix of the name or of a later word of it ("joao" finds "João", "silv" finds
-    /// "Maria Silva").
-    pub name: Option<String>,
-    /// The number in any spelling: `(11) 98765-4321`, `+55 11 98765-4321`, `5511987654321`.
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    /// A tag's id.
-    pub tag: Option<String>,
-    pub wallet_id: Option<String>,
-    pub origin: Option<String>,
-    /// `erased` contacts are listed only when asked for.
-    pub status: Option<ContactStatus>,
-    /// A custom field's key, with `value`: contacts whose value equals it (case and
-    /// accents ignored).
-    pub field: Option<String>,
-    pub value: Option<String>,
-    /// The previous page's `next_cursor` (empty or absent: the first page).
-    #[param(format = "cursor")]
-    pub cursor: Option<String>,
-    /// 1–100, default 50.
-    #[param(minimum = 1, maximum = 100)]
-    pub limit: Option<u32>,
-}
-
 /// Search and filter contacts: every criterion given must hold. A page can come back
 /// shorter than `limit` with a `next_cursor` when few entries match the other criteria.
-#[utoipa::path(get, path = "/v1/contacts", tag = "contacts", security(("bearer" = [])), params(ContactQuery),
+#[utoipa::path(get, path = "/v1/contacts", tag = "contacts", security(("bearer" = [])), params(ContactFilter),
     responses((status = 200, body = ContactPage), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn search_contacts(
     State(ctx): Ctx,
     Authenticated(c): Authenticated,
-    QueryParams(q): QueryParams<ContactQuery>,
+    QueryParams(filter): QueryParams<ContactFilter>,
 ) -> Result<Json<ContactPage>, ApiError> {
-    let field = match (q.field, q.value) {
-        (None, None) => None,
-        (Some(f), Some(v)) => Some((f, v)),
-        _ => return Err(ServiceError::invalid("field and value go together").into()),
-    };
-    let filter = ContactFilter {
-        q: q.q,
-        name: q.name,
-        phone: q.phone,
-        email: q.email,
-        tag: q.tag,
-        wallet_id: q.wallet_id,
-        origin: q.origin,
-        status: q.status,
-        field,
-    };
-    Ok(Json(contacts::search(&ctx.deps, &c, filter, q.cursor, q.limit).await?))
+    Ok(Json(contacts::search(&ctx.deps, &c, filter).await?))
 }
 
 #[utoipa::path(post, path = "/v1/contacts", tag = "contacts", security(("bearer" = [])), request_body = NewContact,

@@ -8,7 +8,7 @@ use atende_core::crm::panels::{
 };
 use atende_core::crm::quick_replies::{self, QuickReply, QuickReplyInput, QuickReplyList};
 use atende_core::crm::reasons::{self, Classification, Reason, ReasonInput, ReasonList};
-use atende_core::csat::{self, CsatResults, CsatSettings, ResultsQuery, Survey};
+use atende_core::csat::{self, CsatResults, CsatSettings, ResultsQuery, Scope, Survey};
 use atende_runtime::auth::Authenticated;
 use atende_runtime::extract::{JsonBody, QueryParams};
 use atende_runtime::http_error::utoipa_schema::ErrorBody;
@@ -291,7 +291,7 @@ pub async fn get_team_csat(
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<CsatSettings>, ApiError> {
-    Ok(Json(csat::get_settings(&ctx.deps, &caller, "team", &id).await?))
+    Ok(Json(csat::get_settings(&ctx.deps, &caller, Scope::Team, &id).await?))
 }
 
 /// Set a team's CSAT settings (admins).
@@ -304,7 +304,7 @@ pub async fn put_team_csat(
     Path(id): Path<String>,
     JsonBody(input): JsonBody<CsatSettings>,
 ) -> Result<Json<CsatSettings>, ApiError> {
-    Ok(Json(csat::put_settings(&ctx.deps, &caller, "team", &id, input).await?))
+    Ok(Json(csat::put_settings(&ctx.deps, &caller, Scope::Team, &id, input).await?))
 }
 
 /// A channel's CSAT settings (they override its teams').
@@ -315,7 +315,7 @@ pub async fn get_channel_csat(
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<CsatSettings>, ApiError> {
-    Ok(Json(csat::get_settings(&ctx.deps, &caller, "channel", &id).await?))
+    Ok(Json(csat::get_settings(&ctx.deps, &caller, Scope::Channel, &id).await?))
 }
 
 /// Set a channel's CSAT settings (admins).
@@ -328,7 +328,7 @@ pub async fn put_channel_csat(
     Path(id): Path<String>,
     JsonBody(input): JsonBody<CsatSettings>,
 ) -> Result<Json<CsatSettings>, ApiError> {
-    Ok(Json(csat::put_settings(&ctx.deps, &caller, "channel", &id, input).await?))
+    Ok(Json(csat::put_settings(&ctx.deps, &caller, Scope::Channel, &id, input).await?))
 }
 
 /// A session's survey and its answer.

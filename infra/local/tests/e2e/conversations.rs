@@ -578,14 +578,7 @@ async fn a_message_within_12h_reopens_the_session_for_its_agent_and_new_session_
     assert_eq!(id(&mine[0]), session, "the same session, back with its agent");
     assert_eq!(mine[0]["owner_id"], t.admin.as_str());
 
-    stack
-        .call(
-            Method::POST,
-            &format!("/v1/sessions/{session}/complete"),
-            &t.token,
-            Some(json!({"archive_policy": "new_session"})),
-        )
-        .await;
+    stack.complete_for_good(&t, &session).await;
     stack.deliver(&text_from_customer("wamid.3", "outra dúvida", stack.now())).await;
     stack.settle().await;
     let pending = stack.sessions(&t.token, "pending").await;
@@ -692,14 +685,7 @@ async fn transfer_follows_the_team_choice_rule_and_return_and_restart_work(stack
         .await;
     assert_eq!(to_team["team_id"], t.default_team.as_str());
     stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
-    stack
-        .call(
-            Method::POST,
-            &format!("/v1/sessions/{session}/complete"),
-            &t.token,
-            Some(json!({"archive_policy": "new_session"})),
-        )
-        .await;
+    stack.complete_for_good(&t, &session).await;
 
     let (_, tpl) = stack
         .call(Method::POST, "/v1/templates", &t.token, Some(json!({"channel_id": channel, "name": "retomar", "language": "pt_BR", "category": "utility", "body": "Podemos continuar?"})))

@@ -3,21 +3,10 @@
 
 use crate::stack::*;
 use axum::http::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
 fn survey_sends(stack: &Stack, marker: &str) -> usize {
     stack.graph.sends().iter().filter(|r| r.body.to_string().contains(marker)).count()
-}
-
-async fn complete(stack: &Stack, t: &Tenant, session: &str) -> (StatusCode, Value) {
-    stack
-        .call(
-            Method::POST,
-            &format!("/v1/sessions/{session}/complete"),
-            &t.token,
-            Some(json!({"archive_policy": "new_session"})),
-        )
-        .await
 }
 
 #[tokio::test]
@@ -39,9 +28,9 @@ async fn a_typed_five_and_an_answer_outside_the_window_land_on_their_sessions_an
 
     // Inside the window: the question as text, once however often completion is retried.
     let first = stack.assumed_session(&t, "wamid.oi").await;
-    let (status, _) = complete(&stack, &t, &first).await;
+    let (status, _) = stack.complete_for_good(&t, &first).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = complete(&stack, &t, &first).await;
+    let (status, _) = stack.complete_for_good(&t, &first).await;
     assert_eq!(status, StatusCode::CONFLICT);
     let again = atende_core::events::DomainEvent::SessionCompleted {
         account_id: t.account.clone(),
@@ -78,7 +67,7 @@ async fn a_typed_five_and_an_answer_outside_the_window_land_on_their_sessions_an
     stack.advance(chrono::Duration::hours(25)).await;
     // The admin's session token expired meanwhile.
     let t = Tenant { token: stack.login("admin@acme.example", "a good password").await, ..t };
-    let (status, _) = complete(&stack, &t, &second).await;
+    let (status, _) = stack.complete_for_good(&t, &second).await;
     assert_eq!(status, StatusCode::OK);
     stack.settle().await;
     assert_eq!(survey_sends(&stack, "avaliacao"), 1, "outside the window the template goes");

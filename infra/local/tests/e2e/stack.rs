@@ -339,6 +339,18 @@ impl Stack {
         .await
     }
 
+    /// The tenant's admin completes `session` so that the customer's next message opens a
+    /// new one (`archive_policy: new_session`).
+    pub async fn complete_for_good(&self, t: &Tenant, session: &str) -> (StatusCode, Value) {
+        self.call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/complete"),
+            &t.token,
+            Some(json!({"archive_policy": "new_session"})),
+        )
+        .await
+    }
+
     pub async fn cloud_channel(&self, t: &Tenant, phone_number_id: &str) -> String {
         let (status, channel) = self
             .call(

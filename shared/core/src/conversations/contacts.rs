@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 fn require_contact_access(caller: &Caller) -> ServiceResult<()> {
     if caller.profile == Profile::RestrictedAgent {
@@ -267,21 +267,11 @@ pub async fn upsert_from_whatsapp(
                     return Ok(None);
                 }
                 let contact = Contact {
-                    id: deps.ids.new_id(),
-                    account_id: account.to_owned(),
                     name: profile_name.map(str::to_owned),
                     phone: wa_id.and_then(|wa| phone::normalize(&format!("+{wa}")).ok()),
                     wa_id: wa_id.map(str::to_owned),
                     bsuid: bsuid.map(str::to_owned),
-                    email: None,
-                    tags: Vec::new(),
-                    status: ContactStatus::Active,
-                    wallet_id: None,
-                    wallet_joined_at: None,
-                    custom: BTreeMap::new(),
-                    origin: Some(ORIGIN_WHATSAPP.to_owned()),
-                    created_at: deps.clock.now(),
-                    version: 1,
+                    ..fresh(deps, account, ORIGIN_WHATSAPP)
                 };
                 match deps.table.transact(writes_for_new(&contact)?).await {
                     Ok(()) => return Ok(Some(contact)),
@@ -293,6 +283,27 @@ pub async fn upsert_from_whatsapp(
         }
     }
     Err(ServiceError::conflict("the contact kept changing; retry"))
+}
+
+/// A new active contact with nothing known of it yet but where it came from.
+pub(crate) fn fresh(deps: &Deps, account: &str, origin: &str) -> Contact {
+    Contact {
+        id: deps.ids.new_id(),
+        account_id: account.to_owned(),
+        name: None,
+        phone: None,
+        wa_id: None,
+        bsuid: None,
+        email: None,
+        tags: Vec::new(),
+        status: ContactStatus::Active,
+        wallet_id: None,
+        wallet_joined_at: None,
+        custom: BTreeMap::new(),
+        origin: Some(origin.to_owned()),
+        created_at: deps.clock.now(),
+        version: 1,
+    }
 }
 
 /// Origins the product sets itself.
@@ -358,25 +369,18 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewContact) -> ServiceR
     require_contact_access(caller)?;
     let e164 = phone::normalize(&input.phone).map_err(|e| ServiceError::invalid(e.to_string()))?;
     let defs = fields::list_all(deps, &caller.account_id).await?;
+    let origin = match input.origin {
+        Some(o) => clean_origin(&o)?,
+        None => ORIGIN_MANUAL.to_owned(),
+    };
     let contact = Contact {
-        id: deps.ids.new_id(),
-        account_id: caller.account_id.clone(),
         name: input.name.as_deref().and_then(clean_name),
         wa_id: Some(phone::wa_id_of(&e164)),
         phone: Some(e164),
-        bsuid: None,
         email: clean_email(input.email)?,
         tags: tags::validate(deps, &caller.account_id, &input.tags).await?,
-        status: ContactStatus::Active,
-        wallet_id: None,
-        wallet_joined_at: None,
         custom: fields::check(&defs, &BTreeMap::new(), &input.custom, Required::Enforce)?,
-        origin: Some(match input.origin {
-            Some(o) => clean_origin(&o)?,
-            None => ORIGIN_MANUAL.to_owned(),
-        }),
-        created_at: deps.clock.now(),
-        version: 1,
+        ..fresh(deps, &caller.account_id, &origin)
     };
     if number_blocked(deps, &caller.account_id, contact.wa_id.as_deref().unwrap_or_default()).await? {
         return Err(ServiceError::conflict(
@@ -417,23 +421,35 @@ pub async fn get(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Contac
     load(deps, &caller.account_id, id).await
 }
 
-/// What `GET /v1/contacts` filters by; every criterion given must hold.
-#[derive(Debug, Clone, Default)]
+/// What `GET /v1/contacts` filters by (its query parameters); every criterion given must
+/// hold.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ContactFilter {
-    /// A name prefix, a phone number or an email, whichever it looks like.
+    /// A name prefix, a phone number (any spelling) or an email, whichever it looks like.
     pub q: Option<String>,
-    /// A prefix of the name or of a later word of it; case and accents ignored.
+    /// A prefix of the name or of a later word of it ("joao" finds "João", "silv" finds
+    /// "Maria Silva").
     pub name: Option<String>,
-    /// Any spelling of the number.
+    /// The number in any spelling: `(11) 98765-4321`, `+55 11 98765-4321`, `5511987654321`.
     pub phone: Option<String>,
     pub email: Option<String>,
+    /// A tag's id.
     pub tag: Option<String>,
     pub wallet_id: Option<String>,
     pub origin: Option<String>,
-    /// Erased contacts are listed only when asked for.
+    /// `erased` contacts are listed only when asked for.
     pub status: Option<ContactStatus>,
-    /// A custom field's key and the value it must equal (case and accents ignored).
-    pub field: Option<(String, String)>,
+    /// A custom field's key, with `value`: contacts whose value equals it (case and
+    /// accents ignored).
+    pub field: Option<String>,
+    pub value: Option<String>,
+    /// The previous page's `next_cursor` (empty or absent: the first page).
+    #[param(format = "cursor")]
+    pub cursor: Option<String>,
+    /// 1–100, default 50.
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
 }
 
 /// The criteria of a filter, cleaned: what the index is read with and what each contact is
@@ -463,7 +479,11 @@ impl Criteria {
             wallet: non_empty(f.wallet_id),
             origin: non_empty(f.origin).map(|o| o.to_lowercase()),
             status: f.status,
-            field: f.field.map(|(k, v)| (k.trim().to_owned(), contact_index::fold(&v))),
+            field: match (f.field, f.value) {
+                (None, None) => None,
+                (Some(k), Some(v)) => Some((k.trim().to_owned(), contact_index::fold(&v))),
+                _ => return Err(ServiceError::invalid("field and value go together")),
+            },
             wa_id: None,
         };
         let mut phone_text = non_empty(f.phone);
@@ -511,11 +531,10 @@ impl Criteria {
 
     fn matches(&self, c: &Contact) -> bool {
         let eq = |want: &Option<String>, have: &Option<String>| want.is_none() || want == have;
+        // What the name index holds: the name from its start or from any later word.
         self.name.as_ref().is_none_or(|n| {
             let folded = contact_index::fold(c.name.as_deref().unwrap_or_default());
-            folded.starts_with(n.as_str())
-                || folded.split(' ').any(|w| w.starts_with(n.as_str()))
-                || folded.contains(&format!(" {n}"))
+            folded.starts_with(n.as_str()) || folded.contains(&format!(" {n}"))
         }) && self.wa_id.as_ref().is_none_or(|w| c.wa_id.as_deref().map(canonical_wa_id).as_ref() == Some(w))
             && eq(&self.email, &c.email)
             && self.tag.as_ref().is_none_or(|t| c.tags.contains(t))
@@ -539,16 +558,11 @@ const MAX_ROUNDS: usize = 5;
 /// read; otherwise a page of the most selective index (see [`contact_index`]) and one get
 /// per entry, each contact checked against the other criteria; with no criterion, the
 /// contacts by creation.
-pub async fn search(
-    deps: &Deps,
-    caller: &Caller,
-    filter: ContactFilter,
-    cursor: Option<String>,
-    limit: Option<u32>,
-) -> ServiceResult<ContactPage> {
+pub async fn search(deps: &Deps, caller: &Caller, filter: ContactFilter) -> ServiceResult<ContactPage> {
     require_contact_access(caller)?;
-    let limit = crate::accounts::users::page_size(limit)? as usize;
+    let limit = crate::accounts::users::page_size(filter.limit)? as usize;
     let account = &caller.account_id;
+    let cursor = filter.cursor.clone();
     let criteria = Criteria::of(filter)?;
     if let Some(wa) = &criteria.wa_id {
         let found = by_pointer(deps, account, &keys::contact_by_wa_id(account, wa)).await?;

@@ -16,7 +16,7 @@
 //! `IMPORT#`); its failed rows (query prefix `IMPERR#<id>#`).
 
 use super::contacts::{self, ORIGIN_IMPORT, canonical_wa_id};
-use super::model::{Contact, ContactStatus};
+use super::model::Contact;
 use super::phone;
 use crate::accounts::Caller;
 use crate::crm::csv_file::{self, CsvError, Table};
@@ -385,13 +385,30 @@ fn entries(
     Ok((out, failed))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// What applying an entry did (also the index of its counter in a chunk's tally).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Created,
     Updated,
     Unchanged,
     Failed,
+}
+
+impl Outcome {
+    const ALL: [Outcome; 4] = [Outcome::Created, Outcome::Updated, Outcome::Unchanged, Outcome::Failed];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Updated => "updated",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Failed => "failed",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == text)
+    }
 }
 
 /// Runs (or resumes) an import: the `routing` queue's `ContactImport` job.
@@ -504,15 +521,7 @@ fn marker(deps: &Deps, account: &str, id: &str, entry: usize, outcome: Outcome) 
         item: Item::from([
             ("pk".to_owned(), attr::s(key.pk)),
             ("sk".to_owned(), attr::s(key.sk)),
-            (
-                "outcome".to_owned(),
-                attr::s(
-                    serde_json::to_value(outcome)
-                        .ok()
-                        .and_then(|v| v.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
-                ),
-            ),
+            ("outcome".to_owned(), attr::s(outcome.as_str())),
             (crate::ports::table::TTL.to_owned(), attr::n(ttl)),
         ]),
         condition: Some(Condition::NotExists),
@@ -524,7 +533,7 @@ async fn recorded(deps: &Deps, account: &str, id: &str, entry: usize) -> Service
     let Some(item) = deps.table.get(&keys::import_marker(account, id, entry as u32)).await? else {
         return Ok(None);
     };
-    Ok(attr::get_s(&item, "outcome").and_then(|o| serde_json::from_value(Value::String(o.to_owned())).ok()))
+    Ok(attr::get_s(&item, "outcome").and_then(Outcome::parse))
 }
 
 /// Applies one entry (once in effect: see the module's notes).
@@ -554,21 +563,9 @@ async fn apply(
                     return fail("the number was erased or blocked".into()).await;
                 }
                 let c = Contact {
-                    id: deps.ids.new_id(),
-                    account_id: account.to_owned(),
-                    name: None,
                     phone: Some(e.e164.clone()),
                     wa_id: Some(phone::wa_id_of(&e.e164)),
-                    bsuid: None,
-                    email: None,
-                    tags: Vec::new(),
-                    status: ContactStatus::Active,
-                    wallet_id: None,
-                    wallet_joined_at: None,
-                    custom: BTreeMap::new(),
-                    origin: Some(ORIGIN_IMPORT.to_owned()),
-                    created_at: deps.clock.now(),
-                    version: 1,
+                    ..contacts::fresh(deps, account, ORIGIN_IMPORT)
                 };
                 (None, c, Outcome::Created)
             }

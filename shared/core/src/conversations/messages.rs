@@ -137,7 +137,7 @@ async fn compose(deps: &Deps, caller: &Caller, s: &Session, draft: Draft) -> Ser
                 return Err(ServiceError::invalid("kind is image, audio, voice, video, document or sticker"));
             }
             // Uploads are per account: a key of another account is simply not found.
-            if !blob_key.starts_with(&format!("uploads/{}/", caller.account_id)) {
+            if !crate::keys::is_upload_of(&caller.account_id, &blob_key) {
                 return Err(ServiceError::NotFound("upload"));
             }
             let blob = deps.blob.get(&blob_key).await?;

@@ -33,7 +33,7 @@ pub async fn store(
         return Err(ServiceError::invalid("uploads are at most 100 MB"));
     }
     let content_type = content_type.split(';').next().unwrap_or("application/octet-stream").trim().to_owned();
-    let key = format!("uploads/{}/{}", caller.account_id, deps.ids.new_id());
+    let key = format!("{}{}", crate::keys::upload_prefix(&caller.account_id), deps.ids.new_id());
     let size = bytes.len();
     deps.blob.put(&key, bytes, &content_type).await?;
     let url = deps.blob.presigned_get_url(&key, Duration::from_secs(3600)).await?;

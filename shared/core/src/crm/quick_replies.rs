@@ -117,7 +117,7 @@ async fn check(deps: &Deps, caller: &Caller, input: &QuickReplyInput) -> Service
         if !["image", "video", "audio", "document"].contains(&m.kind.as_str()) {
             return Err(ServiceError::invalid("media.kind: image, video, audio or document"));
         }
-        if !m.blob_key.starts_with(&format!("uploads/{}/", caller.account_id)) {
+        if !keys::is_upload_of(&caller.account_id, &m.blob_key) {
             return Err(ServiceError::invalid("media.blob_key: not an upload of this account"));
         }
     }
@@ -136,25 +136,36 @@ pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<QuickRe
     }
 }
 
-/// Whether `caller` may see and use `reply`.
-pub async fn visible(deps: &Deps, caller: &Caller, reply: &QuickReply) -> ServiceResult<bool> {
+/// The teams whose replies `caller` sees (none needed for admins, who see all).
+async fn teams_seen(deps: &Deps, caller: &Caller) -> ServiceResult<Vec<String>> {
     if caller.is_admin() {
-        return Ok(true);
+        return Ok(Vec::new());
     }
-    Ok(match reply.visibility {
-        ReplyVisibility::Everyone => true,
-        ReplyVisibility::Me => reply.created_by == caller.user_id,
-        ReplyVisibility::Team => teams::teams_of(deps, &caller.account_id, &caller.user_id)
-            .await?
-            .iter()
-            .any(|m| Some(&m.team_id) == reply.team_id.as_ref()),
-    })
+    Ok(teams::teams_of(deps, &caller.account_id, &caller.user_id)
+        .await?
+        .into_iter()
+        .map(|m| m.team_id)
+        .collect())
+}
+
+/// Whether `caller`, a member of `my_teams`, may see and use `reply`.
+fn visible(caller: &Caller, my_teams: &[String], reply: &QuickReply) -> bool {
+    caller.is_admin()
+        || match reply.visibility {
+            ReplyVisibility::Everyone => true,
+            ReplyVisibility::Me => reply.created_by == caller.user_id,
+            ReplyVisibility::Team => reply.team_id.as_ref().is_some_and(|t| my_teams.contains(t)),
+        }
 }
 
 /// A reply `caller` may use (not found otherwise).
 pub async fn usable(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<QuickReply> {
     let reply = load(deps, &caller.account_id, id).await?;
-    if visible(deps, caller, &reply).await? { Ok(reply) } else { Err(ServiceError::NotFound("quick reply")) }
+    if visible(caller, &teams_seen(deps, caller).await?, &reply) {
+        Ok(reply)
+    } else {
+        Err(ServiceError::NotFound("quick reply"))
+    }
 }
 
 /// The replies `caller` may use (admins: all), by shortcut; `q` keeps those whose
@@ -163,26 +174,11 @@ pub async fn list(deps: &Deps, caller: &Caller, q: Option<&str>) -> ServiceResul
     let query = Query::partition(Index::Primary, keys::account_pk(&caller.account_id))
         .sort(SortCondition::BeginsWith(keys::QUICK_REPLY_PREFIX.into()));
     let all: Vec<QuickReply> = query_all(deps, query).await?;
-    let my_teams: Vec<String> = if caller.is_admin() {
-        Vec::new()
-    } else {
-        teams::teams_of(deps, &caller.account_id, &caller.user_id)
-            .await?
-            .into_iter()
-            .map(|m| m.team_id)
-            .collect()
-    };
+    let my_teams = teams_seen(deps, caller).await?;
     let prefix = q.map(|q| q.trim().trim_start_matches('/').to_lowercase()).unwrap_or_default();
     let mut items: Vec<QuickReply> = all
         .into_iter()
-        .filter(|r| {
-            caller.is_admin()
-                || match r.visibility {
-                    ReplyVisibility::Everyone => true,
-                    ReplyVisibility::Me => r.created_by == caller.user_id,
-                    ReplyVisibility::Team => r.team_id.as_ref().is_some_and(|t| my_teams.contains(t)),
-                }
-        })
+        .filter(|r| visible(caller, &my_teams, r))
         .filter(|r| r.shortcut.starts_with(&prefix))
         .collect();
     items.sort_by(|a, b| a.shortcut.cmp(&b.shortcut).then(a.id.cmp(&b.id)));
