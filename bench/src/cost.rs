@@ -27,8 +27,8 @@ const SQS_FIFO: f64 = 0.50;
 pub(crate) struct Counts {
     pub(crate) write_units: f64,
     pub(crate) read_units: f64,
-    sqs_standard: f64,
-    sqs_fifo: f64,
+    pub(crate) sqs_standard: f64,
+    pub(crate) sqs_fifo: f64,
 }
 
 pub(crate) type Shared = Arc<Mutex<Counts>>;
@@ -104,12 +104,16 @@ impl Table for CountingTable {
     }
 }
 
-struct CountingQueue {
+pub(crate) struct CountingQueue {
     inner: Arc<dyn Queue>,
     counts: Shared,
 }
 
 impl CountingQueue {
+    pub(crate) fn new(inner: Arc<dyn Queue>, counts: Shared) -> Self {
+        Self { inner, counts }
+    }
+
     fn add(&self, queue: &str, requests: f64) {
         let mut c = self.counts.lock().unwrap();
         if queue.starts_with("inbound") || queue.starts_with("outbound") {
@@ -171,7 +175,7 @@ async fn settle(counts: &Shared) {
     }
 }
 
-fn per(counts: Counts, n: usize) -> Counts {
+pub(crate) fn per(counts: Counts, n: usize) -> Counts {
     let n = n as f64;
     Counts {
         write_units: counts.write_units / n,
@@ -181,7 +185,7 @@ fn per(counts: Counts, n: usize) -> Counts {
     }
 }
 
-fn dollars_per_million(c: Counts) -> f64 {
+pub(crate) fn dollars_per_million(c: Counts) -> f64 {
     c.write_units * WRU_PRICE
         + c.read_units * RRU_PRICE
         + c.sqs_standard * SQS_STANDARD

@@ -65,7 +65,7 @@ fn file(from: usize, rows: usize) -> Vec<u8> {
     bytes.into_owned()
 }
 
-async fn call(
+pub(crate) async fn call(
     p: &Product,
     http: &reqwest::Client,
     method: reqwest::Method,
@@ -86,7 +86,7 @@ async fn call(
 }
 
 /// Uploads, starts and waits for one import; its final state and the time it took.
-async fn import_file(
+pub(crate) async fn import_file(
     p: &Product,
     http: &reqwest::Client,
     bytes: Vec<u8>,
@@ -129,7 +129,7 @@ async fn field(p: &Product, http: &reqwest::Client) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn take(counts: &Shared) -> Counts {
+pub(crate) fn take(counts: &Shared) -> Counts {
     std::mem::take(&mut *counts.lock().unwrap())
 }
 

@@ -15,6 +15,8 @@ use std::time::Duration;
 
 pub const SECRET: &str = "bench-app-secret";
 pub const PHONE_ID: &str = "1122334455667";
+/// The channel's WhatsApp Business Account (template statuses arrive for it).
+pub const WABA_ID: &str = "998877665544";
 
 pub struct Product {
     pub running: Running,
@@ -84,7 +86,7 @@ pub async fn start_tuned(
             kind: ChannelKind::WhatsappCloud,
             name: "Bench".into(),
             phone_number_id: Some(PHONE_ID.into()),
-            waba_id: None,
+            waba_id: Some(WABA_ID.into()),
             access_token: Some(Secret::new("bench-token")),
             app_secret: None,
             verify_token: None,

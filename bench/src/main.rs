@@ -1,10 +1,11 @@
 //! `cargo run --release -p atende-bench -- <scenario> [--count N] [--connections N]`
 //!
 //! Scenarios: `ingest`, `e2e [--latency-rate R]`, `send`, `cost`, `import [--rows N]`,
-//! `search [--contacts N] [--queries N]`, `coldstart`, `soak [--minutes N] [--rate R]`, or `all [--latency-rate R] [--soak-rate R]`. Each prints a table
+//! `search [--contacts N] [--queries N]`, `campaign [--recipients N] [--sample N]`, `coldstart`, `soak [--minutes N] [--rate R]`, or `all [--latency-rate R] [--soak-rate R]`. Each prints a table
 //! and writes `target/bench/<scenario>.json`. Everything runs on this machine: the local
 //! runtime in this process on embedded storage, the fake Graph API for Meta.
 
+mod campaign;
 mod coldstart;
 mod cost;
 mod crm;
@@ -53,6 +54,7 @@ async fn main() -> anyhow::Result<()> {
         }
         "send" => load::send(flag("--count", 5_000)?, flag("--rate", 80)? as u32).await,
         "cost" => cost::run(flag("--count", 200)?).await,
+        "campaign" => campaign::campaign(flag("--recipients", 100_000)?, flag("--sample", 4_000)?).await,
         "import" => crm::import(flag("--rows", 5_000)?).await,
         "search" => crm::search(flag("--contacts", 100_000)?, flag("--queries", 300)?).await,
         "coldstart" => coldstart::run(flag("--runs", 10)?).await,
@@ -64,11 +66,14 @@ async fn main() -> anyhow::Result<()> {
             cost::run(200).await?;
             crm::import(5_000).await?;
             crm::search(100_000, 300).await?;
+            campaign::campaign(100_000, 4_000).await?;
             coldstart::run(10).await?;
             soak::run(10, rate_flag("--soak-rate")?).await
         }
         other => {
-            bail!("unknown scenario {other}: ingest, e2e, send, cost, import, search, coldstart, soak or all")
+            bail!(
+                "unknown scenario {other}: ingest, e2e, send, cost, import, search, campaign, coldstart, soak or all"
+            )
         }
     }
 }

@@ -40,6 +40,8 @@ pub struct SessionView {
     pub classification: Option<Classification>,
     /// Ids of the account's tags.
     pub tags: Vec<String>,
+    /// The campaign whose message this session's first reply answered.
+    pub campaign_id: Option<String>,
     pub created_at: DateTime<Utc>,
     /// Changes at every update.
     pub version: u64,
@@ -65,6 +67,7 @@ impl From<Session> for SessionView {
             archive_policy: s.archive_policy,
             classification: s.classification,
             tags: s.tags,
+            campaign_id: s.campaign_id,
             created_at: s.created_at,
             version: s.version,
         }
@@ -85,7 +88,7 @@ pub struct MessageView {
     /// Text body, caption or the readable form of the content.
     pub text: Option<String>,
     /// The kind's structured content (location, contacts, interactive reply, template, ...).
-    #[schema(value_type = Object)]
+    #[schema(schema_with = nullable_object)]
     pub content: Value,
     pub media: Option<Media>,
     /// The provider's id of the message.
@@ -98,7 +101,7 @@ pub struct MessageView {
     pub reply_to: Option<String>,
     pub forwarded: bool,
     /// Click-to-WhatsApp ad data.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = nullable_object)]
     pub referral: Option<Value>,
     pub reactions: Vec<Reaction>,
     /// A queued message can be cancelled until this time (the account's send delay).
@@ -185,4 +188,10 @@ impl From<Started> for StartedView {
     fn from(s: Started) -> Self {
         Self { session: s.session.into(), message: s.message.into() }
     }
+}
+
+/// Free-form JSON that may be null (a text message has no structured content).
+fn nullable_object() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::Object, Type::Null])).build()
 }

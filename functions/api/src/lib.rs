@@ -49,6 +49,7 @@ fn resources() -> OpenApiRouter<AppContext> {
         .merge(routes::tags::router())
         .merge(routes::contacts::router())
         .merge(routes::crm::router())
+        .merge(routes::campaigns::router())
 }
 
 /// The operations of every route, public and authenticated.

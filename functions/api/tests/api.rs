@@ -622,6 +622,30 @@ const ISOLATED_ROUTES: &[(&str, &str)] = &[
     ("put", "/v1/channels/{id}/csat"),
     ("get", "/v1/sessions/{id}/csat"),
     ("get", "/v1/csat/results"),
+    ("get", "/v1/campaigns"),
+    ("post", "/v1/campaigns"),
+    ("get", "/v1/campaigns/{id}"),
+    ("patch", "/v1/campaigns/{id}"),
+    ("delete", "/v1/campaigns/{id}"),
+    ("post", "/v1/campaigns/{id}/start"),
+    ("post", "/v1/campaigns/{id}/pause"),
+    ("post", "/v1/campaigns/{id}/resume"),
+    ("post", "/v1/campaigns/{id}/cancel"),
+    ("get", "/v1/campaigns/{id}/report"),
+    ("get", "/v1/campaigns/{id}/recipients"),
+    ("post", "/v1/campaigns/{id}/export"),
+    ("get", "/v1/campaigns/{id}/estimate"),
+    ("get", "/v1/campaign-settings"),
+    ("put", "/v1/campaign-settings"),
+    ("get", "/v1/sequences"),
+    ("post", "/v1/sequences"),
+    ("get", "/v1/sequences/{id}"),
+    ("patch", "/v1/sequences/{id}"),
+    ("delete", "/v1/sequences/{id}"),
+    ("get", "/v1/sequences/{id}/enrolments"),
+    ("post", "/v1/sequences/{id}/enrolments"),
+    ("delete", "/v1/sequences/{id}/enrolments/{contact_id}"),
+    ("delete", "/v1/contacts/{id}/marketing-opt-out"),
 ];
 
 #[tokio::test]
@@ -806,6 +830,29 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         .await;
     assert_eq!(status, StatusCode::CREATED, "{sched}");
     let b_sched = sched["id"].as_str().unwrap().to_owned();
+    let (status, camp) = api
+        .call(Method::POST, "/v1/campaigns", Some(&b.admin_token), Some(json!({"name": "B", "channel_id": b_channel, "team_id": b_default, "template_id": b_template, "parameters": ["{{name}}"], "audience": {"kind": "tags", "tag_ids": [b_tag]}})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{camp}");
+    let b_campaign = camp["id"].as_str().unwrap().to_owned();
+    let (status, seq) = api
+        .call(Method::POST, "/v1/sequences", Some(&b.admin_token), Some(json!({"name": "B", "steps": [{"channel_id": b_channel, "template_id": b_template, "parameters": ["x"], "delay_minutes": 60}]})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{seq}");
+    let b_sequence = seq["id"].as_str().unwrap().to_owned();
+    let (status, enrolled) = api
+        .call(
+            Method::POST,
+            &format!("/v1/sequences/{b_sequence}/enrolments"),
+            Some(&b.admin_token),
+            Some(json!({"contact_ids": [b_contact]})),
+        )
+        .await;
+    assert_eq!(
+        (status, enrolled["enrolled"].as_array().map(Vec::len)),
+        (StatusCode::OK, Some(1)),
+        "{enrolled}"
+    );
     let before = snapshot(&api, &b.admin_token, &b_team).await;
     let before_conversation = conversation_snapshot(&api, &b.admin_token, &b_session).await;
 
@@ -939,7 +986,43 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
                 json!({"contact_id": b_contact, "channel_id": b_channel, "team_id": a_team, "template_id": b_template, "due_at": due}),
             ),
         ),
+        (Method::GET, format!("/v1/campaigns/{b_campaign}"), None),
+        (Method::PATCH, format!("/v1/campaigns/{b_campaign}"), Some(json!({"name": "x"}))),
+        (Method::DELETE, format!("/v1/campaigns/{b_campaign}"), None),
+        (Method::POST, format!("/v1/campaigns/{b_campaign}/start"), None),
+        (Method::POST, format!("/v1/campaigns/{b_campaign}/pause"), None),
+        (Method::POST, format!("/v1/campaigns/{b_campaign}/resume"), None),
+        (Method::POST, format!("/v1/campaigns/{b_campaign}/cancel"), None),
+        (Method::GET, format!("/v1/campaigns/{b_campaign}/report"), None),
+        (Method::GET, format!("/v1/campaigns/{b_campaign}/recipients"), None),
+        (Method::POST, format!("/v1/campaigns/{b_campaign}/export"), None),
+        (Method::GET, format!("/v1/campaigns/{b_campaign}/estimate"), None),
+        (Method::GET, format!("/v1/sequences/{b_sequence}"), None),
+        (Method::PATCH, format!("/v1/sequences/{b_sequence}"), Some(json!({"enabled": false}))),
+        (Method::DELETE, format!("/v1/sequences/{b_sequence}"), None),
+        (Method::GET, format!("/v1/sequences/{b_sequence}/enrolments"), None),
+        (
+            Method::POST,
+            format!("/v1/sequences/{b_sequence}/enrolments"),
+            Some(json!({"contact_ids": [b_contact]})),
+        ),
+        (Method::DELETE, format!("/v1/sequences/{b_sequence}/enrolments/{b_contact}"), None),
+        (Method::DELETE, format!("/v1/contacts/{b_contact}/marketing-opt-out"), None),
         // A's own routes pointed at B's things.
+        (
+            Method::POST,
+            "/v1/campaigns".into(),
+            Some(
+                json!({"name": "x", "channel_id": b_channel, "team_id": a_team, "template_id": b_template, "audience": {"kind": "contacts", "contact_ids": [b_contact]}}),
+            ),
+        ),
+        (
+            Method::POST,
+            "/v1/sequences".into(),
+            Some(
+                json!({"name": "x", "steps": [{"channel_id": b_channel, "template_id": b_template, "delay_minutes": 1}]}),
+            ),
+        ),
         (
             Method::POST,
             "/v1/sessions".into(),
@@ -987,6 +1070,9 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         "/v1/panels",
         "/v1/classification-reasons",
         "/v1/csat/results",
+        "/v1/campaigns?archived=true",
+        "/v1/campaign-settings",
+        "/v1/sequences",
     ] {
         let (status, listed) = api.call(Method::GET, path, Some(&a.admin_token), None).await;
         assert_eq!(status, StatusCode::OK);
@@ -1007,6 +1093,8 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
             &b_panel,
             &b_card,
             &b_reason,
+            &b_campaign,
+            &b_sequence,
         ] {
             assert!(!text.contains(foreign.as_str()), "{path} leaks {foreign}");
         }

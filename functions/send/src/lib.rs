@@ -19,10 +19,19 @@ pub fn function() -> QueueFunction {
 }
 
 pub async fn handle(ctx: &AppContext, job: OutboundJob) -> anyhow::Result<()> {
+    // A bulk message not yet due goes back to the queue at once: waiting here would hold
+    // the batch, and an agent's message received behind it, for the campaign's pacing.
+    let wait_here = if matches!(job, OutboundJob::Bulk { .. }) { Duration::ZERO } else { WAIT_HERE };
     for _ in 0..3 {
-        match delivery::run(&ctx.deps, job.clone()).await? {
+        let outcome = match &job {
+            OutboundJob::Bulk { account_id, list, item } => {
+                atende_core::campaigns::bulk::deliver(&ctx.deps, account_id, list, item).await?
+            }
+            other => delivery::run(&ctx.deps, other.clone()).await?,
+        };
+        match outcome {
             Outcome::Done => return Ok(()),
-            Outcome::RetryAfter(after) if after <= WAIT_HERE => tokio::time::sleep(after).await,
+            Outcome::RetryAfter(after) if after <= wait_here => tokio::time::sleep(after).await,
             Outcome::RetryAfter(after) => return Err(RetryAfter(after).into()),
             Outcome::Retry(reason) => return Err(anyhow::anyhow!(reason)),
         }

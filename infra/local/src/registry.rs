@@ -6,7 +6,12 @@ use atende_runtime::function::{FunctionSpec, QueueFunction};
 
 /// The functions fed by a queue, with their handlers.
 pub fn queue_functions() -> Vec<QueueFunction> {
-    vec![atende_inbound::function(), atende_send::function(), atende_transfer::function()]
+    vec![
+        atende_inbound::function(),
+        atende_send::function(),
+        atende_transfer::function(),
+        atende_campaigns::function(),
+    ]
 }
 
 /// Every function: HTTP, queue and scheduled.

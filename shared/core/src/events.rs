@@ -28,6 +28,11 @@ pub enum DomainEvent {
         new_session: bool,
         /// When it was applied (the keep-alive count and business hours run from here).
         at: DateTime<Utc>,
+        /// The message's text when it is one short word or two (≤ [`KEYWORD_MAX`]
+        /// characters): what keyword features read (the marketing opt-out) without loading
+        /// the message.
+        #[serde(default)]
+        keyword: Option<String>,
     },
     /// An agent took a pending session.
     SessionAssumed {
@@ -40,6 +45,43 @@ pub enum DomainEvent {
     },
     /// A session was completed (by a person or by the system).
     SessionCompleted { account_id: String, session_id: String },
+    /// The provider reported a status for something a feature sent outside any session
+    /// (a campaign or sequence message), named by the opaque `reference` the feature gave.
+    DeliveryStatus {
+        account_id: String,
+        reference: String,
+        status: DeliveryStatus,
+        at: DateTime<Utc>,
+        error_code: Option<i64>,
+        error_title: Option<String>,
+    },
+    /// Meta changed a template's status (approved, paused, disabled, ...).
+    TemplateStatusChanged {
+        account_id: String,
+        template_id: String,
+        /// `approved`, `pending`, `rejected`, `paused` or `disabled`.
+        status: String,
+        reason: Option<String>,
+    },
+}
+
+/// A provider's delivery status of an outbound message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStatus {
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+/// The longest text carried as a [`DomainEvent::MessageReceived`] keyword.
+pub const KEYWORD_MAX: usize = 24;
+
+/// The keyword of a customer's text, if it is short enough to be one.
+pub fn keyword_of(text: Option<&str>) -> Option<String> {
+    let t = text?.trim();
+    (!t.is_empty() && t.chars().count() <= KEYWORD_MAX).then(|| t.to_owned())
 }
 
 /// A customer's message before any session takes it: what an [`crate::deps::Interceptor`]
@@ -62,6 +104,8 @@ impl DomainEvent {
             DomainEvent::MessageReceived { .. } => "message_received",
             DomainEvent::SessionAssumed { .. } => "session_assumed",
             DomainEvent::SessionCompleted { .. } => "session_completed",
+            DomainEvent::DeliveryStatus { .. } => "delivery_status",
+            DomainEvent::TemplateStatusChanged { .. } => "template_status_changed",
         }
     }
 }

@@ -3,6 +3,7 @@
 //! case that records the event does not change. Interceptors of customer messages are
 //! registered here too.
 
+use crate::campaigns::replies::{BulkStatuses, CampaignReplies, PauseOnTemplateHold};
 use crate::conversations::receipts::ReadReceiptOnAssume;
 use crate::csat::{SurveyAnswers, SurveyOnCompletion};
 use crate::deps::Reactions;
@@ -14,11 +15,15 @@ use std::sync::Arc;
 /// Every reaction, in the order they run for one event.
 pub fn reactions() -> Reactions {
     Reactions::new(vec![
+        // Before routing: a reply to a campaign moves its new session to the campaign's team.
+        Arc::new(CampaignReplies),
         Arc::new(RouteNewSessions),
         Arc::new(ArmOnCustomerMessage),
         Arc::new(OutOfHoursReply),
         Arc::new(ReadReceiptOnAssume),
         Arc::new(SurveyOnCompletion),
+        Arc::new(BulkStatuses),
+        Arc::new(PauseOnTemplateHold),
     ])
     .with_interceptors(vec![Arc::new(SurveyAnswers)])
 }

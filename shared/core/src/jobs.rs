@@ -16,6 +16,45 @@ pub enum OutboundJob {
     Deliver { account_id: String, message_id: String },
     /// Tell the contact their message was read (sent when an agent assumes).
     ReadReceipt { account_id: String, channel_id: String, provider_id: String },
+    /// Deliver one bulk message (a campaign's recipient, a sequence's step): `list` and
+    /// `item` name it (see `campaigns::bulk`).
+    Bulk { account_id: String, list: String, item: String },
+}
+
+/// The `campaigns` queue's jobs (the `campaigns` function).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum CampaignJob {
+    /// A scheduled campaign's start time came.
+    Start { account_id: String, campaign_id: String },
+    /// One hop of a campaign's fan-out; stale unless the fan-out is at `seq`.
+    Step { account_id: String, campaign_id: String, seq: u64 },
+    /// The allowed sending hours opened again (stale unless still paused for them).
+    Resume { account_id: String, campaign_id: String },
+    /// The collecting window (5 days of replies) ended.
+    Finish { account_id: String, campaign_id: String },
+    /// A sequence step is due (stale unless the enrolment still waits for it).
+    SequenceStep {
+        account_id: String,
+        sequence_id: String,
+        contact_id: String,
+        epoch: u32,
+        step: u32,
+        due_ms: i64,
+    },
+    /// Enrol the contacts carrying a tag, a page at a time.
+    EnrolTag { account_id: String, sequence_id: String, tag_id: String, cursor: Option<String> },
+}
+
+/// Puts a job on the `campaigns` queue, after `delay` (≤ 15 minutes).
+pub async fn enqueue_campaign(
+    deps: &Deps,
+    job: &CampaignJob,
+    delay: std::time::Duration,
+) -> ServiceResult<()> {
+    let body = serde_json::to_string(job)?;
+    deps.queue.send(queues::CAMPAIGNS, OutgoingMessage::new(body).delay(delay)).await?;
+    Ok(())
 }
 
 /// The `routing` queue's jobs (the `transfer` function).

@@ -365,3 +365,91 @@ pub const SCHEDULED_PREFIX: &str = "SCHED#";
 pub fn scheduled_message(account: &str, id: &str) -> Key {
     Key::new(account_pk(account), format!("{SCHEDULED_PREFIX}{id}"))
 }
+
+pub const CAMPAIGN_PREFIX: &str = "CAMPAIGN#";
+/// `A#<account>` / `CAMPAIGN#<campaign>`: a campaign (what people edit and see).
+pub fn campaign(account: &str, campaign: &str) -> Key {
+    Key::new(account_pk(account), format!("{CAMPAIGN_PREFIX}{campaign}"))
+}
+
+/// `A#<account>` / `CAMPRUN#<campaign>`: a campaign's fan-out progress (the chain of hops,
+/// its cursors): written only by the `campaigns` function, so edits never race it.
+pub fn campaign_fanout(account: &str, campaign: &str) -> Key {
+    Key::new(account_pk(account), format!("CAMPRUN#{campaign}"))
+}
+
+/// Partitions a campaign's recipients are spread over (writes at 1,000/s stay far below a
+/// partition's limit).
+pub const CAMPAIGN_SHARDS: u32 = 16;
+
+/// `A#<account>#CAMP#<campaign>#<shard>`: one shard of a campaign's recipients.
+pub fn campaign_shard_pk(account: &str, campaign: &str, shard: u32) -> String {
+    format!("A#{account}#CAMP#{campaign}#{shard:02}")
+}
+
+pub const RECIPIENT_PREFIX: &str = "R#";
+/// `A#<account>#CAMP#<campaign>#<shard>` / `R#<recipient>`: a recipient, named by its
+/// WhatsApp number (`R#<wa id>`, so one number is one recipient) or, when skipped before
+/// it had one, by its contact (`R#c:<contact>`).
+pub fn campaign_recipient(account: &str, campaign: &str, shard: u32, recipient: &str) -> Key {
+    Key::new(campaign_shard_pk(account, campaign, shard), format!("{RECIPIENT_PREFIX}{recipient}"))
+}
+
+/// `A#<account>#CAMP#<campaign>#<shard>` / `STAT`: the shard's funnel counters, written in
+/// the same transaction as each recipient's change.
+pub fn campaign_stats(account: &str, campaign: &str, shard: u32) -> Key {
+    Key::new(campaign_shard_pk(account, campaign, shard), "STAT")
+}
+
+/// `A#<account>#CAMPSESS#<campaign>`: the sessions a campaign's replies opened.
+pub fn campaign_sessions_pk(account: &str, campaign: &str) -> String {
+    format!("A#{account}#CAMPSESS#{campaign}")
+}
+
+pub fn campaign_session(account: &str, campaign: &str, session: &str) -> Key {
+    Key::new(campaign_sessions_pk(account, campaign), session.to_owned())
+}
+
+/// `A#<account>` / `MKT#<contact>#`: the prefix of a contact's marketing state (the last
+/// campaign message it got, the sequences it is in): one query per customer message.
+pub fn marketing_prefix(contact: &str) -> String {
+    format!("MKT#{contact}#")
+}
+
+/// `A#<account>` / `MKT#<contact>#CAMP`: the last campaign message the contact got.
+pub fn campaign_touch(account: &str, contact: &str) -> Key {
+    Key::new(account_pk(account), format!("{}CAMP", marketing_prefix(contact)))
+}
+
+/// `A#<account>` / `MKT#<contact>#SEQ#<sequence>`: the contact is (or was) in a sequence.
+pub fn sequence_membership(account: &str, contact: &str, sequence: &str) -> Key {
+    Key::new(account_pk(account), format!("{}SEQ#{sequence}", marketing_prefix(contact)))
+}
+
+/// `A#<account>` / `CAMPSETTINGS`: failure threshold and prices per template category.
+pub fn campaign_settings(account: &str) -> Key {
+    Key::new(account_pk(account), "CAMPSETTINGS")
+}
+
+pub const SEQUENCE_PREFIX: &str = "SEQUENCE#";
+/// `A#<account>` / `SEQUENCE#<sequence>`: a sequence and its steps.
+pub fn sequence(account: &str, sequence: &str) -> Key {
+    Key::new(account_pk(account), format!("{SEQUENCE_PREFIX}{sequence}"))
+}
+
+/// `A#<account>#SEQ#<sequence>`: a sequence's enrolments and step messages.
+pub fn sequence_pk(account: &str, sequence: &str) -> String {
+    format!("A#{account}#SEQ#{sequence}")
+}
+
+pub const ENROLMENT_PREFIX: &str = "E#";
+/// `A#<account>#SEQ#<sequence>` / `E#<contact>`: the contact's enrolment (one at a time).
+pub fn enrolment(account: &str, sequence: &str, contact: &str) -> Key {
+    Key::new(sequence_pk(account, sequence), format!("{ENROLMENT_PREFIX}{contact}"))
+}
+
+/// `A#<account>#SEQ#<sequence>` / `M#<contact>#<epoch>#<step>`: a step's message (written
+/// with a not-exists condition: a step fires once per enrolment).
+pub fn sequence_message(account: &str, sequence: &str, item: &str) -> Key {
+    Key::new(sequence_pk(account, sequence), format!("M#{item}"))
+}

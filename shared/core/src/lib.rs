@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod cache;
+pub mod campaigns;
 pub mod conversations;
 pub mod crm;
 pub mod csat;

@@ -230,6 +230,24 @@ async fn erase_message(deps: &Deps, mut m: Message) -> ServiceResult<()> {
     if let Some(key) = m.media.as_ref().and_then(|x| x.blob_key.as_deref()) {
         deps.blob.delete(key).await?;
     }
+    // The inbound marker's recorded events carry a short text as a keyword: long
+    // published by now, they go too (before the message, so a rerun still finds them).
+    if m.direction == crate::conversations::model::Direction::In
+        && let Some(provider_id) = &m.provider_id
+    {
+        let scrub = deps
+            .table
+            .update(
+                &crate::keys::provider_message(&m.account_id, provider_id),
+                vec![crate::ports::UpdateOp::Remove("events".into())],
+                Some(crate::ports::Condition::Exists),
+            )
+            .await;
+        match scrub {
+            Ok(_) | Err(crate::ports::TableError::ConditionFailed) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     m.text = None;
     m.content = serde_json::Value::Null;
     m.media = None;

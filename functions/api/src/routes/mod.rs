@@ -1,6 +1,7 @@
 //! Handlers: parse, call the domain with the caller, answer. No rule lives here.
 
 pub mod auth;
+pub mod campaigns;
 pub mod contacts;
 pub mod conversations;
 pub mod crm;

@@ -36,6 +36,20 @@ async fn start(data_dir: &std::path::Path, port: u16) -> Server {
     server
 }
 
+/// The binary on `port` and `data_dir`, Meta played by `graph_url`, as the crash tests
+/// start it (and start it again after killing it).
+fn spawn_with_meta(data_dir: &std::path::Path, port: u16, graph_url: &str) -> Child {
+    Command::new(BIN)
+        .env("ATENDE_ADDR", format!("127.0.0.1:{port}"))
+        .env("ATENDE_DATA_DIR", data_dir)
+        .env("ATENDE_LOG", "error")
+        .env("ATENDE_META_APP_SECRET", crate::stack::APP_SECRET)
+        .env("ATENDE_GRAPH_API_URL", graph_url)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 /// Waits for a process to listen (not a timer of ours): bounded, and it fails loudly.
 async fn wait_healthy(server: &Server) {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -386,17 +400,7 @@ async fn after_a_kill_9_mid_stream_every_acknowledged_webhook_is_stored_exactly_
     const EVENTS: usize = 5000;
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let spawn = || {
-        Command::new(BIN)
-            .env("ATENDE_ADDR", format!("127.0.0.1:{port}"))
-            .env("ATENDE_DATA_DIR", dir.path())
-            .env("ATENDE_LOG", "error")
-            .env("ATENDE_META_APP_SECRET", APP_SECRET)
-            .env("ATENDE_GRAPH_API_URL", "http://127.0.0.1:9")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap()
-    };
+    let spawn = || spawn_with_meta(dir.path(), port, "http://127.0.0.1:9");
     let mut server = Server { child: spawn(), base: format!("http://127.0.0.1:{port}") };
     wait_healthy(&server).await;
     create_account(dir.path(), "ana@acme.example");
@@ -486,4 +490,161 @@ async fn after_a_kill_9_mid_stream_every_acknowledged_webhook_is_stored_exactly_
         "the kill landed mid-stream: {} acknowledged",
         acked.len()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn after_a_kill_9_mid_campaign_every_recipient_is_sent_exactly_once_or_failed_with_a_reason() {
+    use crate::stack::{APP_SECRET, FIXTURE_PHONE_ID};
+    const RECIPIENTS: usize = 20_000;
+    let graph = atende_testkit::fake_graph::FakeGraph::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let spawn = || spawn_with_meta(dir.path(), port, &graph.base_url);
+    let mut server = Server { child: spawn(), base: format!("http://127.0.0.1:{port}") };
+    wait_healthy(&server).await;
+    create_account(dir.path(), "ana@acme.example");
+    let token = login(&server.base, "ana@acme.example").await;
+    let http = reqwest::Client::new();
+    let call = |method: reqwest::Method, path: String, body: Option<Value>, token: String| {
+        let (http, base) = (http.clone(), server.base.clone());
+        async move {
+            let mut request = http.request(method, format!("{base}{path}")).bearer_auth(token);
+            if let Some(b) = body {
+                request = request.json(&b);
+            }
+            let response = request.send().await.unwrap();
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, channel) = call(reqwest::Method::POST, "/v1/channels".into(), Some(json!({"kind": "whatsapp_cloud", "name": "Main",
+        "phone_number_id": FIXTURE_PHONE_ID, "waba_id": "1234567890987654321", "access_token": "tok", "rate_limit_per_second": 1000})), token.clone()).await;
+    assert_eq!(status, 201, "{channel}");
+    let (_, template) = call(
+        reqwest::Method::POST,
+        "/v1/templates".into(),
+        Some(json!({"channel_id": channel["id"], "name": "promo",
+        "language": "pt_BR", "category": "marketing", "body": "Olá {{1}}"})),
+        token.clone(),
+    )
+    .await;
+    let approval = json!({"object": "whatsapp_business_account", "entry": [{"id": "1234567890987654321", "changes": [{"field": "message_template_status_update",
+        "value": {"event": "APPROVED", "message_template_name": "promo", "message_template_language": "pt_BR"}}]}]})
+    .to_string();
+    let sig = atende_providers::whatsapp::signature::sign(APP_SECRET.as_bytes(), approval.as_bytes());
+    let r = http
+        .post(format!("{}/webhooks/whatsapp", server.base))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", sig)
+        .body(approval)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // 20,000 contacts tagged `kill`, through four 5,000-row imports.
+    for part in 0..RECIPIENTS / 5000 {
+        let mut csv = String::from("nome;telefone;tags\n");
+        for i in 0..5000 {
+            let n = part * 5000 + i;
+            csv.push_str(&format!("Cliente {n};+55119{:08};kill\n", 10_000_000 + n));
+        }
+        let r = http
+            .post(format!("{}/v1/contact-imports", server.base))
+            .bearer_auth(&token)
+            .header("content-type", "text/csv")
+            .body(csv)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+        let import = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned();
+        let mapping = json!({"mapping": {"nome": "name", "telefone": "phone", "tags": "tags"}});
+        let (status, body) = call(
+            reqwest::Method::POST,
+            format!("/v1/contact-imports/{import}/start"),
+            Some(mapping),
+            token.clone(),
+        )
+        .await;
+        assert_eq!(status, 202, "{body}");
+        eventually("the import done", || async {
+            let got = get_json(&http, format!("{}/v1/contact-imports/{import}", server.base), &token).await?;
+            (got["status"] == "done").then_some(())
+        })
+        .await;
+    }
+    let tags = get_json(&http, format!("{}/v1/tags", server.base), &token).await.unwrap();
+    let tag = tags["items"][0]["id"].as_str().unwrap().to_owned();
+    eventually("the template approved", || async {
+        let got =
+            get_json(&http, format!("{}/v1/templates/{}", server.base, template["id"].as_str()?), &token)
+                .await?;
+        (got["status"] == "approved").then_some(())
+    })
+    .await;
+    let account = get_json(&http, format!("{}/v1/account", server.base), &token).await.unwrap();
+    let (status, campaign) = call(reqwest::Method::POST, "/v1/campaigns".into(), Some(json!({"name": "Kill", "channel_id": channel["id"],
+        "team_id": account["default_team_id"], "template_id": template["id"], "parameters": ["{{first_name}}"],
+        "audience": {"kind": "tags", "tag_ids": [tag]}})), token.clone()).await;
+    assert_eq!(status, 201, "{campaign}");
+    let id = campaign["id"].as_str().unwrap().to_owned();
+    let (status, body) =
+        call(reqwest::Method::POST, format!("/v1/campaigns/{id}/start"), None, token.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    let templates = |g: &atende_testkit::fake_graph::FakeGraph| {
+        g.sends().into_iter().filter(|s| s.body["type"] == "template").count()
+    };
+    eventually("a quarter of the campaign sent", || async {
+        (templates(&graph) >= RECIPIENTS / 4).then_some(())
+    })
+    .await;
+    server.child.kill().unwrap(); // SIGKILL, mid-campaign
+    server.child.wait().unwrap();
+    let at_kill = templates(&graph);
+    assert!(at_kill < RECIPIENTS, "the kill landed mid-campaign: {at_kill} sent");
+
+    server.child = spawn();
+    wait_healthy(&server).await;
+    let token = login(&server.base, "ana@acme.example").await;
+    let report = eventually("every recipient handled after the restart", || async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let c = get_json(&http, format!("{}/v1/campaigns/{id}", server.base), &token).await?;
+        if c["status"] != "collecting" {
+            return None;
+        }
+        get_json(&http, format!("{}/v1/campaigns/{id}/report", server.base), &token).await
+    })
+    .await;
+    let mut per_number: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for s in graph.sends().into_iter().filter(|s| s.body["type"] == "template") {
+        *per_number.entry(s.body["to"].as_str().unwrap().to_owned()).or_default() += 1;
+    }
+    assert!(per_number.values().all(|n| *n == 1), "no number got the campaign twice");
+    let (sent, failed, skipped) = (
+        report["sent"].as_i64().unwrap(),
+        report["failed"].as_i64().unwrap(),
+        report["skipped"].as_i64().unwrap(),
+    );
+    assert_eq!(report["recipients"].as_i64(), Some(RECIPIENTS as i64), "{report}");
+    assert_eq!(sent + failed + skipped, RECIPIENTS as i64, "every recipient ended: {report}");
+    // A send cut by the kill is failed with its reason (it may have reached Meta): never sent again.
+    let reached = per_number.len() as i64;
+    assert!(sent <= reached && reached <= sent + failed, "sent {sent}, failed {failed}, reached {reached}");
+    // Each failed recipient carries its reason.
+    let mut cursor = String::new();
+    loop {
+        let mut url = reqwest::Url::parse(&format!("{}/v1/campaigns/{id}/recipients", server.base)).unwrap();
+        url.query_pairs_mut()
+            .append_pair("status", "failed")
+            .append_pair("limit", "200")
+            .append_pair("cursor", &cursor);
+        let page = get_json(&http, url, &token).await.unwrap();
+        for r in page["items"].as_array().unwrap() {
+            assert!(r["reason"].as_str().is_some_and(|x| x.len() > 10), "{r}");
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = next.to_owned(),
+            None => break,
+        }
+    }
 }

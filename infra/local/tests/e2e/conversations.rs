@@ -530,7 +530,7 @@ async fn inbound_media_is_fetched_into_the_blob_store(stack: Stack) {
 }
 
 async fn pacing_never_lets_more_than_the_rate_through_in_any_one_second_window(stack: Stack) {
-    use atende_core::conversations::delivery::{Slot, take_slot};
+    use atende_core::conversations::delivery::{Lane, Slot, take_slot};
     let t = stack.tenant("Acme").await;
     let channel = stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
     for (rate, seconds) in [(80u32, 3i64), (1000, 1)] {
@@ -540,7 +540,9 @@ async fn pacing_never_lets_more_than_the_rate_through_in_any_one_second_window(s
         // A millisecond at a time, with everyone trying as hard as they can: each sender
         // takes the slot it is given and sends at its time.
         while stack.now() < end {
-            while let Slot::At(at) = take_slot(&stack.ctx.deps, &t.account, &channel, rate).await.unwrap() {
+            while let Slot::At(at) =
+                take_slot(&stack.ctx.deps, &t.account, &channel, rate, Lane::Interactive).await.unwrap()
+            {
                 sends.push(at.timestamp_micros());
             }
             // No queue is involved: only the domain's clock moves.

@@ -3,6 +3,7 @@
 
 mod binary;
 mod cache;
+mod campaigns;
 mod conversations;
 mod csat;
 mod privacy;

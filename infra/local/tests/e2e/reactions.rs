@@ -53,11 +53,14 @@ fn with_extra(extra: Vec<Arc<dyn Reaction>>) -> impl FnOnce(&mut Deps) {
         assert_eq!(
             product.names(),
             [
+                "campaigns.replies",
                 "routing.new_session",
                 "keep_alive.arm",
                 "business_hours.auto_reply",
                 "conversations.read_receipt",
-                "csat.survey"
+                "csat.survey",
+                "campaigns.statuses",
+                "campaigns.template_hold"
             ]
         );
         deps.reactions = Arc::new(Reactions::new(all.into_iter().chain(product.into_vec()).collect()));

@@ -301,6 +301,7 @@ pub(crate) fn fresh(deps: &Deps, account: &str, origin: &str) -> Contact {
         wallet_joined_at: None,
         custom: BTreeMap::new(),
         origin: Some(origin.to_owned()),
+        marketing_opt_out_at: None,
         created_at: deps.clock.now(),
         version: 1,
     }

@@ -38,6 +38,9 @@ pub enum Outcome {
 pub async fn run(deps: &Deps, job: OutboundJob) -> ServiceResult<Outcome> {
     match job {
         OutboundJob::Deliver { account_id, message_id } => deliver(deps, &account_id, &message_id).await,
+        // Bulk messages are the campaigns feature's (`campaigns::bulk`), which this module
+        // must not import: the `send` function dispatches them there.
+        OutboundJob::Bulk { .. } => Err(ServiceError::invalid("a bulk job is delivered by campaigns::bulk")),
         OutboundJob::ReadReceipt { account_id, channel_id, provider_id } => {
             let channel = channels::load(deps, &account_id, &channel_id).await?;
             if channel.channel.removed_at.is_some() {
@@ -62,6 +65,30 @@ pub const PACING_WINDOW: StdDuration = StdDuration::from_micros(1_025_000);
 /// How far ahead a sender may reserve its slot (and wait for it in-process).
 pub const MAX_RESERVE_AHEAD: StdDuration = StdDuration::from_secs(1);
 
+/// How far ahead a bulk sender (a campaign, a sequence) may reserve: only the slots agents,
+/// bots and the system leave free right now. Interactive senders reserve up to
+/// [`MAX_RESERVE_AHEAD`], so under a saturating campaign an agent's message waits at most
+/// this (plus one spacing) for its slot, and the campaign takes what is left.
+pub const BULK_RESERVE_AHEAD: StdDuration = StdDuration::from_millis(20);
+
+/// Who asks for a send slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// Agents, bots, the system: first.
+    Interactive,
+    /// Campaigns and sequences: what the interactive lane leaves.
+    Bulk,
+}
+
+impl Lane {
+    fn ahead(self) -> StdDuration {
+        match self {
+            Lane::Interactive => MAX_RESERVE_AHEAD,
+            Lane::Bulk => BULK_RESERVE_AHEAD,
+        }
+    }
+}
+
 /// What [`take_slot`] gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Slot {
@@ -75,19 +102,40 @@ pub enum Slot {
 /// time, which moves one spacing on (conditional on its version, so concurrent senders
 /// get distinct slots). The caller waits for its slot before calling the provider, so
 /// the provider sees the sends one spacing apart, not in bursts.
-pub async fn take_slot(deps: &Deps, account: &str, channel: &str, rate: u32) -> ServiceResult<Slot> {
+pub async fn take_slot(
+    deps: &Deps,
+    account: &str,
+    channel: &str,
+    rate: u32,
+    lane: Lane,
+) -> ServiceResult<Slot> {
+    reserve(deps, account, channel, rate, lane, StdDuration::ZERO).await
+}
+
+/// [`take_slot`], for a sender that cannot send before `lead` from now (the time its own
+/// round trip to the table takes): the slot is no earlier than that, and the lane's
+/// horizon counts from it.
+async fn reserve(
+    deps: &Deps,
+    account: &str,
+    channel: &str,
+    rate: u32,
+    lane: Lane,
+    lead: StdDuration,
+) -> ServiceResult<Slot> {
     let key = keys::send_rate(account, channel);
     let spacing_us = (PACING_WINDOW.as_micros() as i64 / i64::from(rate.max(1))).max(1);
-    let ahead_us = MAX_RESERVE_AHEAD.as_micros() as i64;
+    let ahead_us = lane.ahead().as_micros() as i64;
+    let lead_us = lead.min(MAX_RESERVE_AHEAD).as_micros() as i64;
     for _ in 0..20 {
-        let now_us = deps.clock.now().timestamp_micros();
+        let earliest_us = deps.clock.now().timestamp_micros() + lead_us;
         let current = deps.table.get(&key).await?;
         let version = current.as_ref().and_then(|i| attr::get_n(i, "version"));
         let next_us = current.as_ref().and_then(|i| attr::get_n(i, "next_us")).unwrap_or(0);
-        let slot_us = next_us.max(now_us);
-        if slot_us - now_us > ahead_us {
+        let slot_us = next_us.max(earliest_us);
+        if slot_us - earliest_us > ahead_us {
             // Come back when about half the reservable horizon has gone out.
-            return Ok(Slot::Busy(StdDuration::from_micros((slot_us - now_us - ahead_us / 2) as u64)));
+            return Ok(Slot::Busy(StdDuration::from_micros((slot_us - earliest_us - ahead_us / 2) as u64)));
         }
         let condition = match version {
             Some(v) => Condition::version_is(v as u64),
@@ -117,18 +165,26 @@ pub const LATE_TOLERANCE: StdDuration = StdDuration::from_millis(20);
 
 /// Right before the provider call: a sender past its slot's tolerance gives the slot up and
 /// waits for a new one (holding its claim, in-process; the slots it waits behind are at most
-/// [`MAX_RESERVE_AHEAD`] away).
-async fn on_time(
+/// [`MAX_RESERVE_AHEAD`] away). Each new reservation starts as far ahead as the last one
+/// took to make, so a slow table (a loaded DynamoDB endpoint) delays the send by about one
+/// round trip instead of making every fresh slot stale before it comes back.
+pub(crate) async fn on_time(
     deps: &Deps,
     account: &str,
     channel: &str,
     rate: u32,
+    lane: Lane,
     mut slot: chrono::DateTime<chrono::Utc>,
 ) -> ServiceResult<()> {
     let tolerance = Duration::from_std(LATE_TOLERANCE).unwrap_or_default();
+    let mut lead = StdDuration::ZERO;
     while deps.clock.now() > slot + tolerance {
         slot = loop {
-            match take_slot(deps, account, channel, rate).await? {
+            let asked = deps.clock.now();
+            let reserved = reserve(deps, account, channel, rate, lane, lead).await?;
+            let took = (deps.clock.now() - asked).to_std().unwrap_or_default();
+            lead = lead.max(took + took / 2);
+            match reserved {
                 Slot::At(at) => break at,
                 Slot::Busy(wait) => {
                     let until = deps.clock.now() + Duration::from_std(wait).unwrap_or_default();
@@ -173,7 +229,7 @@ async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome>
         return Ok(Outcome::Done);
     }
     let rate = channel.channel.rate_limit_per_second;
-    let slot = match take_slot(deps, account, &channel.channel.id, rate).await? {
+    let slot = match take_slot(deps, account, &channel.channel.id, rate, Lane::Interactive).await? {
         Slot::Busy(wait) => return Ok(Outcome::RetryAfter(wait)),
         Slot::At(at) => at,
     };
@@ -205,7 +261,7 @@ async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome>
         return Ok(Outcome::Done);
     };
     let request = OutboundRequest { to, content: content_of(deps, &m).await?, reply_to: m.reply_to.clone() };
-    on_time(deps, account, &channel.channel.id, rate, slot).await?;
+    on_time(deps, account, &channel.channel.id, rate, Lane::Interactive, slot).await?;
     match deps.messaging.send(&channel.access(), &request).await {
         Ok(provider_id) => {
             record_sent(deps, account, &m, &provider_id).await?;

@@ -613,6 +613,22 @@ async fn apply(
     Err(ServiceError::conflict("a contact kept changing during the import; run it again"))
 }
 
+/// The numbers (E.164) of a finished import's file, in file order: a campaign's audience.
+pub async fn numbers(deps: &Deps, account: &str, id: &str) -> ServiceResult<Vec<String>> {
+    let import = load(deps, account, id).await?;
+    if import.status != ImportStatus::Done {
+        return Err(ServiceError::invalid("the import has not finished"));
+    }
+    let Some(mapping) = import.mapping else { return Ok(Vec::new()) };
+    let Some(file) = deps.blob.get(&blob_key(account, id)).await? else {
+        return Err(ServiceError::invalid("the import's file is no longer kept"));
+    };
+    let fields = fields::list_all(deps, account).await?;
+    let table = csv_file::read(&file.bytes, MAX_ROWS).map_err(csv_error)?;
+    let (entries, _) = entries(&table, &mapping, &fields)?;
+    Ok(entries.into_iter().map(|e| e.e164).collect())
+}
+
 /// The rows that failed, as CSV: row number, error, then the row's cells (UTF-8 with a BOM, the
 /// file's separator).
 pub async fn error_report(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Vec<u8>> {

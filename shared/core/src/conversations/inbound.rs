@@ -211,6 +211,7 @@ async fn apply_message(deps: &Deps, event: InboundMessage) -> ServiceResult<Appl
             message_id: m.id.clone(),
             new_session: opened == sessions::Opened::New,
             at: now,
+            keyword: crate::events::keyword_of(event.text.as_deref()),
         }];
         let extra = vec![
             TransactItem::Put {
@@ -332,7 +333,12 @@ async fn apply_status(deps: &Deps, update: StatusUpdate) -> ServiceResult<Applie
         return Ok(Applied::Ignored("unknown channel"));
     };
     let account = channel.channel.account_id;
-    match message_by_provider_id(deps, &account, &update.provider_id).await? {
+    let marker = marker_of(deps, &account, &update.provider_id).await?;
+    if let Some(reference) = marker.as_ref().and_then(|m| attr::get_s(m, "reference")) {
+        deps.publish(&[foreign_status(&account, reference, &update)]).await?;
+        return Ok(Applied::StatusApplied);
+    }
+    match marker.as_ref().and_then(|p| attr::get_s(p, "message_id")).map(str::to_owned) {
         Some(id) => advance(deps, &account, &id, &update).await,
         None => {
             // Not known yet (the send is finishing) or never ours: park it, bounded by a TTL.
@@ -346,12 +352,75 @@ async fn apply_status(deps: &Deps, update: StatusUpdate) -> ServiceResult<Applie
             item.insert("update".into(), attr::s(body));
             deps.table.put(item, None).await?;
             // The message may have become known between the check and the park.
-            if let Some(id) = message_by_provider_id(deps, &account, &update.provider_id).await? {
-                return advance(deps, &account, &id, &update).await;
+            if let Some(marker) = marker_of(deps, &account, &update.provider_id).await? {
+                if let Some(reference) = attr::get_s(&marker, "reference") {
+                    deps.publish(&[foreign_status(&account, reference, &update)]).await?;
+                    return Ok(Applied::StatusApplied);
+                }
+                if let Some(id) = attr::get_s(&marker, "message_id") {
+                    return advance(deps, &account, id, &update).await;
+                }
             }
             Ok(Applied::StatusParked)
         }
     }
+}
+
+/// The status of something a feature sent outside sessions, for that feature.
+fn foreign_status(account: &str, reference: &str, update: &StatusUpdate) -> DomainEvent {
+    DomainEvent::DeliveryStatus {
+        account_id: account.to_owned(),
+        reference: reference.to_owned(),
+        status: update.status,
+        at: update.at,
+        error_code: update.error_code,
+        error_title: update.error_title.clone(),
+    }
+}
+
+/// The pointer a feature writes for a provider id it sent outside sessions: statuses for
+/// it are published as [`DomainEvent::DeliveryStatus`] with `reference`.
+pub fn reference_pointer(account: &str, provider_id: &str, reference: &str) -> Item {
+    let key = keys::provider_message(account, provider_id);
+    Item::from([
+        ("pk".to_owned(), attr::s(key.pk)),
+        ("sk".to_owned(), attr::s(key.sk)),
+        ("reference".to_owned(), attr::s(reference)),
+    ])
+}
+
+/// Publishes the statuses parked for `provider_id` under `reference` (called once a
+/// feature's send recorded its provider id), then drops them.
+pub async fn publish_parked(
+    deps: &Deps,
+    account: &str,
+    provider_id: &str,
+    reference: &str,
+) -> ServiceResult<()> {
+    for (key, update) in parked(deps, account, provider_id).await? {
+        deps.publish(&[foreign_status(account, reference, &update)]).await?;
+        deps.table.delete(&key, None).await?;
+    }
+    Ok(())
+}
+
+async fn parked(
+    deps: &Deps,
+    account: &str,
+    provider_id: &str,
+) -> ServiceResult<Vec<(crate::ports::Key, StatusUpdate)>> {
+    let q = Query::partition(Index::Primary, keys::account_pk(account))
+        .sort(SortCondition::BeginsWith(keys::pending_status_prefix(provider_id)));
+    let page = deps.table.query(q).await?;
+    Ok(page
+        .items
+        .iter()
+        .filter_map(|item| {
+            let key = crate::ports::Key::of(item)?;
+            let update = serde_json::from_str::<StatusUpdate>(attr::get_s(item, "update")?).ok()?;
+            Some((key, update))
+        })
+        .collect())
 }
 
 /// Moves a message's status forward (never back; `failed` wins).
@@ -374,19 +443,8 @@ pub(crate) async fn advance(
         MessageStatus::Delivered => ops.push(UpdateOp::Set("delivered_at".into(), at)),
         MessageStatus::Read => ops.push(UpdateOp::Set("read_at".into(), at)),
         MessageStatus::Failed => {
-            let verdict = super::meta_errors::judge(&crate::ports::ProviderError::Coded {
-                code: update.error_code.unwrap_or(131000),
-                title: update.error_title.clone().unwrap_or_default(),
-            });
-            let reason = match verdict {
-                super::meta_errors::Verdict::Fail { reason, .. } => reason,
-                super::meta_errors::Verdict::Retry => {
-                    format!(
-                        "WhatsApp reported a failure: {}",
-                        update.error_title.as_deref().unwrap_or("unknown error")
-                    )
-                }
-            };
+            let reason =
+                super::meta_errors::reason_of_failed_status(update.error_code, update.error_title.as_deref());
             let error = serde_dynamo::to_attribute_value(MessageError { code: update.error_code, reason })?;
             ops.push(UpdateOp::Set("error".into(), error));
         }
@@ -412,18 +470,9 @@ pub(crate) async fn apply_parked(
     message: &str,
     provider_id: &str,
 ) -> ServiceResult<()> {
-    let q = Query::partition(Index::Primary, keys::account_pk(account))
-        .sort(SortCondition::BeginsWith(keys::pending_status_prefix(provider_id)));
-    let page = deps.table.query(q).await?;
-    for item in page.items {
-        if let Some(raw) = attr::get_s(&item, "update")
-            && let Ok(update) = serde_json::from_str::<StatusUpdate>(raw)
-        {
-            advance(deps, account, message, &update).await?;
-        }
-        if let Some(key) = crate::ports::Key::of(&item) {
-            deps.table.delete(&key, None).await?;
-        }
+    for (key, update) in parked(deps, account, provider_id).await? {
+        advance(deps, account, message, &update).await?;
+        deps.table.delete(&key, None).await?;
     }
     Ok(())
 }

@@ -44,6 +44,17 @@ pub fn judge(error: &ProviderError) -> Verdict {
     }
 }
 
+/// Why a message failed, from a `failed` status Meta reported after the send (its error
+/// code and title, when it gave them).
+pub fn reason_of_failed_status(code: Option<i64>, title: Option<&str>) -> String {
+    let error =
+        ProviderError::Coded { code: code.unwrap_or(131000), title: title.unwrap_or_default().to_owned() };
+    match judge(&error) {
+        Verdict::Fail { reason, .. } => reason,
+        Verdict::Retry => format!("WhatsApp reported a failure: {}", title.unwrap_or("unknown error")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

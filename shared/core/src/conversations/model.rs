@@ -81,6 +81,10 @@ pub struct Contact {
     /// integrator set (e.g. a UTM source).
     #[serde(default)]
     pub origin: Option<String>,
+    /// When the contact opted out of marketing (answered `SAIR`, `STOP`, …): campaigns
+    /// and sequences skip it.
+    #[serde(default)]
+    pub marketing_opt_out_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub version: u64,
 }
@@ -163,6 +167,9 @@ pub struct Session {
     #[serde(default)]
     pub tags: Vec<String>,
     pub created_at: DateTime<Utc>,
+    /// The campaign whose message this session's first reply answered.
+    #[serde(default)]
+    pub campaign_id: Option<String>,
     pub version: u64,
 }
 
@@ -295,7 +302,7 @@ pub struct Message {
     /// Text body, caption or the readable form of the content.
     pub text: Option<String>,
     /// The kind's structured content (location, contacts, interactive reply, template, ...).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub content: Value,
     pub media: Option<Media>,
     /// Provider id (`wamid`).
@@ -309,7 +316,7 @@ pub struct Message {
     #[serde(default)]
     pub forwarded: bool,
     /// Click-to-WhatsApp ad data.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub referral: Option<Value>,
     #[serde(default)]
     pub reactions: Vec<Reaction>,

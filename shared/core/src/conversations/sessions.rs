@@ -128,6 +128,7 @@ async fn new_session(
         archive_policy: None,
         classification: None,
         tags: Vec::new(),
+        campaign_id: None,
         created_at: now,
         version: 1,
     })
@@ -542,6 +543,32 @@ pub async fn reclassify(deps: &Deps, caller: &Caller, id: &str, c: Classificatio
     s.classification = Some(c);
     save(deps, &mut s, vec![]).await?;
     Ok(s)
+}
+
+/// A new session opened by a reply to a campaign: it waits in the campaign's team and is
+/// marked as the campaign's. Only a session nobody took yet is moved; a repeated call
+/// changes nothing.
+pub(crate) async fn attribute_to_campaign(
+    deps: &Deps,
+    account: &str,
+    id: &str,
+    team: &str,
+    campaign: &str,
+) -> ServiceResult<()> {
+    for _ in 0..3 {
+        let mut s = load(deps, account, id).await?;
+        if s.campaign_id.is_some() || s.status != SessionStatus::Pending || s.owner_id.is_some() {
+            return Ok(());
+        }
+        s.team_id = team.to_owned();
+        s.campaign_id = Some(campaign.to_owned());
+        match save(deps, &mut s, vec![]).await {
+            Ok(()) => return Ok(()),
+            Err(ServiceError::Conflict(_)) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(ServiceError::conflict("the session kept changing"))
 }
 
 /// Completion by the system (keep-alive): the owner, if any, is who handled it.

@@ -165,7 +165,15 @@ pub async fn apply_status(deps: &Deps, update: &super::events::TemplateStatusUpd
             .put(to_item(&keys::template(&account, id), &t)?, Some(Condition::version_is(read)))
             .await
         {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                let changed = crate::events::DomainEvent::TemplateStatusChanged {
+                    account_id: account.clone(),
+                    template_id: id.to_owned(),
+                    status: serde_json::to_value(status)?.as_str().unwrap_or_default().to_owned(),
+                    reason: t.status_reason.clone(),
+                };
+                return deps.publish(&[changed]).await;
+            }
             Err(crate::ports::TableError::ConditionFailed) => continue,
             Err(e) => return Err(e.into()),
         }

@@ -374,6 +374,10 @@ pub mod attr {
         AttributeValue::N(value.to_string())
     }
 
+    pub fn b(value: bool) -> AttributeValue {
+        AttributeValue::Bool(value)
+    }
+
     pub fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
         match item.get(name) {
             Some(AttributeValue::S(s)) => Some(s),
