@@ -6,7 +6,7 @@
 use atende_core::conversations::messages::{MessagePage, Started};
 use atende_core::conversations::sessions::SessionPage;
 use atende_core::conversations::{
-    ArchivePolicy, AuthorKind, Classification, Direction, Media, Message, MessageError, MessageKind,
+    ArchivePolicy, AuthorKind, Classification, Direction, FlowRef, Media, Message, MessageError, MessageKind,
     MessageStatus, Reaction, Session, SessionStatus,
 };
 use chrono::{DateTime, Utc};
@@ -42,6 +42,10 @@ pub struct SessionView {
     pub tags: Vec<String>,
     /// The campaign whose message this session's first reply answered.
     pub campaign_id: Option<String>,
+    /// The flow run answering the session now (see `/v1/sessions/{id}/flow-runs`).
+    pub bot_run: Option<String>,
+    /// Values flows set on the session.
+    pub metadata: std::collections::BTreeMap<String, String>,
     pub created_at: DateTime<Utc>,
     /// Changes at every update.
     pub version: u64,
@@ -67,6 +71,8 @@ impl From<Session> for SessionView {
             archive_policy: s.archive_policy,
             classification: s.classification,
             tags: s.tags,
+            bot_run: s.bot_run,
+            metadata: s.metadata,
             campaign_id: s.campaign_id,
             created_at: s.created_at,
             version: s.version,
@@ -97,6 +103,8 @@ pub struct MessageView {
     pub error: Option<MessageError>,
     pub author: AuthorKind,
     pub author_id: Option<String>,
+    /// A bot's message: the flow run and node that sent it.
+    pub flow: Option<FlowRef>,
     /// Provider id of the message this replies to.
     pub reply_to: Option<String>,
     pub forwarded: bool,
@@ -133,6 +141,7 @@ impl From<Message> for MessageView {
             error: m.error,
             author: m.author,
             author_id: m.author_id,
+            flow: m.flow,
             reply_to: m.reply_to,
             forwarded: m.forwarded,
             referral: m.referral,

@@ -50,6 +50,7 @@ fn resources() -> OpenApiRouter<AppContext> {
         .merge(routes::contacts::router())
         .merge(routes::crm::router())
         .merge(routes::campaigns::router())
+        .merge(routes::flows::router())
 }
 
 /// The operations of every route, public and authenticated.

@@ -646,6 +646,19 @@ const ISOLATED_ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/sequences/{id}/enrolments"),
     ("delete", "/v1/sequences/{id}/enrolments/{contact_id}"),
     ("delete", "/v1/contacts/{id}/marketing-opt-out"),
+    ("get", "/v1/flows/schema"),
+    ("get", "/v1/flows"),
+    ("post", "/v1/flows"),
+    ("get", "/v1/flows/{id}"),
+    ("patch", "/v1/flows/{id}"),
+    ("delete", "/v1/flows/{id}"),
+    ("post", "/v1/flows/{id}/publish"),
+    ("get", "/v1/flows/{id}/versions/{version}"),
+    ("get", "/v1/channels/{id}/flow-triggers"),
+    ("put", "/v1/channels/{id}/flow-triggers"),
+    ("post", "/v1/sessions/{id}/flow"),
+    ("post", "/v1/sessions/{id}/flow/stop"),
+    ("get", "/v1/sessions/{id}/flow-runs"),
 ];
 
 #[tokio::test]
@@ -853,6 +866,23 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         (StatusCode::OK, Some(1)),
         "{enrolled}"
     );
+    let (status, flow) = api
+        .call(Method::POST, "/v1/flows", Some(&b.admin_token), Some(json!({"name": "B", "definition": {"start": "hi", "nodes": [{"id": "hi", "type": "message", "text": "Olá"}]}})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{flow}");
+    let b_flow = flow["id"].as_str().unwrap().to_owned();
+    let (status, _) =
+        api.call(Method::POST, &format!("/v1/flows/{b_flow}/publish"), Some(&b.admin_token), None).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = api
+        .call(
+            Method::PUT,
+            &format!("/v1/channels/{b_channel}/flow-triggers"),
+            Some(&b.admin_token),
+            Some(json!({"keywords": [{"text": "menu", "flow_id": b_flow}]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
     let before = snapshot(&api, &b.admin_token, &b_team).await;
     let before_conversation = conversation_snapshot(&api, &b.admin_token, &b_session).await;
 
@@ -1008,6 +1038,16 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         ),
         (Method::DELETE, format!("/v1/sequences/{b_sequence}/enrolments/{b_contact}"), None),
         (Method::DELETE, format!("/v1/contacts/{b_contact}/marketing-opt-out"), None),
+        (Method::GET, format!("/v1/flows/{b_flow}"), None),
+        (Method::PATCH, format!("/v1/flows/{b_flow}"), Some(json!({"name": "x"}))),
+        (Method::DELETE, format!("/v1/flows/{b_flow}"), None),
+        (Method::POST, format!("/v1/flows/{b_flow}/publish"), None),
+        (Method::GET, format!("/v1/flows/{b_flow}/versions/1"), None),
+        (Method::GET, format!("/v1/channels/{b_channel}/flow-triggers"), None),
+        (Method::PUT, format!("/v1/channels/{b_channel}/flow-triggers"), Some(json!({}))),
+        (Method::POST, format!("/v1/sessions/{b_session}/flow"), Some(json!({"flow_id": b_flow}))),
+        (Method::POST, format!("/v1/sessions/{b_session}/flow/stop"), None),
+        (Method::GET, format!("/v1/sessions/{b_session}/flow-runs"), None),
         // A's own routes pointed at B's things.
         (
             Method::POST,
@@ -1073,6 +1113,7 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         "/v1/campaigns?archived=true",
         "/v1/campaign-settings",
         "/v1/sequences",
+        "/v1/flows",
     ] {
         let (status, listed) = api.call(Method::GET, path, Some(&a.admin_token), None).await;
         assert_eq!(status, StatusCode::OK);
@@ -1095,6 +1136,7 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
             &b_reason,
             &b_campaign,
             &b_sequence,
+            &b_flow,
         ] {
             assert!(!text.contains(foreign.as_str()), "{path} leaks {foreign}");
         }

@@ -35,6 +35,12 @@ pub async fn handle(ctx: &AppContext, job: CampaignJob) -> anyhow::Result<()> {
         CampaignJob::EnrolTag { account_id, sequence_id, tag_id, cursor } => {
             sequences::enrol_tag(deps, &account_id, &sequence_id, &tag_id, cursor).await?
         }
+        CampaignJob::EnrolContact { account_id, sequence_id, contact_id } => {
+            sequences::enrol_contact(deps, &account_id, &sequence_id, &contact_id).await?
+        }
+        CampaignJob::Unenrol { account_id, sequence_id, contact_id } => {
+            sequences::unenrol_contact(deps, &account_id, &sequence_id, &contact_id).await?
+        }
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ pub fn queue_functions() -> Vec<QueueFunction> {
         atende_send::function(),
         atende_transfer::function(),
         atende_campaigns::function(),
+        atende_flows::function(),
     ]
 }
 

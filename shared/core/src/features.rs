@@ -7,6 +7,7 @@ use crate::campaigns::replies::{BulkStatuses, CampaignReplies, PauseOnTemplateHo
 use crate::conversations::receipts::ReadReceiptOnAssume;
 use crate::csat::{SurveyAnswers, SurveyOnCompletion};
 use crate::deps::Reactions;
+use crate::flows::triggers::FlowTriggers;
 use crate::routing::RouteNewSessions;
 use crate::time::keep_alive::ArmOnCustomerMessage;
 use crate::time::out_of_hours::OutOfHoursReply;
@@ -17,6 +18,8 @@ pub fn reactions() -> Reactions {
     Reactions::new(vec![
         // Before routing: a reply to a campaign moves its new session to the campaign's team.
         Arc::new(CampaignReplies),
+        // Before routing: a session a flow takes is routed when the flow hands it over.
+        Arc::new(FlowTriggers),
         Arc::new(RouteNewSessions),
         Arc::new(ArmOnCustomerMessage),
         Arc::new(OutOfHoursReply),

@@ -44,6 +44,10 @@ pub enum CampaignJob {
     },
     /// Enrol the contacts carrying a tag, a page at a time.
     EnrolTag { account_id: String, sequence_id: String, tag_id: String, cursor: Option<String> },
+    /// Enrol one contact (asked by a flow); a contact already enrolled stays as it is.
+    EnrolContact { account_id: String, sequence_id: String, contact_id: String },
+    /// End one contact's enrolment (asked by a flow).
+    Unenrol { account_id: String, sequence_id: String, contact_id: String },
 }
 
 /// Puts a job on the `campaigns` queue, after `delay` (≤ 15 minutes).
@@ -79,5 +83,49 @@ pub enum RoutingJob {
 pub async fn enqueue_routing(deps: &Deps, job: &RoutingJob) -> ServiceResult<()> {
     let body = serde_json::to_string(job)?;
     deps.queue.send(queues::ROUTING, OutgoingMessage::new(body)).await?;
+    Ok(())
+}
+
+/// The `flows` queue's job (the `flows` function): one input for a session's flow run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowJob {
+    pub account_id: String,
+    pub session_id: String,
+    pub run_id: String,
+    pub input: FlowInput,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FlowInput {
+    /// The run begins.
+    Start,
+    /// A customer's message (stored) reached the run.
+    Message { message_id: String },
+    /// A timer the run armed (a question's timeout or join window, a wait) fired; stale
+    /// unless the run still waits with `seq`.
+    Timer { seq: u32 },
+}
+
+impl FlowJob {
+    /// The input's id: a run applies each once.
+    pub fn input_id(&self) -> String {
+        match &self.input {
+            FlowInput::Start => "start".to_owned(),
+            FlowInput::Message { message_id } => format!("m:{message_id}"),
+            FlowInput::Timer { seq } => format!("t:{seq}"),
+        }
+    }
+}
+
+/// Puts a flow job on the `flows` queue (FIFO by session, deduplicated by its input).
+pub async fn enqueue_flow(deps: &Deps, job: &FlowJob) -> ServiceResult<()> {
+    let body = serde_json::to_string(job)?;
+    let message = OutgoingMessage::new(body).group(job.session_id.clone()).dedup(format!(
+        "flow:{}:{}",
+        job.run_id,
+        job.input_id()
+    ));
+    deps.queue.send(queues::FLOWS, message).await?;
     Ok(())
 }

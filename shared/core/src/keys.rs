@@ -453,3 +453,36 @@ pub fn enrolment(account: &str, sequence: &str, contact: &str) -> Key {
 pub fn sequence_message(account: &str, sequence: &str, item: &str) -> Key {
     Key::new(sequence_pk(account, sequence), format!("M#{item}"))
 }
+
+/// Sort-key prefix of an account's flows.
+pub const FLOW_PREFIX: &str = "FLOW#";
+
+/// `A#<account>` / `FLOW#<flow>`: a flow (its draft, name, published version).
+pub fn flow(account: &str, flow: &str) -> Key {
+    Key::new(account_pk(account), format!("{FLOW_PREFIX}{flow}"))
+}
+
+/// `A#<account>#FLOW#<flow>` / `V#<version>`: a published version, never changed.
+pub fn flow_version(account: &str, flow: &str, version: u32) -> Key {
+    Key::new(format!("A#{account}#FLOW#{flow}"), format!("V#{version:06}"))
+}
+
+/// `A#<account>` / `FLOWTRIG#<channel>`: a channel's inbound flows and keyword triggers.
+pub fn flow_triggers(account: &str, channel: &str) -> Key {
+    Key::new(account_pk(account), format!("FLOWTRIG#{channel}"))
+}
+
+/// `A#<account>` / `FLOWCODE#<code>`: the flow a test code (`#code`) runs as a draft.
+pub fn flow_test_code(account: &str, code: &str) -> Key {
+    Key::new(account_pk(account), format!("FLOWCODE#{code}"))
+}
+
+/// `A#<account>#RUNS#<session>`: a session's flow runs.
+pub fn flow_runs_pk(account: &str, session: &str) -> String {
+    format!("A#{account}#RUNS#{session}")
+}
+
+/// `A#<account>#RUNS#<session>` / `RUN#<run>`: one flow run and its state.
+pub fn flow_run(account: &str, session: &str, run: &str) -> Key {
+    Key::new(flow_runs_pk(account, session), format!("RUN#{run}"))
+}

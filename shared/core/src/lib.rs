@@ -13,6 +13,7 @@ pub mod deps;
 pub mod error;
 pub mod events;
 pub mod features;
+pub mod flows;
 pub mod jobs;
 pub mod keys;
 pub mod ports;

@@ -9,6 +9,8 @@ pub const ROUTING: &str = "routing";
 pub const CAMPAIGNS: &str = "campaigns";
 pub const TRANSCRIPTION: &str = "transcription";
 pub const PAYMENTS: &str = "payments";
+/// Flow runs' turns: FIFO, one group per session, so a run takes its inputs in order.
+pub const FLOWS: &str = "flows";
 
 /// Receives before a message of a standard queue moves to its dead-letter queue.
 pub const MAX_RECEIVES: u32 = 5;
@@ -43,5 +45,6 @@ pub fn all() -> Vec<QueueSpec> {
         spec(CAMPAIGNS, false, 300),
         spec(TRANSCRIPTION, false, 300),
         spec(PAYMENTS, false, 60),
+        spec(FLOWS, true, 120),
     ]
 }

@@ -106,6 +106,9 @@ pub async fn route_new(deps: &Deps, account: &str, session_id: &str) -> ServiceR
     if s.status != SessionStatus::Pending || s.routing_seq != 0 {
         return Ok(()); // already taken or routed
     }
+    if s.bot_run.is_some() {
+        return Ok(()); // a flow answers it: routed when the flow hands it over
+    }
     let now = deps.clock.now();
     let contact = crate::conversations::contacts::load(deps, account, &s.contact_id).await?;
     if let Some(wallet) = wallets::of_contact(deps, account, &contact, now).await? {

@@ -1,6 +1,7 @@
 //! Provider adapters. `whatsapp` speaks Meta's wire formats (webhooks in, Cloud API out);
 //! `sandbox` stands in for a number locally. No business rule lives here.
 
+pub mod outbound_http;
 pub mod sandbox;
 pub mod whatsapp;
 

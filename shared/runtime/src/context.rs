@@ -57,11 +57,18 @@ struct Graph<'a> {
     url: &'a str,
     version: &'a str,
     timeout: std::time::Duration,
+    /// Internal targets user-given URLs may reach anyway (local development only).
+    http_allow: Vec<std::net::SocketAddr>,
 }
 
 impl<'a> Graph<'a> {
     fn of(settings: &'a LocalSettings) -> Self {
-        Self { url: &settings.graph_url, version: &settings.graph_version, timeout: settings.graph_timeout }
+        Self {
+            url: &settings.graph_url,
+            version: &settings.graph_version,
+            timeout: settings.graph_timeout,
+            http_allow: settings.http_allow.clone(),
+        }
     }
 }
 
@@ -84,6 +91,7 @@ fn assemble(
             ids.clone(),
             clock.clone(),
         ),
+        http: Arc::new(atende_providers::outbound_http::GuardedHttp::new(graph.http_allow)),
         table,
         queue,
         blob,
@@ -219,7 +227,12 @@ pub async fn aws_deps(
         Arc::new(DynamoTable::new(clients.dynamodb.clone(), &storage.table_name, clock.clone())),
         Arc::new(SqsQueue::new(clients.sqs.clone(), queues)),
         Arc::new(S3Blob::new(clients.s3.clone(), &storage.media_bucket)),
-        Graph { url: graph_url, version: graph_version, timeout: std::time::Duration::from_secs(10) },
+        Graph {
+            url: graph_url,
+            version: graph_version,
+            timeout: std::time::Duration::from_secs(10),
+            http_allow: Vec::new(),
+        },
         clock,
     ))
 }

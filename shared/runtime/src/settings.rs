@@ -190,6 +190,9 @@ pub struct LocalSettings {
     /// messages is in flight, and every job is idempotent. 0 runs no consumer (the ingest
     /// benchmark measures the webhook function alone, as it runs in AWS).
     pub pollers_per_queue: usize,
+    /// Internal `ip:port` targets flows' HTTP nodes may call anyway (`ATENDE_HTTP_ALLOW`,
+    /// comma-separated): a local integrator during development. Empty by default.
+    pub http_allow: Vec<SocketAddr>,
 }
 
 impl LocalSettings {
@@ -221,6 +224,19 @@ impl LocalSettings {
             meta_app_secret: env.optional("ATENDE_META_APP_SECRET").map(Secret::new),
             meta_verify_token: env.optional("ATENDE_META_VERIFY_TOKEN").map(Secret::new),
             pollers_per_queue: env.parsed("ATENDE_POLLERS_PER_QUEUE", 4usize)?,
+            http_allow: match env.optional("ATENDE_HTTP_ALLOW") {
+                None => Vec::new(),
+                Some(list) => list
+                    .split(',')
+                    .filter(|s| !s.trim().is_empty())
+                    .map(|s| {
+                        s.trim().parse().map_err(|_| SettingsError::Invalid {
+                            name: "ATENDE_HTTP_ALLOW",
+                            reason: "a comma-separated list of ip:port".into(),
+                        })
+                    })
+                    .collect::<Result<_, _>>()?,
+            },
         })
     }
 }

@@ -5,6 +5,7 @@ pub mod campaigns;
 pub mod contacts;
 pub mod conversations;
 pub mod crm;
+pub mod flows;
 pub mod routing;
 pub mod tags;
 pub mod teams;

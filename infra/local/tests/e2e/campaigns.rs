@@ -3,16 +3,14 @@
 //! channel, replies attributed, opt-outs, sequences' steps in their allowed hours.
 
 use crate::stack::{
-    FIXTURE_PHONE_ID, FIXTURE_WA_ID, Stack, Tenant, first_event, status_payload, text_from_customer,
+    FIXTURE_PHONE_ID, FIXTURE_WA_ID, Stack, Tenant, Thrice, first_event, status_payload, text_from_customer,
 };
 use atende_core::conversations::delivery::{BULK_RESERVE_AHEAD, Lane, PACING_WINDOW, Slot, take_slot};
-use atende_core::ports::{OutgoingMessage, Queue, QueueError, ReceivedMessage};
 use atende_testkit::fake_graph::Fault;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// A channel on the fake Graph API with an approved marketing template `promo`
 /// (`Olá {{1}}, use o cupom {{2}}`): (channel, template).
@@ -215,58 +213,14 @@ async fn a_campaign_reaches_each_number_once_skips_with_reasons_attributes_repli
 
 /// Every message sent to the campaigns and outbound queues goes three times (distinct
 /// deduplication ids: what redeliveries and retried sends look like).
-struct ThreeTimes(Arc<dyn Queue>);
-
-fn thrice(m: &OutgoingMessage) -> Vec<OutgoingMessage> {
-    (0..3)
-        .map(|n| {
-            let mut copy = m.clone();
-            copy.dedup_id = m.dedup_id.as_ref().map(|d| format!("{d}#{n}"));
-            copy
-        })
-        .collect()
-}
-
-#[async_trait::async_trait]
-impl Queue for ThreeTimes {
-    async fn send(&self, queue: &str, m: OutgoingMessage) -> Result<(), QueueError> {
-        let repeated = (queue == "campaigns" || m.body.contains("\"bulk\"")) as usize;
-        if repeated == 0 {
-            return self.0.send(queue, m).await;
-        }
-        self.0.send_batch(queue, thrice(&m)).await
-    }
-    async fn send_batch(&self, queue: &str, ms: Vec<OutgoingMessage>) -> Result<(), QueueError> {
-        let all: Vec<OutgoingMessage> = ms
-            .iter()
-            .flat_map(|m| {
-                if queue == "campaigns" || m.body.contains("\"bulk\"") { thrice(m) } else { vec![m.clone()] }
-            })
-            .collect();
-        for chunk in all.chunks(10) {
-            self.0.send_batch(queue, chunk.to_vec()).await?;
-        }
-        Ok(())
-    }
-    async fn receive(
-        &self,
-        queue: &str,
-        max: u32,
-        visibility: Duration,
-    ) -> Result<Vec<ReceivedMessage>, QueueError> {
-        self.0.receive(queue, max, visibility).await
-    }
-    async fn ack(&self, queue: &str, receipt: &str) -> Result<(), QueueError> {
-        self.0.ack(queue, receipt).await
-    }
-    async fn release(&self, queue: &str, receipt: &str, after: Duration) -> Result<(), QueueError> {
-        self.0.release(queue, receipt, after).await
-    }
-}
-
 #[tokio::test]
 async fn started_twice_at_once_with_every_fan_out_job_three_times_each_recipient_gets_it_once() {
-    let stack = Stack::with_deps(|deps| deps.queue = Arc::new(ThreeTimes(deps.queue.clone()))).await;
+    let stack = Stack::with_deps(|deps| {
+        deps.queue = Arc::new(Thrice::of(deps.queue.clone(), |queue, m| {
+            queue == "campaigns" || m.body.contains("\"bulk\"")
+        }))
+    })
+    .await;
     let (t, id, numbers) = vip_campaign(&stack, "Twice", 60).await;
     let path = format!("/v1/campaigns/{id}/start");
     let (a, b) = tokio::join!(

@@ -6,6 +6,7 @@ mod cache;
 mod campaigns;
 mod conversations;
 mod csat;
+mod flows;
 mod privacy;
 mod properties;
 mod reactions;

@@ -54,6 +54,7 @@ fn with_extra(extra: Vec<Arc<dyn Reaction>>) -> impl FnOnce(&mut Deps) {
             product.names(),
             [
                 "campaigns.replies",
+                "flows.triggers",
                 "routing.new_session",
                 "keep_alive.arm",
                 "business_hours.auto_reply",

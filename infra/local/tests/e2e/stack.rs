@@ -481,3 +481,77 @@ pub fn status_payload(kind: &str, provider_id: &str) -> Value {
     first_event(&mut payload, "statuses")["id"] = json!(provider_id);
     payload
 }
+
+/// A queue that sends the messages `pick` chooses three times (distinct deduplication ids,
+/// so each copy is delivered): every job of those must be idempotent.
+pub struct Thrice {
+    inner: Arc<dyn atende_core::ports::Queue>,
+    pick: fn(&str, &atende_core::ports::OutgoingMessage) -> bool,
+}
+
+impl Thrice {
+    pub fn of(
+        inner: Arc<dyn atende_core::ports::Queue>,
+        pick: fn(&str, &atende_core::ports::OutgoingMessage) -> bool,
+    ) -> Self {
+        Self { inner, pick }
+    }
+
+    fn copies(
+        &self,
+        queue: &str,
+        m: &atende_core::ports::OutgoingMessage,
+    ) -> Vec<atende_core::ports::OutgoingMessage> {
+        if !(self.pick)(queue, m) {
+            return vec![m.clone()];
+        }
+        (0..3)
+            .map(|n| {
+                let mut copy = m.clone();
+                copy.dedup_id = m.dedup_id.as_ref().map(|d| format!("{d}#{n}"));
+                copy
+            })
+            .collect()
+    }
+}
+
+#[async_trait::async_trait]
+impl atende_core::ports::Queue for Thrice {
+    async fn send(
+        &self,
+        queue: &str,
+        m: atende_core::ports::OutgoingMessage,
+    ) -> Result<(), atende_core::ports::QueueError> {
+        self.inner.send_batch(queue, self.copies(queue, &m)).await
+    }
+    async fn send_batch(
+        &self,
+        queue: &str,
+        ms: Vec<atende_core::ports::OutgoingMessage>,
+    ) -> Result<(), atende_core::ports::QueueError> {
+        let all: Vec<_> = ms.iter().flat_map(|m| self.copies(queue, m)).collect();
+        for chunk in all.chunks(10) {
+            self.inner.send_batch(queue, chunk.to_vec()).await?;
+        }
+        Ok(())
+    }
+    async fn receive(
+        &self,
+        queue: &str,
+        max: u32,
+        visibility: Duration,
+    ) -> Result<Vec<atende_core::ports::ReceivedMessage>, atende_core::ports::QueueError> {
+        self.inner.receive(queue, max, visibility).await
+    }
+    async fn ack(&self, queue: &str, receipt: &str) -> Result<(), atende_core::ports::QueueError> {
+        self.inner.ack(queue, receipt).await
+    }
+    async fn release(
+        &self,
+        queue: &str,
+        receipt: &str,
+        after: Duration,
+    ) -> Result<(), atende_core::ports::QueueError> {
+        self.inner.release(queue, receipt, after).await
+    }
+}

@@ -471,6 +471,24 @@ async fn end(
     Err(ServiceError::conflict("the enrolment kept changing"))
 }
 
+/// The `EnrolContact` job (a flow's action): enrols, or logs why not.
+pub async fn enrol_contact(deps: &Deps, account: &str, id: &str, contact: &str) -> ServiceResult<()> {
+    let s = match load(deps, account, id).await {
+        Ok(s) => s,
+        Err(ServiceError::NotFound(_)) => return Ok(()), // deleted since: nothing to enrol in
+        Err(e) => return Err(e),
+    };
+    if let Err(reason) = enrol_one(deps, &s, contact).await? {
+        tracing::info!(sequence_id = %id, contact_id = %contact, reason, "a flow's enrolment was not made");
+    }
+    Ok(())
+}
+
+/// The `Unenrol` job (a flow's action).
+pub async fn unenrol_contact(deps: &Deps, account: &str, id: &str, contact: &str) -> ServiceResult<()> {
+    end(deps, account, id, contact, EnrolmentStatus::Removed, "removed").await.map(|_| ())
+}
+
 pub async fn remove(deps: &Deps, caller: &Caller, id: &str, contact: &str) -> ServiceResult<Enrolment> {
     load(deps, &caller.account_id, id).await?;
     end(deps, &caller.account_id, id, contact, EnrolmentStatus::Removed, "removed").await?;

@@ -12,8 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 const DAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-/// The zone when the account has no business hours.
-pub const DEFAULT_ZONE: Tz = chrono_tz::America::Sao_Paulo;
+pub use business_hours::DEFAULT_ZONE;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct SendingWindow {
@@ -68,12 +67,9 @@ impl SendingWindow {
     }
 }
 
-/// The zone allowed hours are read in.
+/// The zone allowed hours are read in: the account's (see [`business_hours::zone_of`]).
 pub async fn zone_of(deps: &Deps, account: &str) -> ServiceResult<Tz> {
-    Ok(business_hours::effective(deps, account, None)
-        .await?
-        .and_then(|h| h.timezone.parse().ok())
-        .unwrap_or(DEFAULT_ZONE))
+    business_hours::zone_of(deps, account, None).await
 }
 
 #[cfg(test)]

@@ -13,9 +13,11 @@ use crate::jobs::OutboundJob;
 use crate::keys;
 use crate::ports::table::attr;
 use crate::ports::{
-    Cmp, Condition, Item, OutboundContent, OutboundRequest, TableError, TransactItem, UpdateOp,
+    Cmp, Condition, Item, OutboundChoice, OutboundContent, OutboundRequest, TableError, TransactItem,
+    UpdateOp,
 };
 use chrono::Duration;
+use serde_json::Value;
 use std::time::Duration as StdDuration;
 
 /// Attempts before a retryable failure becomes final.
@@ -222,6 +224,15 @@ async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome>
     {
         return Ok(Outcome::RetryAfter((at - now).to_std().unwrap_or_default()));
     }
+    // A bot speaks only while its run holds the session: once a person took it (or the
+    // flow was stopped), what the bot had queued is dropped, never sent.
+    if let Some(flow) = &m.flow {
+        let s = super::sessions::load(deps, account, &m.session_id).await?;
+        if s.bot_stopped.as_deref() == Some(flow.run_id.as_str()) {
+            messages::withdraw(deps, account, id).await?;
+            return Ok(Outcome::Done);
+        }
+    }
     let channel = channels::load(deps, account, &m.channel_id).await?;
     if channel.channel.removed_at.is_some() || !channel.channel.active {
         fail(deps, account, id, None, "The channel was removed or deactivated; the message was not sent.")
@@ -306,11 +317,41 @@ async fn content_of(deps: &Deps, m: &Message) -> ServiceResult<OutboundContent> 
             language: m.content["language"].as_str().unwrap_or_default().to_owned(),
             components: m.content["components"].clone(),
         }),
+        MessageKind::Interactive => {
+            let choices = |list: &Value| -> Vec<OutboundChoice> {
+                list.as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|c| OutboundChoice {
+                        id: c["id"].as_str().unwrap_or_default().to_owned(),
+                        title: c["title"].as_str().unwrap_or_default().to_owned(),
+                        description: c["description"].as_str().map(str::to_owned),
+                    })
+                    .collect()
+            };
+            let body = m.text.clone().unwrap_or_default();
+            Ok(match m.content["list"].as_object() {
+                Some(list) => OutboundContent::Interactive {
+                    body,
+                    choices: choices(&list["rows"]),
+                    list_button: Some(list["button"].as_str().unwrap_or("Opções").to_owned()),
+                },
+                None => OutboundContent::Interactive {
+                    body,
+                    choices: choices(&m.content["buttons"]),
+                    list_button: None,
+                },
+            })
+        }
         kind if kind.is_media() => {
             let media =
                 m.media.clone().ok_or_else(|| ServiceError::invalid("media message without media"))?;
-            let key = media.blob_key.ok_or_else(|| ServiceError::invalid("media message without a file"))?;
-            let link = deps.blob.presigned_get_url(&key, MEDIA_LINK_TTL).await?;
+            // A file of ours (an upload) goes by a short-lived link; a flow's public URL as is.
+            let link = match (&media.blob_key, m.content["link"].as_str()) {
+                (Some(key), _) => deps.blob.presigned_get_url(key, MEDIA_LINK_TTL).await?,
+                (None, Some(link)) => link.to_owned(),
+                (None, None) => return Err(ServiceError::invalid("media message without a file")),
+            };
             let kind = match kind {
                 MessageKind::Voice => "audio",
                 MessageKind::Image => "image",

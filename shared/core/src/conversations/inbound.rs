@@ -188,6 +188,7 @@ async fn apply_message(deps: &Deps, event: InboundMessage) -> ServiceResult<Appl
             referral: event.referral.clone(),
             reactions: Vec::new(),
             not_before: None,
+            flow: None,
             attempts: 0,
             claimed_at: None,
             created_at: event.sent_at,

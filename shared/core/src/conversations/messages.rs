@@ -89,7 +89,12 @@ pub struct SendMessage {
     pub reply_to_message_id: Option<String>,
 }
 
-fn new_message(deps: &Deps, s: &Session, author: AuthorKind, author_id: Option<String>) -> Message {
+pub(crate) fn new_message(
+    deps: &Deps,
+    s: &Session,
+    author: AuthorKind,
+    author_id: Option<String>,
+) -> Message {
     Message {
         id: deps.ids.new_id(),
         account_id: s.account_id.clone(),
@@ -111,6 +116,7 @@ fn new_message(deps: &Deps, s: &Session, author: AuthorKind, author_id: Option<S
         referral: None,
         reactions: Vec::new(),
         not_before: None,
+        flow: None,
         attempts: 0,
         claimed_at: None,
         created_at: deps.clock.now(),
@@ -160,17 +166,8 @@ async fn compose(deps: &Deps, caller: &Caller, s: &Session, draft: Draft) -> Ser
             });
         }
         Draft::Template { template_id, parameters } => {
-            let t = templates::load(deps, &caller.account_id, &template_id).await?;
-            if t.channel_id != s.channel_id {
-                return Err(ServiceError::invalid("the template belongs to another channel"));
-            }
-            if t.status != TemplateStatus::Approved {
-                return Err(ServiceError::invalid("only approved templates can be sent"));
-            }
-            let (text, components) = templates::render(&t, &parameters)?;
-            m.kind = MessageKind::Template;
-            m.text = Some(text);
-            m.content = json!({"name": t.name, "language": t.language, "components": components, "template_id": t.id});
+            let t = template_message(deps, s, &template_id, &parameters).await?;
+            (m.kind, m.text, m.content) = (t.kind, t.text, t.content);
         }
     }
     Ok(m)
@@ -262,9 +259,14 @@ pub async fn send(
     input: SendMessage,
 ) -> ServiceResult<Message> {
     let access = Access::of(deps, caller).await?;
-    let s = sessions::actionable(deps, &access, session_id).await?;
+    let mut s = sessions::actionable(deps, &access, session_id).await?;
     if s.status != SessionStatus::InProgress {
         return Err(ServiceError::conflict("assume the session before sending (or restart a completed one)"));
+    }
+    if s.bot_run.is_some() {
+        // A person speaks: the flow started on this session stops (`flows::runs`).
+        s.stop_bot();
+        sessions::save(deps, &mut s, vec![]).await?;
     }
     let mut m = compose(deps, caller, &s, input.draft).await?;
     if let Some(reply) = input.reply_to_message_id {
@@ -285,10 +287,33 @@ pub async fn cancel(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Mes
         ServiceError::NotFound(_) => ServiceError::NotFound("message"),
         other => other,
     })?;
-    let updated = deps
-        .table
+    match withdrawn(deps, &caller.account_id, id).await {
+        Ok(item) => from_item(item),
+        Err(crate::ports::TableError::ConditionFailed) => {
+            Err(ServiceError::conflict("the message is already on its way and can no longer be cancelled"))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Cancels a message not yet on its way (queued or waiting for the customer); `false` when
+/// it already went (or is going).
+pub(crate) async fn withdraw(deps: &Deps, account: &str, id: &str) -> ServiceResult<bool> {
+    match withdrawn(deps, account, id).await {
+        Ok(_) => Ok(true),
+        Err(crate::ports::TableError::ConditionFailed) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn withdrawn(
+    deps: &Deps,
+    account: &str,
+    id: &str,
+) -> Result<crate::ports::Item, crate::ports::TableError> {
+    deps.table
         .update(
-            &keys::message(&caller.account_id, id),
+            &keys::message(account, id),
             vec![
                 UpdateOp::Set("status".into(), attr::s(MessageStatus::Cancelled.as_str())),
                 UpdateOp::Set("status_rank".into(), attr::n(rank(MessageStatus::Cancelled))),
@@ -301,14 +326,7 @@ pub async fn cancel(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Mes
                 Condition::equals("status", attr::s(MessageStatus::WaitingReply.as_str())),
             ])),
         )
-        .await;
-    match updated {
-        Ok(item) => from_item(item),
-        Err(crate::ports::TableError::ConditionFailed) => {
-            Err(ServiceError::conflict("the message is already on its way and can no longer be cancelled"))
-        }
-        Err(e) => Err(e.into()),
-    }
+        .await
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -467,6 +485,30 @@ pub async fn send_system(deps: &Deps, s: &Session, text: &str) -> ServiceResult<
     let mut m = new_message(deps, s, AuthorKind::System, None);
     m.text = Some(text.to_owned());
     dispatch(deps, s, m).await
+}
+
+/// An approved template of the session's channel as a message of `s` (not stored), its
+/// parameters filled in: what automations send.
+pub(crate) async fn template_message(
+    deps: &Deps,
+    s: &Session,
+    template_id: &str,
+    parameters: &Value,
+) -> ServiceResult<Message> {
+    let t = templates::load(deps, &s.account_id, template_id).await?;
+    if t.channel_id != s.channel_id {
+        return Err(ServiceError::invalid("the template belongs to another channel"));
+    }
+    if t.status != TemplateStatus::Approved {
+        return Err(ServiceError::invalid("only approved templates can be sent"));
+    }
+    let (text, components) = templates::render(&t, parameters)?;
+    let mut m = new_message(deps, s, AuthorKind::System, None);
+    m.kind = MessageKind::Template;
+    m.text = Some(text);
+    m.content =
+        json!({"name": t.name, "language": t.language, "components": components, "template_id": t.id});
+    Ok(m)
 }
 
 /// Sends an approved template in `session` on behalf of `author` (scheduled messages).

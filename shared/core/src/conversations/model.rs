@@ -170,6 +170,15 @@ pub struct Session {
     /// The campaign whose message this session's first reply answered.
     #[serde(default)]
     pub campaign_id: Option<String>,
+    /// The flow run answering this session (`flows`): routing waits for it to hand over.
+    #[serde(default)]
+    pub bot_run: Option<String>,
+    /// The last flow run a person stopped: what it had queued is dropped, never sent.
+    #[serde(default)]
+    pub bot_stopped: Option<String>,
+    /// Values flows set on the session (`set_session_metadata`).
+    #[serde(default)]
+    pub metadata: std::collections::BTreeMap<String, String>,
     pub version: u64,
 }
 
@@ -198,6 +207,8 @@ pub enum MessageKind {
     Template,
     Order,
     System,
+    /// Outbound: text with reply buttons or a list (`content.buttons` / `content.list`).
+    Interactive,
     Unsupported,
 }
 
@@ -322,6 +333,9 @@ pub struct Message {
     pub reactions: Vec<Reaction>,
     /// Not sent before this time (the send delay).
     pub not_before: Option<DateTime<Utc>>,
+    /// For a bot's message: the flow run and node that sent it.
+    #[serde(default)]
+    pub flow: Option<FlowRef>,
     #[serde(default)]
     pub attempts: u32,
     /// When the send function claimed it (a claim older than a visibility timeout was
@@ -376,4 +390,23 @@ pub struct Note {
     pub text: String,
     pub created_at: DateTime<Utc>,
     pub edited_at: Option<DateTime<Utc>>,
+}
+
+/// Which flow node sent a bot's message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FlowRef {
+    pub run_id: String,
+    pub flow_id: String,
+    pub version: u32,
+    pub node: String,
+}
+
+impl Session {
+    /// A person takes over: the flow answering the session (if any) stops, and what it had
+    /// queued will not be sent.
+    pub fn stop_bot(&mut self) {
+        if let Some(run) = self.bot_run.take() {
+            self.bot_stopped = Some(run);
+        }
+    }
 }

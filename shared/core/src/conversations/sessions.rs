@@ -129,6 +129,9 @@ async fn new_session(
         classification: None,
         tags: Vec::new(),
         campaign_id: None,
+        bot_run: None,
+        bot_stopped: None,
+        metadata: Default::default(),
         created_at: now,
         version: 1,
     })
@@ -479,6 +482,8 @@ pub async fn assume(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Ses
     s.designated_to = None;
     s.routing_seq += 1;
     s.unread = 0;
+    // People first: a flow answering the session stops here (see `flows::runs`).
+    s.stop_bot();
     s.last_activity_at = deps.clock.now();
     save(deps, &mut s, vec![]).await?;
     let assumed = DomainEvent::SessionAssumed {
@@ -591,6 +596,7 @@ pub async fn complete_by_system(deps: &Deps, account: &str, id: &str) -> Service
 async fn close(deps: &Deps, s: &mut Session, by: Option<String>, input: Completion) -> ServiceResult<()> {
     let now = deps.clock.now();
     s.status = SessionStatus::Completed;
+    s.stop_bot();
     s.completed_at = Some(now);
     s.completed_by = by;
     s.designated_to = None;
@@ -664,6 +670,7 @@ pub async fn transfer(deps: &Deps, caller: &Caller, id: &str, to: TransferTo) ->
         }
     }
     s.last_activity_at = deps.clock.now();
+    s.stop_bot();
     save(deps, &mut s, vec![]).await?;
     Ok(s)
 }

@@ -3,6 +3,7 @@
 //! knows conversations; conversations use it.
 
 pub mod csv_file;
+pub mod documents;
 pub mod fields;
 pub mod panels;
 pub mod placeholders;

@@ -25,12 +25,27 @@ pub enum OutboundContent {
         caption: Option<String>,
         filename: Option<String>,
     },
+    /// Text with up to 3 reply buttons, or (with `list_button`) a list of up to 10 rows.
+    Interactive {
+        body: String,
+        choices: Vec<OutboundChoice>,
+        /// The label of the button that opens the list; `None`: reply buttons.
+        list_button: Option<String>,
+    },
     /// `components` as the Cloud API takes them.
     Template {
         name: String,
         language: String,
         components: Value,
     },
+}
+
+/// A reply button or list row: the id comes back when the customer taps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboundChoice {
+    pub id: String,
+    pub title: String,
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

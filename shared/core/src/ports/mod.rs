@@ -2,6 +2,7 @@
 
 pub mod blob;
 pub mod clock;
+pub mod http;
 pub mod ids;
 pub mod messaging;
 pub mod queue;
@@ -9,8 +10,11 @@ pub mod table;
 
 pub use blob::{Blob, BlobError, StoredBlob};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use http::{HttpCalls, HttpError, HttpRequest, HttpResponse};
 pub use ids::{Ids, UlidIds};
-pub use messaging::{ChannelAccess, Messaging, OutboundContent, OutboundRequest, ProviderError};
+pub use messaging::{
+    ChannelAccess, Messaging, OutboundChoice, OutboundContent, OutboundRequest, ProviderError,
+};
 pub use queue::{OutgoingMessage, Queue, QueueError, QueueSpec, ReceivedMessage};
 pub use table::{
     AttributeValue, Cmp, Condition, Index, Item, Key, Page, Query, SortCondition, Table, TableError,

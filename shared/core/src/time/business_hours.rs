@@ -110,6 +110,15 @@ async fn load_scope(
     }
 }
 
+/// The zone when the account has no business hours.
+pub const DEFAULT_ZONE: chrono_tz::Tz = chrono_tz::America::Sao_Paulo;
+
+/// The zone an account (or a channel) reads local times in: its business hours' zone,
+/// else [`DEFAULT_ZONE`].
+pub async fn zone_of(deps: &Deps, account: &str, channel: Option<&str>) -> ServiceResult<chrono_tz::Tz> {
+    Ok(effective(deps, account, channel).await?.and_then(|h| h.timezone.parse().ok()).unwrap_or(DEFAULT_ZONE))
+}
+
 /// The hours that apply to a channel: its own, else the account's, else none (always open).
 pub async fn effective(
     deps: &Deps,

@@ -31,6 +31,9 @@ impl Reaction for OutOfHoursReply {
         }
         for _ in 0..5 {
             let mut s = sessions::load(deps, account_id, session_id).await?;
+            if s.bot_run.is_some() {
+                return Ok(()); // a flow answers (the channel's out-of-hours flow)
+            }
             let Some(period) = business_hours::auto_reply_due(&hours, *at, s.auto_reply_for) else {
                 return Ok(()); // this closed period was already answered
             };

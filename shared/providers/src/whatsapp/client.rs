@@ -77,6 +77,33 @@ pub fn message_body(request: &OutboundRequest) -> Value {
             body["type"] = json!(kind);
             body[kind.as_str()] = media;
         }
+        OutboundContent::Interactive { body: text, choices, list_button } => {
+            body["type"] = json!("interactive");
+            body["interactive"] = match list_button {
+                None => json!({
+                    "type": "button",
+                    "body": {"text": text},
+                    "action": {"buttons": choices.iter().map(|c| json!({"type": "reply", "reply": {"id": c.id, "title": c.title}})).collect::<Vec<_>>()},
+                }),
+                Some(button) => {
+                    let rows: Vec<Value> = choices
+                        .iter()
+                        .map(|c| {
+                            let mut row = json!({"id": c.id, "title": c.title});
+                            if let Some(d) = &c.description {
+                                row["description"] = json!(d);
+                            }
+                            row
+                        })
+                        .collect();
+                    json!({
+                        "type": "list",
+                        "body": {"text": text},
+                        "action": {"button": button, "sections": [{"title": button, "rows": rows}]},
+                    })
+                }
+            };
+        }
         OutboundContent::Template { name, language, components } => {
             body["type"] = json!("template");
             let mut template =
