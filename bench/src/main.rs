@@ -1,7 +1,7 @@
 //! `cargo run --release -p atende-bench -- <scenario> [--count N] [--connections N]`
 //!
 //! Scenarios: `ingest`, `e2e [--latency-rate R]`, `send`, `cost`, `import [--rows N]`,
-//! `search [--contacts N] [--queries N]`, `campaign [--recipients N] [--sample N]`, `coldstart`, `soak [--minutes N] [--rate R]`, or `all [--latency-rate R] [--soak-rate R]`. Each prints a table
+//! `search [--contacts N] [--queries N]`, `campaign [--recipients N] [--sample N]`, `flows [--contacts N]`, `coldstart`, `soak [--minutes N] [--rate R]`, or `all [--latency-rate R] [--soak-rate R]`. Each prints a table
 //! and writes `target/bench/<scenario>.json`. Everything runs on this machine: the local
 //! runtime in this process on embedded storage, the fake Graph API for Meta.
 
@@ -9,6 +9,7 @@ mod campaign;
 mod coldstart;
 mod cost;
 mod crm;
+mod flows;
 mod harness;
 mod load;
 mod openloop;
@@ -56,6 +57,7 @@ async fn main() -> anyhow::Result<()> {
         "cost" => cost::run(flag("--count", 200)?).await,
         "campaign" => campaign::campaign(flag("--recipients", 100_000)?, flag("--sample", 4_000)?).await,
         "import" => crm::import(flag("--rows", 5_000)?).await,
+        "flows" => flows::run(flag("--contacts", 1_000)?).await,
         "search" => crm::search(flag("--contacts", 100_000)?, flag("--queries", 300)?).await,
         "coldstart" => coldstart::run(flag("--runs", 10)?).await,
         "soak" => soak::run(flag("--minutes", 10)? as u64, rate_flag("--rate")?).await,
@@ -67,12 +69,13 @@ async fn main() -> anyhow::Result<()> {
             crm::import(5_000).await?;
             crm::search(100_000, 300).await?;
             campaign::campaign(100_000, 4_000).await?;
+            flows::run(1_000).await?;
             coldstart::run(10).await?;
             soak::run(10, rate_flag("--soak-rate")?).await
         }
         other => {
             bail!(
-                "unknown scenario {other}: ingest, e2e, send, cost, import, search, campaign, coldstart, soak or all"
+                "unknown scenario {other}: ingest, e2e, send, cost, import, search, campaign, flows, coldstart, soak or all"
             )
         }
     }

@@ -46,6 +46,8 @@ struct Inner {
     random: Option<(f64, Vec<Fault>, u64)>,
     media: std::collections::HashMap<String, (Vec<u8>, String)>,
     counter: u64,
+    /// Arrival times of the message sends to each recipient (read receipts excluded).
+    by_recipient: std::collections::HashMap<String, Vec<std::time::Instant>>,
 }
 
 #[derive(Clone)]
@@ -95,6 +97,11 @@ impl FakeGraph {
         format!("wamid.fake.{}", self.lock().counter + 1)
     }
 
+    /// When each message send to `to` arrived, in order (cheap: for polling many at once).
+    pub fn arrivals_to(&self, to: &str) -> Vec<std::time::Instant> {
+        self.lock().by_recipient.get(to).cloned().unwrap_or_default()
+    }
+
     /// Every message send (read receipts excluded), in arrival order.
     pub fn sends(&self) -> Vec<Recorded> {
         self.lock().sends.iter().filter(|r| r.body["status"] != "read").cloned().collect()
@@ -139,6 +146,9 @@ async fn send(
         if matches!(fault, None | Some(Fault::Slow(_))) {
             let wamid = if is_read { String::new() } else { id.clone() };
             let at = std::time::Instant::now();
+            if !is_read && let Some(to) = body["to"].as_str() {
+                inner.by_recipient.entry(to.to_owned()).or_default().push(at);
+            }
             inner.sends.push(Recorded {
                 at,
                 phone_number_id: phone.clone(),

@@ -648,3 +648,220 @@ async fn after_a_kill_9_mid_campaign_every_recipient_is_sent_exactly_once_or_fai
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn after_a_kill_9_mid_flow_each_bot_message_is_sent_once_or_failed_with_a_reason_and_none_skipped() {
+    use crate::stack::{APP_SECRET, FIXTURE_PHONE_ID, text_from_customer};
+    use std::sync::Arc;
+    const CONTACTS: usize = 120;
+    const BOT_MESSAGES: usize = 5;
+    let graph = Arc::new(atende_testkit::fake_graph::FakeGraph::start().await);
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let spawn = || spawn_with_meta(dir.path(), port, &graph.base_url);
+    let mut server = Server { child: spawn(), base: format!("http://127.0.0.1:{port}") };
+    wait_healthy(&server).await;
+    create_account(dir.path(), "ana@acme.example");
+    let token = login(&server.base, "ana@acme.example").await;
+    let http = reqwest::Client::new();
+    let base = server.base.clone();
+    let post = |path: &str, body: Value| {
+        let (http, url, token) = (http.clone(), format!("{base}{path}"), token.clone());
+        async move {
+            let r = http.post(url).bearer_auth(token).json(&body).send().await.unwrap();
+            let status = r.status();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, channel) = post(
+        "/v1/channels",
+        json!({"kind": "whatsapp_cloud", "name": "Main",
+        "phone_number_id": FIXTURE_PHONE_ID, "access_token": "tok", "rate_limit_per_second": 1000}),
+    )
+    .await;
+    assert_eq!(status, 201, "{channel}");
+    let definition = json!({"start": "hi", "nodes": [
+        {"id": "hi", "type": "message", "text": "Olá!", "next": "ask"},
+        {"id": "ask", "type": "question", "text": "Escolha 1 ou 2", "expect": "number", "answered": "a"},
+        {"id": "a", "type": "message", "text": "Anotado: {{answer}}", "next": "b"},
+        {"id": "b", "type": "message", "text": "Mais uma coisa", "next": "c"},
+        {"id": "c", "type": "message", "text": "Até logo", "next": "end"},
+        {"id": "end", "type": "end", "handoff": "quiet"}
+    ]});
+    let (status, flow) = post("/v1/flows", json!({"name": "Kill", "definition": definition})).await;
+    assert_eq!(status, 201, "{flow}");
+    let flow = flow["id"].as_str().unwrap().to_owned();
+    assert_eq!(post(&format!("/v1/flows/{flow}/publish"), json!({})).await.0, 201);
+    let r = http
+        .put(format!("{base}/v1/channels/{}/flow-triggers", channel["id"].as_str().unwrap()))
+        .bearer_auth(&token)
+        .json(&json!({"business_hours_flow": flow}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    // Each contact says hello, waits for the question, answers; webhooks are retried until
+    // answered 200 (as Meta does), across the kill and the restart.
+    let customer = |n: usize| format!("55119{:08}", 30_000_000 + n);
+    let deliver = {
+        let http = http.clone();
+        let base = base.clone();
+        move |wa: String, id: String, text: String| {
+            let http = http.clone();
+            let url = format!("{base}/webhooks/whatsapp");
+            async move {
+                let mut payload = text_from_customer(&id, &text, chrono::Utc::now());
+                crate::stack::first_event(&mut payload, "messages")["from"] = json!(wa);
+                payload["entry"][0]["changes"][0]["value"]["contacts"] =
+                    json!([{"profile": {"name": "Cliente"}, "wa_id": wa}]);
+                let body = payload.to_string();
+                let sig = atende_providers::whatsapp::signature::sign(APP_SECRET.as_bytes(), body.as_bytes());
+                loop {
+                    let sent = http
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .header("x-hub-signature-256", &sig)
+                        .body(body.clone())
+                        .send()
+                        .await;
+                    if sent.is_ok_and(|r| r.status() == 200) {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    };
+    // The bot's messages in a contact's transcript, oldest first.
+    let transcript = {
+        let (http, base) = (http.clone(), base.clone());
+        move |wa: String, token: String| {
+            let (http, base) = (http.clone(), base.clone());
+            async move {
+                let contacts = get_json(&http, format!("{base}/v1/contacts?phone=%2B{wa}"), &token).await?;
+                let contact = contacts["items"][0]["id"].as_str()?.to_owned();
+                // The pending tab, page by page, for the contact's session.
+                let mut cursor = String::new();
+                let session = loop {
+                    let url = format!("{base}/v1/sessions?tab=pending&limit=100&cursor={cursor}");
+                    let page = get_json(&http, url, &token).await?;
+                    let found =
+                        page["items"].as_array()?.iter().find(|s| s["contact_id"] == contact.as_str());
+                    if let Some(s) = found {
+                        break s["id"].as_str()?.to_owned();
+                    }
+                    cursor = page["next_cursor"].as_str()?.to_owned();
+                };
+                let page = get_json(&http, format!("{base}/v1/sessions/{session}/messages?limit=50"), &token)
+                    .await?;
+                Some(
+                    page["items"]
+                        .as_array()?
+                        .iter()
+                        .rev()
+                        .filter(|m| m["author"] == "bot")
+                        .cloned()
+                        .collect::<Vec<Value>>(),
+                )
+            }
+        }
+    };
+    let settled =
+        |m: &Value| ["sent", "delivered", "read", "failed"].contains(&m["status"].as_str().unwrap_or(""));
+    let mut conversations = Vec::new();
+    for n in 0..CONTACTS {
+        let (deliver, graph, wa, transcript, token) =
+            (deliver.clone(), graph.clone(), customer(n), transcript.clone(), token.clone());
+        conversations.push(tokio::spawn(async move {
+            deliver(wa.clone(), format!("wamid.k{n}a"), "oi".into()).await;
+            let deadline = Instant::now() + Duration::from_secs(240);
+            let mut checked = Instant::now();
+            loop {
+                if graph.arrivals_to(&wa).len() >= 2 {
+                    break;
+                }
+                // A send cut by the kill is failed with its reason, never sent again: if it
+                // was the question, there is nothing to answer.
+                if checked.elapsed() > Duration::from_secs(3) {
+                    checked = Instant::now();
+                    if let Some(bot) = transcript(wa.clone(), token.clone()).await
+                        && bot.len() == 2
+                        && bot.iter().all(settled)
+                    {
+                        if bot[1]["status"] == "failed" {
+                            return false; // nothing was asked: the customer has nothing to answer
+                        }
+                        break;
+                    }
+                }
+                assert!(Instant::now() < deadline, "{wa} was never asked");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            deliver(wa.clone(), format!("wamid.k{n}b"), "1".into()).await;
+            true
+        }));
+    }
+    eventually("a third of the bot's messages sent", || async {
+        (graph.sends().len() >= CONTACTS * BOT_MESSAGES / 3).then_some(())
+    })
+    .await;
+    server.child.kill().unwrap(); // SIGKILL, mid-flow
+    server.child.wait().unwrap();
+    let at_kill = graph.sends().len();
+    assert!(at_kill < CONTACTS * BOT_MESSAGES, "the kill landed mid-flow: {at_kill}");
+    server.child = spawn();
+    wait_healthy(&server).await;
+    let mut answered = Vec::new();
+    for c in conversations {
+        answered.push(c.await.unwrap());
+    }
+    // Meta redelivers everything once more for good measure.
+    for (n, answered) in answered.into_iter().enumerate() {
+        deliver(customer(n), format!("wamid.k{n}a"), "oi".into()).await;
+        if answered {
+            deliver(customer(n), format!("wamid.k{n}b"), "1".into()).await;
+        }
+    }
+    let token = login(&server.base, "ana@acme.example").await;
+    let all = ["Olá!", "Escolha 1 ou 2", "Anotado: 1", "Mais uma coisa", "Até logo"];
+    let mut cut = 0;
+    for n in 0..CONTACTS {
+        let wa = customer(n);
+        // The transcript: every bot message stored, each sent once or failed with a reason;
+        // a question failed by the kill ends the conversation there (nothing to answer).
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let bot = loop {
+            let bot = transcript(wa.clone(), token.clone()).await.unwrap_or_default();
+            let asked_failed = bot.get(1).is_some_and(|q| q["status"] == "failed");
+            let length = if asked_failed { 2 } else { BOT_MESSAGES };
+            if bot.len() == length && bot.iter().all(settled) {
+                break bot;
+            }
+            let seen: Vec<(&Value, &Value)> = bot.iter().map(|m| (&m["text"], &m["status"])).collect();
+            assert!(Instant::now() < deadline, "{wa}'s conversation never settled: {seen:?}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        let expected = &all[..bot.len()];
+        cut += usize::from(bot.len() < BOT_MESSAGES);
+        let texts: Vec<&str> = bot.iter().map(|m| m["text"].as_str().unwrap_or("")).collect();
+        assert_eq!(texts, expected, "{wa}: none skipped, none doubled in the transcript");
+        let at_meta: Vec<String> = graph
+            .sends()
+            .iter()
+            .filter(|s| s.body["to"] == wa.as_str())
+            .map(|s| s.body["text"]["body"].as_str().unwrap_or("").to_owned())
+            .collect();
+        for (m, text) in bot.iter().zip(expected.iter().copied()) {
+            let reached = at_meta.iter().filter(|t| t.as_str() == text).count();
+            match m["status"].as_str() {
+                Some("failed") => {
+                    assert!(reached <= 1, "{wa}: {text} reached Meta {reached} times");
+                    assert!(m["error"]["reason"].as_str().is_some_and(|r| r.len() > 10), "{m}");
+                }
+                _ => assert_eq!(reached, 1, "{wa}: {text} reached Meta {reached} times"),
+            }
+        }
+    }
+    assert!(cut < CONTACTS / 10, "only sends in flight at the kill may fail: {cut} conversations cut");
+}
