@@ -7,7 +7,7 @@ use crate::campaigns::replies::{BulkStatuses, CampaignReplies, PauseOnTemplateHo
 use crate::conversations::receipts::ReadReceiptOnAssume;
 use crate::csat::{SurveyAnswers, SurveyOnCompletion};
 use crate::deps::Reactions;
-use crate::flows::triggers::FlowTriggers;
+use crate::flows::triggers::{CompletionAnswers, FlowTriggers};
 use crate::routing::RouteNewSessions;
 use crate::time::keep_alive::ArmOnCustomerMessage;
 use crate::time::out_of_hours::OutOfHoursReply;
@@ -28,5 +28,5 @@ pub fn reactions() -> Reactions {
         Arc::new(BulkStatuses),
         Arc::new(PauseOnTemplateHold),
     ])
-    .with_interceptors(vec![Arc::new(SurveyAnswers)])
+    .with_interceptors(vec![Arc::new(SurveyAnswers), Arc::new(CompletionAnswers)])
 }

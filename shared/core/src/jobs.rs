@@ -105,6 +105,9 @@ pub enum FlowInput {
     /// A timer the run armed (a question's timeout or join window, a wait) fired; stale
     /// unless the run still waits with `seq`.
     Timer { seq: u32 },
+    /// A customer's answer taken before any session (a completion flow's question): not
+    /// stored as a message, so it travels with the job.
+    Answer { provider_id: String, text: String, reply_id: Option<String> },
 }
 
 impl FlowJob {
@@ -114,6 +117,7 @@ impl FlowJob {
             FlowInput::Start => "start".to_owned(),
             FlowInput::Message { message_id } => format!("m:{message_id}"),
             FlowInput::Timer { seq } => format!("t:{seq}"),
+            FlowInput::Answer { provider_id, .. } => format!("p:{provider_id}"),
         }
     }
 }

@@ -486,3 +486,9 @@ pub fn flow_runs_pk(account: &str, session: &str) -> String {
 pub fn flow_run(account: &str, session: &str, run: &str) -> Key {
     Key::new(flow_runs_pk(account, session), format!("RUN#{run}"))
 }
+
+/// `A#<account>` / `FLOWWAIT#<channel>#<contact>`: a completion flow waiting for the
+/// contact's answer on a completed session (the answer never opens a new one).
+pub fn flow_waiting(account: &str, channel: &str, contact: &str) -> Key {
+    Key::new(account_pk(account), format!("FLOWWAIT#{channel}#{contact}"))
+}

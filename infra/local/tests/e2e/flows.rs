@@ -306,3 +306,74 @@ async fn a_draft_with_problems_is_refused_with_each_named_and_the_schema_is_serv
     assert_eq!(status, StatusCode::OK);
     assert!(schema.to_string().contains("timeout_seconds"), "{schema}");
 }
+
+/// Creates and (with `publish`) publishes a flow; its id and test code.
+async fn flow(stack: &Stack, t: &Tenant, definition: Value, publish: bool) -> (String, String) {
+    let (status, flow) = stack
+        .call(Method::POST, "/v1/flows", &t.token, Some(json!({"name": "F", "definition": definition})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{flow}");
+    let id = flow["id"].as_str().unwrap().to_owned();
+    if publish {
+        let (status, v) = stack.call(Method::POST, &format!("/v1/flows/{id}/publish"), &t.token, None).await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+    }
+    (id, flow["test_code"].as_str().unwrap().to_owned())
+}
+
+fn saying(text: &str) -> Value {
+    json!({"start": "m", "nodes": [{"id": "m", "type": "message", "text": text, "next": "e"}, {"id": "e", "type": "end", "handoff": "quiet"}]})
+}
+
+#[tokio::test]
+async fn keywords_win_test_codes_run_drafts_and_a_completion_flow_asks_without_reopening() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Loja").await;
+    let channel = stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let (welcome, _) = flow(&stack, &t, saying("Bem-vindo!"), true).await;
+    let (menu, _) = flow(&stack, &t, saying("Menu principal"), true).await;
+    let rating = json!({"start": "q", "nodes": [
+        {"id": "q", "type": "question", "text": "De 1 a 5, como foi o atendimento?", "expect": "number",
+         "timeout_seconds": 3600, "answered": "thanks"},
+        {"id": "thanks", "type": "message", "text": "Obrigado pela nota {{answer}}!", "next": "e"},
+        {"id": "e", "type": "end", "handoff": "quiet"}
+    ]});
+    let (after, _) = flow(&stack, &t, rating, true).await;
+    let (_, draft_code) = flow(&stack, &t, saying("Rascunho em teste"), false).await;
+    let triggers = json!({"business_hours_flow": welcome, "on_completion_flow": after,
+        "keywords": [{"text": "menu", "matching": "contains", "flow_id": menu}]});
+    let (status, set) = stack
+        .call(Method::PUT, &format!("/v1/channels/{channel}/flow-triggers"), &t.token, Some(triggers))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{set}");
+
+    says(&stack, ANA, "wamid.k1", "Quero ver o MENU, por favor").await;
+    assert_eq!(
+        told(&stack, ANA),
+        ["Menu principal"].map(String::from),
+        "the keyword wins over the hours flow"
+    );
+    says(&stack, BIA, "wamid.k2", "oi").await;
+    assert_eq!(told(&stack, BIA), ["Bem-vindo!"].map(String::from));
+    const CAIO: &str = "5511990003333";
+    says(&stack, CAIO, "wamid.k3", &format!("#{draft_code}")).await;
+    assert_eq!(told(&stack, CAIO), ["Rascunho em teste"].map(String::from), "the draft runs for the tester");
+
+    // Bia's session is completed: the completion flow asks on it, and her answer goes to it.
+    let session = session_of(&stack, &t, BIA).await["id"].as_str().unwrap().to_owned();
+    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    let (status, done) = stack.complete_for_good(&t, &session).await;
+    assert_eq!(status, StatusCode::OK, "{done}");
+    stack.settle().await;
+    assert_eq!(told(&stack, BIA)[1], "De 1 a 5, como foi o atendimento?");
+    says(&stack, BIA, "wamid.k4", "5").await;
+    says(&stack, BIA, "wamid.k4", "5").await; // redelivered
+    assert_eq!(told(&stack, BIA)[2..], ["Obrigado pela nota 5!"].map(String::from));
+    assert!(session_of(&stack, &t, BIA).await.is_null(), "the answer opened no session");
+    let run = &runs(&stack, &t, &session).await[0];
+    assert_eq!(
+        (&run["trigger"]["kind"], &run["variables"]["answer"]),
+        (&json!("completion"), &json!("5")),
+        "{run}"
+    );
+}

@@ -73,7 +73,7 @@ pub struct Campaign {
     pub channel_id: String,
     /// The team that receives the replies.
     pub team_id: String,
-    /// The chatbot that answers replies (taken into use when flows exist).
+    /// The flow (published) that answers replies to the campaign before its team does.
     pub bot_id: Option<String>,
     /// An approved template of the channel.
     pub template_id: String,

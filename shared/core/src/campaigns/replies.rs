@@ -97,7 +97,8 @@ async fn attribute(
     }
     // Each step is idempotent, in an order where a crash in between loses nothing.
     if new_session {
-        sessions::attribute_to_campaign(deps, account, session, &c.team_id, &c.id).await?;
+        sessions::attribute_to_campaign(deps, account, session, &c.team_id, &c.id, c.bot_id.as_deref())
+            .await?;
         let key = keys::campaign_session(account, &c.id, session);
         let item = Item::from([("pk".to_owned(), attr::s(key.pk)), ("sk".to_owned(), attr::s(key.sk))]);
         deps.table.put(item, None).await?;

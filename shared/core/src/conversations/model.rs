@@ -173,6 +173,10 @@ pub struct Session {
     /// The flow run answering this session (`flows`): routing waits for it to hand over.
     #[serde(default)]
     pub bot_run: Option<String>,
+    /// A flow asked to answer this session (a campaign's chatbot for its replies): the
+    /// flows feature starts it on the customer's message.
+    #[serde(default)]
+    pub requested_flow: Option<String>,
     /// The last flow run a person stopped: what it had queued is dropped, never sent.
     #[serde(default)]
     pub bot_stopped: Option<String>,

@@ -131,6 +131,7 @@ async fn new_session(
         campaign_id: None,
         bot_run: None,
         bot_stopped: None,
+        requested_flow: None,
         metadata: Default::default(),
         created_at: now,
         version: 1,
@@ -559,6 +560,7 @@ pub(crate) async fn attribute_to_campaign(
     id: &str,
     team: &str,
     campaign: &str,
+    bot: Option<&str>,
 ) -> ServiceResult<()> {
     for _ in 0..3 {
         let mut s = load(deps, account, id).await?;
@@ -567,6 +569,7 @@ pub(crate) async fn attribute_to_campaign(
         }
         s.team_id = team.to_owned();
         s.campaign_id = Some(campaign.to_owned());
+        s.requested_flow = bot.map(str::to_owned);
         match save(deps, &mut s, vec![]).await {
             Ok(()) => return Ok(()),
             Err(ServiceError::Conflict(_)) => continue,

@@ -765,6 +765,33 @@ mod tests {
     }
 
     #[test]
+    fn go_to_flow_pauses_for_the_other_flow_and_return_comes_back_to_the_return_point() {
+        let main = flow(json!({"start": "go", "nodes": [
+            {"id": "go", "type": "go_to_flow", "flow_id": "sub", "return_to": "back"},
+            {"id": "back", "type": "message", "text": "de volta"}
+        ]}));
+        let sub = flow(json!({"start": "s", "nodes": [
+            {"id": "s", "type": "message", "text": "no subfluxo", "next": "r"},
+            {"id": "r", "type": "return"}
+        ]}));
+        let mut s = RunState { flow_id: "main".into(), version: 3, ..RunState::default() };
+        let t = step(&main, &mut s, Input::Start, &facts());
+        assert_eq!(t.pause, Some(Pause::LoadFlow));
+        assert_eq!(s.jump, Some(Jump { flow_id: "sub".into(), version: None, node: None }));
+        (s.flow_id, s.version) = ("sub".into(), 1); // what the caller does when it loads it
+        let t = step(&sub, &mut s, Input::Jumped, &facts());
+        assert_eq!(texts(&t), ["no subfluxo"]);
+        assert_eq!(
+            s.jump,
+            Some(Jump { flow_id: "main".into(), version: Some(3), node: Some("back".into()) })
+        );
+        (s.flow_id, s.version) = ("main".into(), 3);
+        let t = step(&main, &mut s, Input::Jumped, &facts());
+        assert_eq!(texts(&t), ["de volta"]);
+        assert!(s.stack.is_empty() && s.ended.is_some());
+    }
+
+    #[test]
     fn an_http_node_pauses_and_maps_the_answer_into_variables() {
         let f = flow(json!({"start": "h", "nodes": [
             {"id": "h", "type": "http", "url": "https://api.example/o/{{pedido}}", "map": {"st": "/order/status"}, "success": "ok", "failure": "ko"},

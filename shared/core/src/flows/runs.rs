@@ -213,17 +213,34 @@ pub async fn begin(
         version: 1,
     };
     s.bot_run = Some(run.id.clone());
-    let put = TransactItem::Put {
+    let mut writes = vec![TransactItem::Put {
         item: to_item(&keys::flow_run(account, &s.id, &run.id), &run)?,
         condition: Some(Condition::NotExists),
-    };
-    match sessions::save(deps, &mut s, vec![put]).await {
+    }];
+    if run.trigger.kind == TriggerKind::Completion {
+        let key = keys::flow_waiting(account, &s.channel_id, &s.contact_id);
+        let pointer = crate::ports::Item::from([
+            ("pk".to_owned(), attr::s(key.pk)),
+            ("sk".to_owned(), attr::s(key.sk)),
+            ("session_id".to_owned(), attr::s(&s.id)),
+            ("run_id".to_owned(), attr::s(&run.id)),
+            // Kept after the run ends (a redelivered answer is still recognised), then expires.
+            ("ttl".to_owned(), attr::n((now + Duration::days(8)).timestamp())),
+        ]);
+        writes.push(TransactItem::Put { item: pointer, condition: None });
+    }
+    match sessions::save(deps, &mut s, writes).await {
         Ok(()) => {}
         Err(ServiceError::Conflict(_)) => return Ok(None),
         Err(e) => return Err(e),
     }
     kick(deps, &run).await?;
     Ok(Some(run))
+}
+
+/// Whether the run waits for the customer's answer.
+pub(crate) fn asks(run: &Run) -> bool {
+    matches!(run.state.waiting, Some(engine::Waiting::Answer | engine::Waiting::Join))
 }
 
 /// Queues the run's start (again: the job is deduplicated and the start applied once).
@@ -370,7 +387,11 @@ async fn step(deps: &Deps, run: &mut Run, session: &Session, input: &FlowInput) 
             let m = messages::load(deps, &run.account_id, message_id).await?;
             let text = m.text.clone().unwrap_or_default();
             facts.values.insert("last_message".into(), text.clone());
-            Input::Message { text, reply_id: reply_id_of(&m) }
+            Input::Message { text, reply_id: reply_id_of(&m.content) }
+        }
+        FlowInput::Answer { text, reply_id, .. } => {
+            facts.values.insert("last_message".into(), text.clone());
+            Input::Message { text: text.clone(), reply_id: reply_id.clone() }
         }
     };
     let mut definition = definition(deps, run).await?;
@@ -438,8 +459,9 @@ async fn definition(deps: &Deps, run: &Run) -> ServiceResult<Definition> {
     Ok(store::version(deps, &run.account_id, &run.state.flow_id, run.state.version).await?.definition)
 }
 
-fn reply_id_of(m: &Message) -> Option<String> {
-    // Interactive replies (button_reply / list_reply) and template quick-reply buttons.
+/// The id of a tapped reply button or list row (or a template's quick-reply payload) in a
+/// customer message's content.
+pub(crate) fn reply_id_of(content: &Value) -> Option<String> {
     [
         "/button_reply/id",
         "/list_reply/id",
@@ -448,7 +470,7 @@ fn reply_id_of(m: &Message) -> Option<String> {
         "/payload",
     ]
     .iter()
-    .find_map(|p| m.content.pointer(p).and_then(Value::as_str))
+    .find_map(|p| content.pointer(p).and_then(Value::as_str))
     .map(str::to_owned)
 }
 

@@ -7,9 +7,12 @@ use super::runs::{self, Trigger, TriggerKind};
 use super::store;
 use crate::conversations::model::SessionStatus;
 use crate::conversations::{messages, sessions};
-use crate::deps::{Deps, Reaction};
+use crate::deps::{Deps, Interceptor, Reaction};
 use crate::error::{ServiceError, ServiceResult};
-use crate::events::DomainEvent;
+use crate::events::{CustomerMessage, DomainEvent};
+use crate::jobs::{self, FlowInput, FlowJob};
+use crate::keys;
+use crate::ports::table::attr;
 use crate::time::business_hours;
 
 /// Gives customer messages to flows. Registered before routing: a session a flow takes
@@ -67,7 +70,13 @@ async fn on_message(
     };
     let triggers = store::triggers_of(deps, account, &s.channel_id).await?;
     let mut pick: Option<(String, Trigger, bool)> = None;
-    if let Some(code) = text.trim().strip_prefix('#')
+    // A campaign's chatbot answers the replies to it (the session was attributed before).
+    if let Some(flow) = &s.requested_flow {
+        pick =
+            Some((flow.clone(), Trigger { kind: TriggerKind::Campaign, by: s.campaign_id.clone() }, false));
+    }
+    if pick.is_none()
+        && let Some(code) = text.trim().strip_prefix('#')
         && !code.is_empty()
         && code.len() <= 40
         && let Some(flow) = store::by_test_code(deps, account, code.trim()).await?
@@ -124,5 +133,44 @@ async fn on_completion(deps: &Deps, account: &str, session_id: &str) -> ServiceR
     {
         Ok(_) | Err(ServiceError::Invalid(_) | ServiceError::NotFound(_)) => Ok(()),
         Err(e) => Err(e),
+    }
+}
+
+/// A completion flow's question is answered on the completed session: the customer's
+/// reply goes to the run and never opens a new session (as a CSAT answer does).
+pub struct CompletionAnswers;
+
+#[async_trait::async_trait]
+impl Interceptor for CompletionAnswers {
+    fn name(&self) -> &'static str {
+        "flows.completion_answers"
+    }
+
+    async fn take(&self, deps: &Deps, m: &CustomerMessage) -> ServiceResult<bool> {
+        let key = keys::flow_waiting(&m.account_id, &m.channel_id, &m.contact_id);
+        let Some(pointer) = deps.table.get(&key).await? else { return Ok(false) };
+        let (Some(session), Some(run_id)) =
+            (attr::get_s(&pointer, "session_id"), attr::get_s(&pointer, "run_id"))
+        else {
+            return Ok(false);
+        };
+        let Some(run) = runs::load(deps, &m.account_id, session, run_id).await? else { return Ok(false) };
+        let job = FlowJob {
+            account_id: m.account_id.clone(),
+            session_id: session.to_owned(),
+            run_id: run_id.to_owned(),
+            input: FlowInput::Answer {
+                provider_id: m.provider_id.clone(),
+                text: m.text.clone().unwrap_or_default(),
+                reply_id: runs::reply_id_of(&m.content),
+            },
+        };
+        // A redelivery of an answer already applied is taken again (and changes nothing).
+        let applied = run.applied.contains(&job.input_id());
+        if !applied && (run.state.ended.is_some() || !runs::asks(&run)) {
+            return Ok(false);
+        }
+        jobs::enqueue_flow(deps, &job).await?;
+        Ok(true)
     }
 }
