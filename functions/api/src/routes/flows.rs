@@ -92,13 +92,15 @@ pub async fn publish_flow(
 }
 
 #[utoipa::path(operation_id = "get_flow_version", get, path = "/v1/flows/{id}/versions/{version}", tag = "flows", security(("bearer" = [])),
-    params(("id" = String, Path), ("version" = u32, Path)),
+    params(("id" = String, Path), ("version" = u32, Path, minimum = 1)),
     responses((status = 200, body = FlowVersion), (status = 404, body = ErrorBody)))]
 pub async fn get_flow_version(
     State(ctx): State<AppContext>,
     Authenticated(caller): Authenticated,
-    Path((id, version)): Path<(String, u32)>,
+    Path((id, version)): Path<(String, String)>,
 ) -> Result<Json<FlowVersion>, ApiError> {
+    // Read as text: a version that is not a number names no version (404, as an unknown one).
+    let version = version.parse().map_err(|_| atende_core::ServiceError::NotFound("flow version"))?;
     Ok(Json(store::get_version(&ctx.deps, &caller, &id, version).await?))
 }
 
