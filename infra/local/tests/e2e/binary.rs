@@ -199,6 +199,24 @@ async fn create_account_with_aws_writes_to_the_deployments_table() {
     assert!(item.item.is_some(), "the account is in the deployment's table");
 }
 
+/// A call with the bearer token: its status and JSON body (`null` when it has none).
+async fn call_api(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (reqwest::StatusCode, Value) {
+    let mut request = http.request(method, format!("{base}{path}")).bearer_auth(token);
+    if let Some(b) = body {
+        request = request.json(&b);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json::<Value>().await.unwrap_or(Value::Null))
+}
+
 /// A GET with the bearer token, as JSON; `None` on any failure (for polling).
 async fn get_json(http: &reqwest::Client, url: impl reqwest::IntoUrl, token: &str) -> Option<Value> {
     http.get(url).bearer_auth(token).send().await.ok()?.json().await.ok()
@@ -507,15 +525,7 @@ async fn after_a_kill_9_mid_campaign_every_recipient_is_sent_exactly_once_or_fai
     let http = reqwest::Client::new();
     let call = |method: reqwest::Method, path: String, body: Option<Value>, token: String| {
         let (http, base) = (http.clone(), server.base.clone());
-        async move {
-            let mut request = http.request(method, format!("{base}{path}")).bearer_auth(token);
-            if let Some(b) = body {
-                request = request.json(&b);
-            }
-            let response = request.send().await.unwrap();
-            let status = response.status();
-            (status, response.json::<Value>().await.unwrap_or(Value::Null))
-        }
+        async move { call_api(&http, &base, &token, method, &path, body).await }
     };
     let (status, channel) = call(reqwest::Method::POST, "/v1/channels".into(), Some(json!({"kind": "whatsapp_cloud", "name": "Main",
         "phone_number_id": FIXTURE_PHONE_ID, "waba_id": "1234567890987654321", "access_token": "tok", "rate_limit_per_second": 1000})), token.clone()).await;
@@ -666,12 +676,8 @@ async fn after_a_kill_9_mid_flow_each_bot_message_is_sent_once_or_failed_with_a_
     let http = reqwest::Client::new();
     let base = server.base.clone();
     let post = |path: &str, body: Value| {
-        let (http, url, token) = (http.clone(), format!("{base}{path}"), token.clone());
-        async move {
-            let r = http.post(url).bearer_auth(token).json(&body).send().await.unwrap();
-            let status = r.status();
-            (status, r.json::<Value>().await.unwrap_or(Value::Null))
-        }
+        let (http, base, path, token) = (http.clone(), base.clone(), path.to_owned(), token.clone());
+        async move { call_api(&http, &base, &token, reqwest::Method::POST, &path, Some(body)).await }
     };
     let (status, channel) = post(
         "/v1/channels",
