@@ -55,6 +55,14 @@ pub enum DomainEvent {
         error_code: Option<i64>,
         error_title: Option<String>,
     },
+    /// Meta changed a number's quality rating or messaging limit.
+    PhoneQualityChanged {
+        account_id: String,
+        channel_id: String,
+        /// Meta's word, upper case: `FLAGGED`, `UNFLAGGED`, `DOWNGRADE`, `UPGRADE`, ...
+        event: String,
+        current_limit: Option<String>,
+    },
     /// Meta changed a template's status (approved, paused, disabled, ...).
     TemplateStatusChanged {
         account_id: String,
@@ -106,6 +114,7 @@ impl DomainEvent {
             DomainEvent::SessionCompleted { .. } => "session_completed",
             DomainEvent::DeliveryStatus { .. } => "delivery_status",
             DomainEvent::TemplateStatusChanged { .. } => "template_status_changed",
+            DomainEvent::PhoneQualityChanged { .. } => "phone_quality_changed",
         }
     }
 }

@@ -3,7 +3,7 @@
 //! case that records the event does not change. Interceptors of customer messages are
 //! registered here too.
 
-use crate::campaigns::replies::{BulkStatuses, CampaignReplies, PauseOnTemplateHold};
+use crate::campaigns::replies::{BulkStatuses, CampaignReplies, PauseOnQualityDrop, PauseOnTemplateHold};
 use crate::conversations::receipts::ReadReceiptOnAssume;
 use crate::csat::{SurveyAnswers, SurveyOnCompletion};
 use crate::deps::Reactions;
@@ -27,6 +27,7 @@ pub fn reactions() -> Reactions {
         Arc::new(SurveyOnCompletion),
         Arc::new(BulkStatuses),
         Arc::new(PauseOnTemplateHold),
+        Arc::new(PauseOnQualityDrop),
     ])
     .with_interceptors(vec![Arc::new(SurveyAnswers), Arc::new(CompletionAnswers)])
 }

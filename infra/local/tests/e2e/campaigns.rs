@@ -287,6 +287,29 @@ async fn metas_spam_limit_pauses_the_campaign_with_the_reason_and_resume_sends_t
 }
 
 #[tokio::test]
+async fn a_quality_flag_from_meta_pauses_the_numbers_running_campaigns_with_the_reason() {
+    let stack = Stack::new().await;
+    let (t, id, _) = vip_campaign(&stack, "Quality", 30).await;
+    let (status, body) = stack.call(Method::POST, &format!("/v1/campaigns/{id}/start"), &t.token, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let flagged = json!({"object": "whatsapp_business_account", "entry": [{"id": "1234567890987654321", "changes": [{
+        "field": "phone_number_quality_update",
+        "value": {"display_phone_number": "5511999990000", "event": "FLAGGED", "current_limit": "TIER_1K"}}]}]});
+    assert_eq!(stack.deliver(&flagged).await, StatusCode::OK);
+    stack.settle().await;
+    let c = campaign(&stack, &t, &id).await;
+    assert_eq!(c["status"], "paused", "{c}");
+    assert!(c["status_reason"].as_str().unwrap().contains("quality"), "{c}");
+    assert!(template_sends(&stack).len() < 30, "the pause stopped it");
+    // An upgrade changes nothing by itself: an admin resumes.
+    let upgraded = json!({"object": "whatsapp_business_account", "entry": [{"id": "1234567890987654321", "changes": [{
+        "field": "phone_number_quality_update", "value": {"display_phone_number": "5511999990000", "event": "UPGRADE", "current_limit": "TIER_10K"}}]}]});
+    assert_eq!(stack.deliver(&upgraded).await, StatusCode::OK);
+    stack.settle().await;
+    assert_eq!(campaign(&stack, &t, &id).await["status"], "paused");
+}
+
+#[tokio::test]
 async fn a_failure_rate_over_the_threshold_pauses_the_campaign() {
     let stack = Stack::new().await;
     let (t, id, _) = vip_campaign(&stack, "Bad list", 60).await;

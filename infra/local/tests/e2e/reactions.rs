@@ -61,7 +61,8 @@ fn with_extra(extra: Vec<Arc<dyn Reaction>>) -> impl FnOnce(&mut Deps) {
                 "conversations.read_receipt",
                 "csat.survey",
                 "campaigns.statuses",
-                "campaigns.template_hold"
+                "campaigns.template_hold",
+                "campaigns.quality_drop"
             ]
         );
         deps.reactions = Arc::new(Reactions::new(all.into_iter().chain(product.into_vec()).collect()));

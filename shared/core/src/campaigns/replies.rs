@@ -192,6 +192,37 @@ impl Reaction for PauseOnTemplateHold {
     }
 }
 
+/// Meta flagged the number's quality or lowered its messaging limit: its running campaigns
+/// pause with the reason (an admin resumes them when the rating recovers).
+pub struct PauseOnQualityDrop;
+
+#[async_trait::async_trait]
+impl Reaction for PauseOnQualityDrop {
+    fn name(&self) -> &'static str {
+        "campaigns.quality_drop"
+    }
+
+    async fn on(&self, deps: &Deps, event: &DomainEvent) -> ServiceResult<()> {
+        let DomainEvent::PhoneQualityChanged { account_id, channel_id, event, current_limit } = event else {
+            return Ok(());
+        };
+        let why = match event.as_str() {
+            "FLAGGED" => "Meta flagged the number's quality as low: the campaign was paused.".to_owned(),
+            "DOWNGRADE" => format!(
+                "Meta lowered the number's messaging limit{}: the campaign was paused.",
+                current_limit.as_deref().map(|l| format!(" to {l}")).unwrap_or_default()
+            ),
+            _ => return Ok(()),
+        };
+        for c in store::all(deps, account_id).await? {
+            if c.channel_id == *channel_id && c.status == CampaignStatus::Running {
+                store::pause_for(deps, account_id, &c.id, &why).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// An admin lets a contact who opted out receive marketing again (on their request).
 pub async fn opt_back_in(deps: &Deps, caller: &crate::accounts::Caller, contact: &str) -> ServiceResult<()> {
     caller.require_admin()?;

@@ -62,12 +62,25 @@ pub struct TemplateStatusUpdate {
     pub reason: Option<String>,
 }
 
+/// Meta's `phone_number_quality_update`: the number's quality or messaging limit changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualityUpdate {
+    /// The WhatsApp Business Account the number belongs to.
+    pub waba_id: String,
+    pub display_phone_number: Option<String>,
+    /// Meta's word: FLAGGED, UNFLAGGED, DOWNGRADE, UPGRADE, ...
+    pub event: String,
+    /// The messaging limit tier now (`TIER_1K`, ...).
+    pub current_limit: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum InboundEvent {
     Message(Box<InboundMessage>),
     Status(StatusUpdate),
     TemplateStatus(TemplateStatusUpdate),
+    Quality(QualityUpdate),
 }
 
 impl InboundEvent {
@@ -85,6 +98,7 @@ impl InboundEvent {
                 format!("{}:{}", channel_key(&s.channel), s.recipient.as_deref().unwrap_or("-"))
             }
             InboundEvent::TemplateStatus(t) => format!("waba:{}", t.waba_id),
+            InboundEvent::Quality(q) => format!("waba:{}", q.waba_id),
         }
     }
 
@@ -94,6 +108,9 @@ impl InboundEvent {
             InboundEvent::Message(m) => format!("{}:message", m.provider_id),
             InboundEvent::Status(s) => format!("{}:status:{:?}", s.provider_id, s.status),
             InboundEvent::TemplateStatus(t) => format!("{}:{}:{}:{}", t.waba_id, t.name, t.language, t.event),
+            InboundEvent::Quality(q) => {
+                format!("{}:quality:{}:{}", q.waba_id, q.event, q.current_limit.as_deref().unwrap_or("-"))
+            }
         }
     }
 }

@@ -40,6 +40,7 @@ pub enum Applied {
     StatusIgnored,
     StatusParked,
     TemplateStatus,
+    PhoneQuality,
     /// A feature consumed it as an answer (a CSAT score): no session takes it.
     Intercepted,
     /// Unknown or inactive channel, blocked contact: nothing stored anywhere visible.
@@ -53,6 +54,19 @@ pub async fn apply(deps: &Deps, event: InboundEvent) -> ServiceResult<Applied> {
         InboundEvent::TemplateStatus(t) => {
             templates::apply_status(deps, &t).await?;
             Ok(Applied::TemplateStatus)
+        }
+        InboundEvent::Quality(q) => {
+            let Some((account, channel)) = super::channels::account_of_waba(deps, &q.waba_id).await? else {
+                return Ok(Applied::Ignored("quality update for an unknown WABA"));
+            };
+            let changed = DomainEvent::PhoneQualityChanged {
+                account_id: account,
+                channel_id: channel,
+                event: q.event.to_ascii_uppercase(),
+                current_limit: q.current_limit,
+            };
+            deps.publish(&[changed]).await?;
+            Ok(Applied::PhoneQuality)
         }
     }
 }

@@ -4,7 +4,8 @@
 
 use atende_core::conversations::MessageKind;
 use atende_core::conversations::events::{
-    ChannelRef, DeliveryStatus, InboundEvent, InboundMessage, StatusUpdate, TemplateStatusUpdate,
+    ChannelRef, DeliveryStatus, InboundEvent, InboundMessage, QualityUpdate, StatusUpdate,
+    TemplateStatusUpdate,
 };
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -61,6 +62,16 @@ pub fn parse(body: &[u8], route: &Route) -> Result<Vec<InboundEvent>, ParseError
                             language: s(&value["message_template_language"]).unwrap_or_default(),
                             event,
                             reason: s(&value["reason"]),
+                        }));
+                    }
+                }
+                Some("phone_number_quality_update") => {
+                    if let Some(event) = s(&value["event"]) {
+                        events.push(InboundEvent::Quality(QualityUpdate {
+                            waba_id: waba.to_owned(),
+                            display_phone_number: s(&value["display_phone_number"]),
+                            event,
+                            current_limit: s(&value["current_limit"]),
                         }));
                     }
                 }
