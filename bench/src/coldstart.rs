@@ -11,7 +11,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-const FUNCTIONS: [&str; 6] = ["api", "webhook", "inbound", "send", "transfer", "scheduler"];
+const FUNCTIONS: [&str; 8] =
+    ["api", "webhook", "inbound", "send", "transfer", "campaigns", "flows", "scheduler"];
 
 async fn runtime_api() -> anyhow::Result<(String, mpsc::UnboundedReceiver<Instant>)> {
     let (tx, rx) = mpsc::unbounded_channel();
