@@ -1,4 +1,5 @@
-//! The `send` function: delivers outbound messages and read receipts.
+//! The `send` function: delivers outbound messages and read receipts; and the `bulk`
+//! function, the same delivery for campaign and sequence messages on their own queue.
 
 use atende_core::conversations::delivery::{self, Outcome};
 use atende_core::jobs::OutboundJob;
@@ -16,6 +17,17 @@ pub fn function() -> QueueFunction {
     QueueFunction::new("send", atende_core::queues::OUTBOUND, 10, |ctx, job| async move {
         handle(&ctx, job).await
     })
+}
+
+/// The `bulk` function: FIFO `bulk` queue (campaign and sequence messages), 10 jobs per
+/// invocation, the same handler: agents' messages on `outbound` never queue behind them.
+pub fn bulk_function() -> QueueFunction {
+    QueueFunction::new(
+        "bulk",
+        atende_core::queues::BULK,
+        10,
+        |ctx, job| async move { handle(&ctx, job).await },
+    )
 }
 
 pub async fn handle(ctx: &AppContext, job: OutboundJob) -> anyhow::Result<()> {

@@ -9,6 +9,7 @@ pub fn queue_functions() -> Vec<QueueFunction> {
     vec![
         atende_inbound::function(),
         atende_send::function(),
+        atende_send::bulk_function(),
         atende_transfer::function(),
         atende_campaigns::function(),
         atende_flows::function(),

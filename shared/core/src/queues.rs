@@ -5,6 +5,9 @@ use std::time::Duration;
 
 pub const INBOUND: &str = "inbound";
 pub const OUTBOUND: &str = "outbound";
+/// Campaign and sequence messages: the same delivery as `outbound`, on a queue of their own
+/// so an agent's reply never waits behind a campaign's backlog.
+pub const BULK: &str = "bulk";
 pub const ROUTING: &str = "routing";
 pub const CAMPAIGNS: &str = "campaigns";
 pub const TRANSCRIPTION: &str = "transcription";
@@ -41,6 +44,7 @@ pub fn all() -> Vec<QueueSpec> {
     vec![
         spec(INBOUND, true, 60),
         spec(OUTBOUND, true, 60),
+        spec(BULK, true, 60),
         spec(ROUTING, false, 60),
         spec(CAMPAIGNS, false, 300),
         spec(TRANSCRIPTION, false, 300),

@@ -549,7 +549,7 @@ async fn walk(
         }
     }
     for chunk in jobs.chunks(10) {
-        deps.queue.send_batch(queues::OUTBOUND, chunk.to_vec()).await?;
+        deps.queue.send_batch(queues::BULK, chunk.to_vec()).await?;
     }
     Ok((shard, cursor, Walked { handed, finished: shard >= keys::CAMPAIGN_SHARDS }))
 }

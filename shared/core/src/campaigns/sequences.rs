@@ -676,7 +676,7 @@ async fn hand_out(
     item: &str,
     b: &bulk::BulkItem,
 ) -> ServiceResult<()> {
-    deps.queue.send(queues::OUTBOUND, bulk::send_job(account, list, item, b, "step")?).await?;
+    deps.queue.send(queues::BULK, bulk::send_job(account, list, item, b, "step")?).await?;
     Ok(())
 }
 
