@@ -260,17 +260,7 @@ async fn send_survey(deps: &Deps, account: &str, session_id: &str) -> ServiceRes
 /// text that is just the number (`5`, ` 5 `, `5!`, `nota 5`).
 pub fn parse_score(text: Option<&str>, content: &serde_json::Value, scale: Scale) -> Option<u8> {
     let (low, high) = scale.range();
-    let reply_id = ["button_reply", "list_reply"]
-        .iter()
-        .find_map(|k| {
-            content
-                .get("interactive")
-                .and_then(|i| i.get(k))
-                .and_then(|r| r.get("id"))
-                .and_then(|v| v.as_str())
-        })
-        .or_else(|| content.get("button").and_then(|b| b.get("payload")).and_then(|v| v.as_str()));
-    let candidate = match reply_id {
+    let candidate = match crate::events::reply_id(content).as_deref() {
         Some(id) => id.rsplit([':', '_']).next().unwrap_or(id).to_owned(),
         None => {
             let t = text?.trim().trim_end_matches(['!', '.']).to_lowercase();

@@ -105,6 +105,24 @@ pub struct CustomerMessage {
     pub content: serde_json::Value,
 }
 
+/// The id of a reply button or list row the customer tapped (or a template quick reply's
+/// payload), in a customer message's content: the interactive object as the webhook
+/// stores it (`{"type": "button_reply", "button_reply": {"id", ...}}`), a template button
+/// (`{"payload", "text"}`), or either wrapped in the message's `interactive` / `button`.
+pub fn reply_id(content: &serde_json::Value) -> Option<String> {
+    [
+        "/button_reply/id",
+        "/list_reply/id",
+        "/payload",
+        "/interactive/button_reply/id",
+        "/interactive/list_reply/id",
+        "/button/payload",
+    ]
+    .iter()
+    .find_map(|p| content.pointer(p).and_then(serde_json::Value::as_str))
+    .map(str::to_owned)
+}
+
 impl DomainEvent {
     /// The event's kind, for logs.
     pub fn kind(&self) -> &'static str {
@@ -116,5 +134,23 @@ impl DomainEvent {
             DomainEvent::TemplateStatusChanged { .. } => "template_status_changed",
             DomainEvent::PhoneQualityChanged { .. } => "phone_quality_changed",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reply_id;
+    use serde_json::json;
+
+    #[test]
+    fn a_tapped_reply_is_read_as_the_webhook_stores_it_and_wrapped() {
+        let stored = json!({"type": "button_reply", "button_reply": {"id": "sales", "title": "Vendas"}});
+        assert_eq!(reply_id(&stored).as_deref(), Some("sales"));
+        let row = json!({"type": "list_reply", "list_reply": {"id": "row-2", "title": "Dois"}});
+        assert_eq!(reply_id(&row).as_deref(), Some("row-2"));
+        assert_eq!(reply_id(&json!({"payload": "nota_5", "text": "5"})).as_deref(), Some("nota_5"));
+        let wrapped = json!({"interactive": {"type": "list_reply", "list_reply": {"id": "csat:3"}}});
+        assert_eq!(reply_id(&wrapped).as_deref(), Some("csat:3"));
+        assert_eq!(reply_id(&json!({"body": "oi"})), None);
     }
 }

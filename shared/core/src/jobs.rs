@@ -110,15 +110,22 @@ pub enum FlowInput {
     Answer { provider_id: String, text: String, reply_id: Option<String> },
 }
 
-impl FlowJob {
+impl FlowInput {
     /// The input's id: a run applies each once.
-    pub fn input_id(&self) -> String {
-        match &self.input {
+    pub fn id(&self) -> String {
+        match self {
             FlowInput::Start => "start".to_owned(),
             FlowInput::Message { message_id } => format!("m:{message_id}"),
             FlowInput::Timer { seq } => format!("t:{seq}"),
             FlowInput::Answer { provider_id, .. } => format!("p:{provider_id}"),
         }
+    }
+}
+
+impl FlowJob {
+    /// The id of the job's input (see [`FlowInput::id`]).
+    pub fn input_id(&self) -> String {
+        self.input.id()
     }
 }
 

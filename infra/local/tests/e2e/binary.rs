@@ -50,6 +50,19 @@ fn spawn_with_meta(data_dir: &std::path::Path, port: u16, graph_url: &str) -> Ch
         .unwrap()
 }
 
+/// An `atende` process with an account, Meta at `graph_url`, for the kill -9 tests: its
+/// data directory and port, so `spawn_with_meta` restarts the same installation.
+async fn killable(graph_url: &str) -> (tempfile::TempDir, u16, Server, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let child = spawn_with_meta(dir.path(), port, graph_url);
+    let server = Server { child, base: format!("http://127.0.0.1:{port}") };
+    wait_healthy(&server).await;
+    create_account(dir.path(), "ana@acme.example");
+    let token = login(&server.base, "ana@acme.example").await;
+    (dir, port, server, token)
+}
+
 /// Waits for a process to listen (not a timer of ours): bounded, and it fails loudly.
 async fn wait_healthy(server: &Server) {
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -416,13 +429,8 @@ async fn after_a_kill_9_mid_stream_every_acknowledged_webhook_is_stored_exactly_
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     const EVENTS: usize = 5000;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let (dir, port, mut server, token) = killable("http://127.0.0.1:9").await;
     let spawn = || spawn_with_meta(dir.path(), port, "http://127.0.0.1:9");
-    let mut server = Server { child: spawn(), base: format!("http://127.0.0.1:{port}") };
-    wait_healthy(&server).await;
-    create_account(dir.path(), "ana@acme.example");
-    let token = login(&server.base, "ana@acme.example").await;
     let http = reqwest::Client::new();
     http.post(format!("{}/v1/channels", server.base))
         .bearer_auth(&token)
@@ -515,13 +523,8 @@ async fn after_a_kill_9_mid_campaign_every_recipient_is_sent_exactly_once_or_fai
     use crate::stack::{APP_SECRET, FIXTURE_PHONE_ID};
     const RECIPIENTS: usize = 20_000;
     let graph = atende_testkit::fake_graph::FakeGraph::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let (dir, port, mut server, token) = killable(&graph.base_url).await;
     let spawn = || spawn_with_meta(dir.path(), port, &graph.base_url);
-    let mut server = Server { child: spawn(), base: format!("http://127.0.0.1:{port}") };
-    wait_healthy(&server).await;
-    create_account(dir.path(), "ana@acme.example");
-    let token = login(&server.base, "ana@acme.example").await;
     let http = reqwest::Client::new();
     let call = |method: reqwest::Method, path: String, body: Option<Value>, token: String| {
         let (http, base) = (http.clone(), server.base.clone());
@@ -666,13 +669,8 @@ async fn after_a_kill_9_mid_flow_each_bot_message_is_sent_once_or_failed_with_a_
     const CONTACTS: usize = 120;
     const BOT_MESSAGES: usize = 5;
     let graph = Arc::new(atende_testkit::fake_graph::FakeGraph::start().await);
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let (dir, port, mut server, token) = killable(&graph.base_url).await;
     let spawn = || spawn_with_meta(dir.path(), port, &graph.base_url);
-    let mut server = Server { child: spawn(), base: format!("http://127.0.0.1:{port}") };
-    wait_healthy(&server).await;
-    create_account(dir.path(), "ana@acme.example");
-    let token = login(&server.base, "ana@acme.example").await;
     let http = reqwest::Client::new();
     let base = server.base.clone();
     let post = |path: &str, body: Value| {

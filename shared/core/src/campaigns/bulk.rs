@@ -10,7 +10,7 @@
 //! with that reason rather than risk a second send.
 
 use super::model::{CampaignStatus, RecipientStatus};
-use super::{store, window};
+use super::store;
 use crate::conversations::delivery::{self, CLAIM_LEASE, Lane, MAX_ATTEMPTS, Outcome, Slot};
 use crate::conversations::meta_errors::{self, Verdict, judge};
 use crate::conversations::{channels, inbound};
@@ -22,6 +22,7 @@ use crate::ports::{
     Condition, Item, Key, OutboundContent, OutboundRequest, TableError, TransactItem, UpdateOp,
 };
 use crate::record::{from_item, ts};
+use crate::time::business_hours;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::time::Duration as StdDuration;
@@ -318,7 +319,7 @@ async fn gate(deps: &Deps, account: &str, list: &List, channel_rate: u32) -> Ser
                 return Ok(Gate::Hold);
             }
             if let Some(w) = &c.window
-                && !w.allows(window::zone_of(deps, account).await?, deps.clock.now())
+                && !w.allows(business_hours::zone_of(deps, account, None).await?, deps.clock.now())
             {
                 return Ok(Gate::Hold);
             }

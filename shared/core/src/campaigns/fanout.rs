@@ -24,7 +24,7 @@
 
 use super::bulk::{self, List};
 use super::model::*;
-use super::{store, window};
+use super::store;
 use crate::conversations::model::{Contact, ContactStatus};
 use crate::conversations::{contacts, imports, templates};
 use crate::deps::Deps;
@@ -34,7 +34,7 @@ use crate::keys;
 use crate::ports::{Condition, Index, Query, SortCondition, TableError};
 use crate::queues;
 use crate::record::{from_item, to_item};
-use crate::time::timers;
+use crate::time::{business_hours, timers};
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::time::Duration as StdDuration;
@@ -240,7 +240,7 @@ pub async fn step(deps: &Deps, account: &str, id: &str, seq: u64) -> ServiceResu
     }
     let now = deps.clock.now();
     if let Some(w) = &c.window {
-        let zone = window::zone_of(deps, account).await?;
+        let zone = business_hours::zone_of(deps, account, None).await?;
         if !w.allows(zone, now) {
             pause_for_window(deps, &c, w.next_opening(zone, now)).await?;
             return Ok(());

@@ -16,7 +16,7 @@
 use super::bulk::{self, List};
 use super::model::RecipientStatus;
 use super::store;
-use super::window::{self, SendingWindow};
+use super::window::SendingWindow;
 use crate::accounts::Caller;
 use crate::conversations::model::{ContactStatus, TemplateStatus};
 use crate::conversations::{channels, contacts, templates};
@@ -28,7 +28,7 @@ use crate::ports::table::attr;
 use crate::ports::{Condition, Index, Item, Query, SortCondition, TableError, TransactItem};
 use crate::queues;
 use crate::record::{concurrent, from_item, query_all, to_item};
-use crate::time::timers;
+use crate::time::{business_hours, timers};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -286,7 +286,7 @@ async fn due_of(
 ) -> ServiceResult<DateTime<Utc>> {
     let due = after + Duration::minutes(i64::from(step.delay_minutes));
     Ok(match &step.window {
-        Some(w) => w.next_opening(window::zone_of(deps, account).await?, due).unwrap_or(due),
+        Some(w) => w.next_opening(business_hours::zone_of(deps, account, None).await?, due).unwrap_or(due),
         None => due,
     })
 }
@@ -597,7 +597,7 @@ pub async fn fire(
     };
     let now = deps.clock.now();
     if let Some(w) = &st.window {
-        let zone = window::zone_of(deps, account).await?;
+        let zone = business_hours::zone_of(deps, account, None).await?;
         if !w.allows(zone, now) {
             let mut later = e.clone();
             later.due_at = w.next_opening(zone, now);

@@ -3,7 +3,6 @@
 //! `America/Sao_Paulo`). Outside it nothing bulk is sent: campaigns pause and resume,
 //! sequence steps wait for the next opening.
 
-use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::time::business_hours;
 use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
@@ -65,11 +64,6 @@ impl SendingWindow {
         let start = at - Duration::seconds(at.timestamp() % 60) + Duration::minutes(1);
         (0..8 * 24 * 60).map(|m| start + Duration::minutes(m)).find(|t| self.allows(zone, *t))
     }
-}
-
-/// The zone allowed hours are read in: the account's (see [`business_hours::zone_of`]).
-pub async fn zone_of(deps: &Deps, account: &str) -> ServiceResult<Tz> {
-    business_hours::zone_of(deps, account, None).await
 }
 
 #[cfg(test)]

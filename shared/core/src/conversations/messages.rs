@@ -166,8 +166,7 @@ async fn compose(deps: &Deps, caller: &Caller, s: &Session, draft: Draft) -> Ser
             });
         }
         Draft::Template { template_id, parameters } => {
-            let t = template_message(deps, s, &template_id, &parameters).await?;
-            (m.kind, m.text, m.content) = (t.kind, t.text, t.content);
+            m = with_template(deps, s, m, &template_id, &parameters).await?;
         }
     }
     Ok(m)
@@ -203,16 +202,17 @@ async fn dispatch(deps: &Deps, s: &Session, mut m: Message) -> ServiceResult<Mes
 
 /// Puts deliver jobs on the `outbound` queue, in order, one FIFO group per contact.
 pub(crate) async fn enqueue(deps: &Deps, messages: &[&Message]) -> Result<(), crate::ports::QueueError> {
-    let jobs = messages
-        .iter()
-        .map(|m| {
-            let job = OutboundJob::Deliver { account_id: m.account_id.clone(), message_id: m.id.clone() };
-            OutgoingMessage::new(serde_json::to_string(&job).unwrap_or_default())
-                .group(format!("{}:{}", m.channel_id, m.contact_id))
-                .dedup(format!("deliver:{}", m.id))
-        })
-        .collect();
+    let jobs =
+        messages.iter().map(|m| deliver_job(&m.account_id, &m.channel_id, &m.contact_id, &m.id)).collect();
     deps.queue.send_batch(queues::OUTBOUND, jobs).await
+}
+
+/// The deliver job of message `id` of a conversation (channel and contact: its FIFO group).
+pub(crate) fn deliver_job(account: &str, channel: &str, contact: &str, id: &str) -> OutgoingMessage {
+    let job = OutboundJob::Deliver { account_id: account.to_owned(), message_id: id.to_owned() };
+    OutgoingMessage::new(serde_json::to_string(&job).unwrap_or_default())
+        .group(format!("{channel}:{contact}"))
+        .dedup(format!("deliver:{id}"))
 }
 
 /// Marks a message failed with a reason for agents (from any state but a final one).
@@ -487,11 +487,12 @@ pub async fn send_system(deps: &Deps, s: &Session, text: &str) -> ServiceResult<
     dispatch(deps, s, m).await
 }
 
-/// An approved template of the session's channel as a message of `s` (not stored), its
-/// parameters filled in: what automations send.
-pub(crate) async fn template_message(
+/// Makes `m` (a message of `s`, not stored) an approved template of the session's channel
+/// with its parameters filled in: what agents and automations send.
+pub(crate) async fn with_template(
     deps: &Deps,
     s: &Session,
+    mut m: Message,
     template_id: &str,
     parameters: &Value,
 ) -> ServiceResult<Message> {
@@ -503,7 +504,6 @@ pub(crate) async fn template_message(
         return Err(ServiceError::invalid("only approved templates can be sent"));
     }
     let (text, components) = templates::render(&t, parameters)?;
-    let mut m = new_message(deps, s, AuthorKind::System, None);
     m.kind = MessageKind::Template;
     m.text = Some(text);
     m.content =

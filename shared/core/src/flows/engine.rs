@@ -128,7 +128,7 @@ pub struct Facts {
     pub business_open: bool,
     pub tags: BTreeSet<String>,
     /// Conversation variables: `name`, `first_name`, `phone`, `email`, `protocol`,
-    /// `custom.<key>`, `session.<key>`, `last_message`.
+    /// `custom.<key>`, `session.<key>` (the engine keeps `answer` and `last_message`).
     pub values: BTreeMap<String, String>,
 }
 

@@ -179,7 +179,7 @@ pub enum Test {
         tag_id: String,
     },
     /// A value (`{{answer}}`, `{{contact.name}}`, `{{contact.fields.cpf}}`,
-    /// `{{session.metadata.plan}}`, `{{last_message}}`, a variable) compared.
+    /// `{{session.plan}}`, `{{last_message}}`, a variable) compared.
     Text {
         value: String,
         op: TextOp,

@@ -205,7 +205,10 @@ pub async fn begin(
         draft: definition,
         state: RunState { flow_id: flow_id.to_owned(), version, ..RunState::default() },
         // The message that started the run is not also an answer to its first question.
-        applied: by_message.map(|m| format!("m:{m}")).into_iter().collect(),
+        applied: by_message
+            .map(|m| FlowInput::Message { message_id: m.to_owned() }.id())
+            .into_iter()
+            .collect(),
         after: Vec::new(),
         started_at: now,
         updated_at: now,
@@ -379,18 +382,18 @@ struct Outcome {
 /// loads it pauses for, and turns its effects into messages and follow-ups.
 async fn step(deps: &Deps, run: &mut Run, session: &Session, input: &FlowInput) -> ServiceResult<Outcome> {
     let contact = contacts::load(deps, &run.account_id, &run.contact_id).await?;
-    let mut facts = facts(deps, session, &contact).await?;
+    let facts = facts(deps, session, &contact).await?;
     let mut input = match input {
         FlowInput::Start => Input::Start,
         FlowInput::Timer { seq } => Input::Timer { seq: *seq },
         FlowInput::Message { message_id } => {
             let m = messages::load(deps, &run.account_id, message_id).await?;
-            let text = m.text.clone().unwrap_or_default();
-            facts.values.insert("last_message".into(), text.clone());
-            Input::Message { text, reply_id: reply_id_of(&m.content) }
+            Input::Message {
+                text: m.text.clone().unwrap_or_default(),
+                reply_id: crate::events::reply_id(&m.content),
+            }
         }
         FlowInput::Answer { text, reply_id, .. } => {
-            facts.values.insert("last_message".into(), text.clone());
             Input::Message { text: text.clone(), reply_id: reply_id.clone() }
         }
     };
@@ -459,26 +462,11 @@ async fn definition(deps: &Deps, run: &Run) -> ServiceResult<Definition> {
     Ok(store::version(deps, &run.account_id, &run.state.flow_id, run.state.version).await?.definition)
 }
 
-/// The id of a tapped reply button or list row (or a template's quick-reply payload) in a
-/// customer message's content.
-pub(crate) fn reply_id_of(content: &Value) -> Option<String> {
-    [
-        "/button_reply/id",
-        "/list_reply/id",
-        "/interactive/button_reply/id",
-        "/interactive/list_reply/id",
-        "/payload",
-    ]
-    .iter()
-    .find_map(|p| content.pointer(p).and_then(Value::as_str))
-    .map(str::to_owned)
-}
-
 /// The conversation as the engine reads it.
 async fn facts(deps: &Deps, s: &Session, contact: &Contact) -> ServiceResult<Facts> {
     let now = deps.clock.now();
     let hours = business_hours::effective(deps, &s.account_id, Some(&s.channel_id)).await?;
-    let zone = business_hours::zone_of(deps, &s.account_id, Some(&s.channel_id)).await?;
+    let zone = business_hours::zone(hours.as_ref());
     let mut values = std::collections::BTreeMap::new();
     for name in ["name", "first_name", "phone", "email", "protocol"] {
         if let Some(v) = crate::conversations::variables::value(contact, Some(s), None, name) {
@@ -550,15 +538,13 @@ async fn bot_message(
         Outgoing::Template { template_id, parameters } => {
             // An unknown, foreign or unapproved template (deleted or paused since the flow
             // was published) is skipped with a log line, never a stuck run.
-            match messages::template_message(deps, s, &template_id, &parameters).await {
-                Ok(t) => m = t,
+            m = match messages::with_template(deps, s, m, &template_id, &parameters).await {
+                Ok(t) => t,
                 Err(e) => {
                     tracing::warn!(run_id = %flow.run_id, node = %flow.node, error = %e, "a flow's template was not sent");
                     return Ok(None);
                 }
-            }
-            m.author = AuthorKind::Bot;
-            m.author_id = None;
+            };
         }
     }
     m.flow = Some(flow);
@@ -605,17 +591,12 @@ async fn follow_up(deps: &Deps, run: &Run) -> ServiceResult<()> {
     for after in &run.after {
         match after {
             After::Send { message_ids } => {
-                let mut loaded = Vec::new();
-                for id in message_ids {
-                    let m = messages::load(deps, account, id).await?;
-                    if m.status == MessageStatus::Queued {
-                        loaded.push(m);
-                    }
-                }
-                let refs: Vec<&Message> = loaded.iter().collect();
-                if !refs.is_empty() {
-                    messages::enqueue(deps, &refs).await?;
-                }
+                // Queued ones only were listed; one already sent is `Done` for `send`.
+                let jobs = message_ids
+                    .iter()
+                    .map(|id| messages::deliver_job(account, &run.channel_id, &run.contact_id, id))
+                    .collect();
+                deps.queue.send_batch(crate::queues::OUTBOUND, jobs).await?;
             }
             After::AddTag { tag_id } => {
                 if crate::crm::tags::load(deps, account, tag_id).await.is_ok() {
@@ -804,10 +785,4 @@ pub async fn list(deps: &Deps, caller: &Caller, session_id: &str) -> ServiceResu
     sessions::readable(deps, &access, session_id).await?;
     let runs = runs_of(deps, &caller.account_id, session_id).await?;
     Ok(RunList { items: runs.iter().rev().map(Run::view).collect() })
-}
-
-/// Whether `text` fits a placeholder-free check (used by triggers on keywords).
-pub(crate) fn keyword_matches(text: &str, keyword: &str, contains: bool) -> bool {
-    let (t, k) = (engine::folded(text), engine::folded(keyword));
-    if contains { t.contains(&k) } else { t == k }
 }

@@ -130,9 +130,10 @@ pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<Flow> {
     }
 }
 
-/// A published version.
+/// A published version. Versions never change, so every turn reads it through the
+/// configuration cache.
 pub async fn version(deps: &Deps, account: &str, id: &str, version: u32) -> ServiceResult<FlowVersion> {
-    match deps.table.get(&keys::flow_version(account, id, version)).await? {
+    match deps.configuration(&keys::flow_version(account, id, version)).await? {
         Some(item) => from_item(item),
         None => Err(ServiceError::NotFound("flow version")),
     }

@@ -87,7 +87,7 @@ async fn on_message(
         && let Some(k) = triggers
             .keywords
             .iter()
-            .find(|k| runs::keyword_matches(&text, &k.text, k.matching == store::KeywordMatch::Contains))
+            .find(|k| keyword_matches(&text, &k.text, k.matching == store::KeywordMatch::Contains))
     {
         pick = Some((
             k.flow_id.clone(),
@@ -115,6 +115,12 @@ async fn on_message(
         Err(ServiceError::Invalid(_) | ServiceError::NotFound(_)) => Ok(()),
         Err(e) => Err(e),
     }
+}
+
+/// Whether a customer's text triggers `keyword` (case and accents aside).
+fn keyword_matches(text: &str, keyword: &str, contains: bool) -> bool {
+    let (t, k) = (super::engine::folded(text), super::engine::folded(keyword));
+    if contains { t.contains(&k) } else { t == k }
 }
 
 /// The channel's completion flow runs on the completed session (it is not reopened).
@@ -162,7 +168,7 @@ impl Interceptor for CompletionAnswers {
             input: FlowInput::Answer {
                 provider_id: m.provider_id.clone(),
                 text: m.text.clone().unwrap_or_default(),
-                reply_id: runs::reply_id_of(&m.content),
+                reply_id: crate::events::reply_id(&m.content),
             },
         };
         // A redelivery of an answer already applied is taken again (and changes nothing).

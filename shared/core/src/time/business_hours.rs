@@ -116,7 +116,12 @@ pub const DEFAULT_ZONE: chrono_tz::Tz = chrono_tz::America::Sao_Paulo;
 /// The zone an account (or a channel) reads local times in: its business hours' zone,
 /// else [`DEFAULT_ZONE`].
 pub async fn zone_of(deps: &Deps, account: &str, channel: Option<&str>) -> ServiceResult<chrono_tz::Tz> {
-    Ok(effective(deps, account, channel).await?.and_then(|h| h.timezone.parse().ok()).unwrap_or(DEFAULT_ZONE))
+    Ok(zone(effective(deps, account, channel).await?.as_ref()))
+}
+
+/// The zone of hours already read (see [`zone_of`]).
+pub fn zone(hours: Option<&BusinessHours>) -> chrono_tz::Tz {
+    hours.and_then(|h| h.timezone.parse().ok()).unwrap_or(DEFAULT_ZONE)
 }
 
 /// The hours that apply to a channel: its own, else the account's, else none (always open).
