@@ -87,6 +87,7 @@ pub async fn start_tuned(
             name: "Bench".into(),
             phone_number_id: Some(PHONE_ID.into()),
             waba_id: Some(WABA_ID.into()),
+            app_id: None,
             access_token: Some(Secret::new("bench-token")),
             app_secret: None,
             verify_token: None,

@@ -3,7 +3,7 @@
 
 use crate::error::ServiceResult;
 use crate::events::DomainEvent;
-use crate::ports::{Blob, Clock, HttpCalls, Ids, Messaging, Queue, Table};
+use crate::ports::{Blob, Clock, HttpCalls, Ids, Messaging, Queue, Table, TemplateCatalog};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -15,6 +15,8 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     pub ids: Arc<dyn Ids>,
     pub messaging: Arc<dyn Messaging>,
+    /// Templates at the provider (created, edited, deleted, listed).
+    pub templates: Arc<dyn TemplateCatalog>,
     /// Calls to URLs users give (flows' HTTP nodes), guarded against internal targets.
     pub http: Arc<dyn HttpCalls>,
     pub reactions: Arc<Reactions>,

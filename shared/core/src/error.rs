@@ -36,6 +36,10 @@ pub enum ServiceError {
     /// The blob store failed.
     #[error("blob store failed: {0}")]
     Blob(#[from] BlobError),
+    /// The provider (Meta) did not answer, or answered with a failure of its own: the
+    /// same request may succeed later.
+    #[error("the provider failed: {0}")]
+    Provider(crate::ports::ProviderError),
     /// A failure of ours that no retry mends (a record or job that does not encode).
     #[error("internal error: {0}")]
     Internal(String),

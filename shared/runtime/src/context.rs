@@ -91,6 +91,11 @@ fn assemble(
             ids.clone(),
             clock.clone(),
         ),
+        templates: Arc::new(atende_providers::whatsapp::CloudApi::new(
+            graph.url,
+            graph.version,
+            graph.timeout,
+        )),
         http: Arc::new(atende_providers::outbound_http::GuardedHttp::new(graph.http_allow)),
         table,
         queue,

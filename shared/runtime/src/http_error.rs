@@ -86,6 +86,14 @@ impl From<ServiceError> for ApiError {
                 "invalid_cursor",
                 "the cursor is not one this listing returned; start again without it",
             ),
+            ServiceError::Provider(cause) => {
+                tracing::warn!(error = %cause, "the provider failed");
+                ApiError::new(
+                    StatusCode::BAD_GATEWAY,
+                    "provider_unavailable",
+                    "Meta did not answer as expected; try again in a moment",
+                )
+            }
             e if e.is_unavailable() => ApiError::unavailable(&e),
             e => ApiError::internal(&e),
         }

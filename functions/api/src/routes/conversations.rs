@@ -9,7 +9,7 @@ use atende_core::conversations::lifecycle::{self, BulkFilter, BulkResult};
 use atende_core::conversations::messages::{self, Restart, SendMessage, StartSession};
 use atende_core::conversations::notes::{self, NoteList, NoteText};
 use atende_core::conversations::sessions::{self, Completion, SessionFilter, TransferTo, UnreadCounts};
-use atende_core::conversations::templates::{self, NewTemplate, TemplateList};
+use atende_core::conversations::templates::{self, NewTemplate, SyncReport, TemplateEdit, TemplateList};
 use atende_core::conversations::uploads::{self, Upload};
 use atende_core::conversations::{Channel, Contact, Note, Template};
 use atende_runtime::auth::Authenticated;
@@ -148,8 +148,11 @@ pub async fn list_templates(
     Ok(Json(templates::list(&ctx.deps, &c).await?))
 }
 
+/// Creates a template: on a Cloud channel it is submitted to Meta (and comes back
+/// `pending` or `approved`); the sandbox approves its own.
 #[utoipa::path(post, path = "/v1/templates", tag = "templates", security(("bearer" = [])), request_body = NewTemplate,
-    responses((status = 201, body = Template), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 201, body = Template), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
 pub async fn create_template(
     State(ctx): Ctx,
     Authenticated(c): Authenticated,
@@ -168,8 +171,36 @@ pub async fn get_template(
     Ok(Json(templates::get(&ctx.deps, &c, &id).await?))
 }
 
+/// New content for a template (header, body, footer, buttons, category): at Meta it goes
+/// back to review.
+#[utoipa::path(put, path = "/v1/templates/{id}", tag = "templates", security(("bearer" = [])), params(("id" = String, Path)), request_body = TemplateEdit,
+    responses((status = 200, body = Template), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn edit_template(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    Path(id): Path<String>,
+    JsonBody(i): JsonBody<TemplateEdit>,
+) -> Result<Json<Template>, ApiError> {
+    Ok(Json(templates::edit(&ctx.deps, &c, &id, i).await?))
+}
+
+/// Reads every template of the channel's WhatsApp Business Account at Meta and brings
+/// this account's copy in line (new ones added, changed ones updated, missing ones marked
+/// deleted).
+#[utoipa::path(post, path = "/v1/channels/{id}/templates/sync", tag = "templates", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = SyncReport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn sync_templates(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<SyncReport>, ApiError> {
+    Ok(Json(templates::sync(&ctx.deps, &c, &id).await?))
+}
+
+/// Deletes the template at Meta and here.
 #[utoipa::path(delete, path = "/v1/templates/{id}", tag = "templates", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
 pub async fn delete_template(
     State(ctx): Ctx,
     Authenticated(c): Authenticated,
@@ -406,7 +437,8 @@ pub fn router() -> OpenApiRouter<AppContext> {
         .routes(routes!(search_contacts, create_contact))
         .routes(routes!(get_contact, update_contact))
         .routes(routes!(list_templates, create_template))
-        .routes(routes!(get_template, delete_template))
+        .routes(routes!(get_template, edit_template, delete_template))
+        .routes(routes!(sync_templates))
         .routes(routes!(list_sessions, start_session))
         .routes(routes!(session_counts))
         .routes(routes!(bulk_complete))

@@ -4,6 +4,7 @@
 mod binary;
 mod cache;
 mod campaigns;
+mod catalog;
 mod conversations;
 mod csat;
 mod flows;

@@ -114,8 +114,8 @@ pub struct BulkItem {
     pub channel_id: String,
     pub template_name: String,
     pub language: String,
-    /// The Cloud API components, as JSON text.
-    pub components: String,
+    /// The template's values ([`crate::ports::TemplateValues`]), as JSON text.
+    pub values: String,
     pub status: RecipientStatus,
     pub reason: Option<String>,
     pub error_code: Option<i64>,
@@ -399,13 +399,13 @@ pub async fn deliver(deps: &Deps, account: &str, list_name: &str, item: &str) ->
         Err(TableError::ConditionFailed) => return Ok(Outcome::Done),
         Err(e) => return Err(e.into()),
     }
-    let components = serde_json::from_str(&b.components).unwrap_or(serde_json::Value::Array(vec![]));
+    let values = delivery::with_links(deps, serde_json::from_str(&b.values).unwrap_or_default()).await?;
     let request = OutboundRequest {
         to,
         content: OutboundContent::Template {
             name: b.template_name.clone(),
             language: b.language.clone(),
-            components,
+            values,
         },
         reply_to: None,
     };
@@ -595,7 +595,7 @@ pub(crate) fn queued(
     wa_id: Option<String>,
     channel_id: &str,
     template: (&str, &str),
-    components: &serde_json::Value,
+    values: &crate::ports::TemplateValues,
 ) -> BulkItem {
     BulkItem {
         contact_id: contact_id.to_owned(),
@@ -604,7 +604,7 @@ pub(crate) fn queued(
         channel_id: channel_id.to_owned(),
         template_name: template.0.to_owned(),
         language: template.1.to_owned(),
-        components: components.to_string(),
+        values: serde_json::to_string(values).unwrap_or_default(),
         status: RecipientStatus::Queued,
         reason: None,
         error_code: None,

@@ -389,7 +389,7 @@ fn skip_item(
     wa_id: Option<String>,
     why: SkipReason,
 ) -> bulk::BulkItem {
-    let mut b = bulk::queued(contact, name, wa_id, &c.channel_id, ("", ""), &serde_json::Value::Null);
+    let mut b = bulk::queued(contact, name, wa_id, &c.channel_id, ("", ""), &Default::default());
     b.status = RecipientStatus::Skipped;
     b.reason = Some(why.as_str().to_owned());
     b
@@ -450,14 +450,14 @@ async fn recipient(
         return skip(deps, c, contact_id, name, wa, why).await;
     }
     let Some(wa_id) = wa.clone() else { return Ok(()) };
-    let components = store::components_for(template, &c.parameters, &contact)?;
+    let values = store::values_for(template, &c.parameters, &contact)?;
     let b = bulk::queued(
         contact_id,
         name.clone(),
         wa.clone(),
         &c.channel_id,
         (&template.name, &template.language),
-        &components,
+        &values,
     );
     let list = List::Campaign { id: c.id.clone(), shard: bulk::shard_of(&wa_id) };
     if bulk::insert(deps, account, &list, &wa_id, &b, None).await? {

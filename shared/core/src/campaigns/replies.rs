@@ -176,7 +176,7 @@ impl Reaction for PauseOnTemplateHold {
         let DomainEvent::TemplateStatusChanged { account_id, template_id, status, reason } = event else {
             return Ok(());
         };
-        if !matches!(status.as_str(), "paused" | "disabled" | "rejected") {
+        if !matches!(status.as_str(), "paused" | "disabled" | "rejected" | "deleted") {
             return Ok(());
         }
         let why = format!(

@@ -621,7 +621,7 @@ pub async fn fire(
         end(deps, account, id, contact_id, EnrolmentStatus::Stopped, "template_not_approved").await?;
         return Ok(());
     }
-    let components = store::components_for(&template, &st.parameters, &contact)?;
+    let values = store::values_for(&template, &st.parameters, &contact)?;
     let item = format!("{contact_id}#{epoch}#{step}");
     let list = List::Sequence { id: id.to_owned() };
     let b = bulk::queued(
@@ -630,7 +630,7 @@ pub async fn fire(
         contact.wa_id.clone(),
         &st.channel_id,
         (&template.name, &template.language),
-        &components,
+        &values,
     );
     let mut next = e.clone();
     next.version += 1;

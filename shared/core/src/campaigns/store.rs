@@ -135,34 +135,39 @@ pub(crate) async fn check(deps: &Deps, caller: &Caller, c: &Campaign) -> Service
     Ok(())
 }
 
-/// Each text of the parameters (a list or an object of texts) with its `{{variables}}`
-/// filled by `lookup`.
+/// Each text of the parameters (a list or an object of texts, or the parts `body`,
+/// `header`, `buttons` of [`templates::render`]) with its `{{variables}}` filled by `lookup`.
 pub(crate) fn fill_parameters(
     parameters: &Value,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> ServiceResult<Value> {
-    let fill = |v: &Value| match v {
-        Value::String(s) => Ok(Value::String(placeholders::fill(s, &lookup))),
-        Value::Number(_) | Value::Bool(_) => Ok(Value::String(v.to_string())),
-        _ => Err(ServiceError::invalid("each template parameter is a text")),
-    };
-    match parameters {
-        Value::Null => Ok(Value::Null),
-        Value::Array(list) => Ok(Value::Array(list.iter().map(fill).collect::<ServiceResult<_>>()?)),
-        Value::Object(map) => Ok(Value::Object(
-            map.iter().map(|(k, v)| Ok((k.clone(), fill(v)?))).collect::<ServiceResult<_>>()?,
-        )),
-        _ => Err(ServiceError::invalid("template parameters are a list or an object")),
+    fn fill(v: &Value, depth: u8, lookup: &dyn Fn(&str) -> Option<String>) -> ServiceResult<Value> {
+        match v {
+            Value::String(s) => Ok(Value::String(placeholders::fill(s, lookup))),
+            Value::Number(_) | Value::Bool(_) => Ok(Value::String(v.to_string())),
+            Value::Null if depth == 0 => Ok(Value::Null),
+            Value::Array(list) if depth < 2 => Ok(Value::Array(
+                list.iter().map(|x| fill(x, depth + 1, lookup)).collect::<ServiceResult<_>>()?,
+            )),
+            Value::Object(map) if depth < 2 => Ok(Value::Object(
+                map.iter()
+                    .map(|(k, x)| Ok((k.clone(), fill(x, depth + 1, lookup)?)))
+                    .collect::<ServiceResult<_>>()?,
+            )),
+            _ if depth == 0 => Err(ServiceError::invalid("template parameters are a list or an object")),
+            _ => Err(ServiceError::invalid("each template parameter is a text")),
+        }
     }
+    fill(parameters, 0, &lookup)
 }
 
-/// The Cloud API components of `template` for one contact: the parameters' variables
-/// filled from the contact (what campaigns and sequence steps send).
-pub(crate) fn components_for(
+/// The values of `template` for one contact: the parameters' variables filled from the
+/// contact (what campaigns and sequence steps send).
+pub(crate) fn values_for(
     template: &crate::conversations::model::Template,
     parameters: &Value,
     contact: &crate::conversations::model::Contact,
-) -> ServiceResult<Value> {
+) -> ServiceResult<crate::ports::TemplateValues> {
     let filled =
         fill_parameters(parameters, |v| crate::conversations::variables::value(contact, None, None, v))?;
     Ok(templates::render(template, &filled)?.1)

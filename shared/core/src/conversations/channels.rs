@@ -37,6 +37,9 @@ pub struct NewChannel {
     /// Required for `whatsapp_cloud`.
     pub phone_number_id: Option<String>,
     pub waba_id: Option<String>,
+    /// The Meta app's id (to upload template header examples).
+    #[serde(default)]
+    pub app_id: Option<String>,
     /// Required for `whatsapp_cloud`.
     pub access_token: Option<Secret>,
     /// Only when the channel brings its own Meta app.
@@ -55,6 +58,8 @@ pub struct ChannelPatch {
     pub active: Option<bool>,
     pub agents_can_start: Option<bool>,
     pub access_token: Option<Secret>,
+    /// The Meta app's id; an empty text removes it.
+    pub app_id: Option<String>,
     /// 1–1000.
     #[schema(minimum = 1, maximum = 1000)]
     pub rate_limit_per_second: Option<u32>,
@@ -167,6 +172,7 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewChannel) -> ServiceR
         name: clean_name(&input.name)?,
         phone_number_id: phone_number_id.clone(),
         waba_id: input.waba_id.filter(|w| !w.trim().is_empty()),
+        app_id: input.app_id.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()),
         active: true,
         agents_can_start: input.agents_can_start,
         has_own_app: input.app_secret.is_some(),
@@ -254,6 +260,9 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ChannelPatch)
     }
     if let Some(active) = patch.active {
         c.active = active;
+    }
+    if let Some(app) = patch.app_id {
+        c.app_id = Some(app.trim().to_owned()).filter(|a| !a.is_empty());
     }
     if let Some(v) = patch.agents_can_start {
         c.agents_can_start = v;

@@ -13,8 +13,8 @@ use crate::jobs::OutboundJob;
 use crate::keys;
 use crate::ports::table::attr;
 use crate::ports::{
-    Cmp, Condition, Item, OutboundChoice, OutboundContent, OutboundRequest, TableError, TransactItem,
-    UpdateOp,
+    Cmp, Condition, HeaderValue, Item, OutboundChoice, OutboundContent, OutboundRequest, TableError,
+    TemplateValues, TransactItem, UpdateOp,
 };
 use chrono::Duration;
 use serde_json::Value;
@@ -309,13 +309,25 @@ async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome>
     }
 }
 
+/// A template's values with its header file (an upload of ours) given to the provider
+/// as a short-lived link.
+pub(crate) async fn with_links(deps: &Deps, mut values: TemplateValues) -> ServiceResult<TemplateValues> {
+    if let Some(HeaderValue::Media { link, blob_key, .. }) = &mut values.header
+        && let Some(key) = blob_key.take()
+    {
+        *link = Some(deps.blob.presigned_get_url(&key, MEDIA_LINK_TTL).await?);
+    }
+    Ok(values)
+}
+
 /// The provider content of a message; an agent's display name signs text messages.
 async fn content_of(deps: &Deps, m: &Message) -> ServiceResult<OutboundContent> {
     match m.kind {
         MessageKind::Template => Ok(OutboundContent::Template {
             name: m.content["name"].as_str().unwrap_or_default().to_owned(),
             language: m.content["language"].as_str().unwrap_or_default().to_owned(),
-            components: m.content["components"].clone(),
+            values: with_links(deps, serde_json::from_value(m.content["values"].clone()).unwrap_or_default())
+                .await?,
         }),
         MessageKind::Interactive => {
             let choices = |list: &Value| -> Vec<OutboundChoice> {

@@ -51,15 +51,42 @@ pub struct StatusUpdate {
     pub error_title: Option<String>,
 }
 
+/// Meta changed something of a template: its status (`message_template_status_update`),
+/// its category (`template_category_update`) or its quality
+/// (`message_template_quality_update`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TemplateStatusUpdate {
+pub struct TemplateUpdate {
     /// The WhatsApp Business Account the template belongs to.
     pub waba_id: String,
     pub name: String,
     pub language: String,
-    /// Meta's word: APPROVED, REJECTED, PENDING, PAUSED, DISABLED, ...
-    pub event: String,
-    pub reason: Option<String>,
+    /// When Meta recorded it (the entry's `time`): two changes to the same word apart
+    /// (approved, paused, approved again) are two events.
+    #[serde(default)]
+    pub at: Option<i64>,
+    pub change: TemplateChange,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TemplateChange {
+    /// Meta's word: APPROVED, REJECTED, PENDING, PAUSED, DISABLED, FLAGGED, REINSTATED,
+    /// PENDING_DELETION, ...
+    Status { event: String, reason: Option<String> },
+    /// Meta's category words (MARKETING, UTILITY, AUTHENTICATION).
+    Category { new_category: String, previous_category: Option<String> },
+    /// GREEN, YELLOW, RED, UNKNOWN.
+    Quality { score: String },
+}
+
+impl TemplateChange {
+    fn word(&self) -> String {
+        match self {
+            TemplateChange::Status { event, .. } => format!("status:{event}"),
+            TemplateChange::Category { new_category, .. } => format!("category:{new_category}"),
+            TemplateChange::Quality { score } => format!("quality:{score}"),
+        }
+    }
 }
 
 /// Meta's `phone_number_quality_update`: the number's quality or messaging limit changed.
@@ -79,7 +106,7 @@ pub struct QualityUpdate {
 pub enum InboundEvent {
     Message(Box<InboundMessage>),
     Status(StatusUpdate),
-    TemplateStatus(TemplateStatusUpdate),
+    Template(TemplateUpdate),
     Quality(QualityUpdate),
 }
 
@@ -97,7 +124,7 @@ impl InboundEvent {
             InboundEvent::Status(s) => {
                 format!("{}:{}", channel_key(&s.channel), s.recipient.as_deref().unwrap_or("-"))
             }
-            InboundEvent::TemplateStatus(t) => format!("waba:{}", t.waba_id),
+            InboundEvent::Template(t) => format!("waba:{}", t.waba_id),
             InboundEvent::Quality(q) => format!("waba:{}", q.waba_id),
         }
     }
@@ -107,7 +134,14 @@ impl InboundEvent {
         match self {
             InboundEvent::Message(m) => format!("{}:message", m.provider_id),
             InboundEvent::Status(s) => format!("{}:status:{:?}", s.provider_id, s.status),
-            InboundEvent::TemplateStatus(t) => format!("{}:{}:{}:{}", t.waba_id, t.name, t.language, t.event),
+            InboundEvent::Template(t) => format!(
+                "{}:{}:{}:{}:{}",
+                t.waba_id,
+                t.name,
+                t.language,
+                t.change.word(),
+                t.at.unwrap_or_default()
+            ),
             InboundEvent::Quality(q) => {
                 format!("{}:quality:{}:{}", q.waba_id, q.event, q.current_limit.as_deref().unwrap_or("-"))
             }

@@ -51,8 +51,8 @@ pub async fn apply(deps: &Deps, event: InboundEvent) -> ServiceResult<Applied> {
     match event {
         InboundEvent::Message(m) => apply_message(deps, *m).await,
         InboundEvent::Status(s) => apply_status(deps, s).await,
-        InboundEvent::TemplateStatus(t) => {
-            templates::apply_status(deps, &t).await?;
+        InboundEvent::Template(t) => {
+            templates::apply_update(deps, &t).await?;
             Ok(Applied::TemplateStatus)
         }
         InboundEvent::Quality(q) => {

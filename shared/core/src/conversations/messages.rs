@@ -503,11 +503,10 @@ pub(crate) async fn with_template(
     if t.status != TemplateStatus::Approved {
         return Err(ServiceError::invalid("only approved templates can be sent"));
     }
-    let (text, components) = templates::render(&t, parameters)?;
+    let (text, values) = templates::render(&t, parameters)?;
     m.kind = MessageKind::Template;
     m.text = Some(text);
-    m.content =
-        json!({"name": t.name, "language": t.language, "components": components, "template_id": t.id});
+    m.content = json!({"name": t.name, "language": t.language, "values": values, "template_id": t.id});
     Ok(m)
 }
 

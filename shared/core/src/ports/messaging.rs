@@ -2,7 +2,7 @@
 
 use crate::secret::Secret;
 use async_trait::async_trait;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
 /// What a provider needs to act for a channel.
 #[derive(Debug, Clone)]
@@ -32,12 +32,67 @@ pub enum OutboundContent {
         /// The label of the button that opens the list; `None`: reply buttons.
         list_button: Option<String>,
     },
-    /// `components` as the Cloud API takes them.
+    /// An approved template with the values of its variables.
     Template {
         name: String,
         language: String,
-        components: Value,
+        values: TemplateValues,
     },
+}
+
+/// The values a template send fills in, in the provider's neutral terms.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateValues {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<HeaderValue>,
+    /// In order; `name` set for named parameters.
+    #[serde(default)]
+    pub body: Vec<NamedValue>,
+    /// Only the buttons that take a value at each send.
+    #[serde(default)]
+    pub buttons: Vec<ButtonValue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedValue {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "format", rename_all = "snake_case")]
+pub enum HeaderValue {
+    /// The header text's variable.
+    Text(NamedValue),
+    /// `kind`: image, video or document. A file of ours is named by `blob_key` until the
+    /// send gives the provider a link to it.
+    Media {
+        kind: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        link: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        blob_key: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        filename: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ButtonValueKind {
+    /// The dynamic end of a URL button.
+    UrlSuffix,
+    /// The code a copy-code button copies.
+    CopyCode,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ButtonValue {
+    /// The button's position in the template (0–9).
+    pub index: u8,
+    pub kind: ButtonValueKind,
+    pub value: String,
 }
 
 /// A reply button or list row: the id comes back when the customer taps it.

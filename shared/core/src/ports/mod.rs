@@ -7,16 +7,19 @@ pub mod ids;
 pub mod messaging;
 pub mod queue;
 pub mod table;
+pub mod templates;
 
 pub use blob::{Blob, BlobError, StoredBlob};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use http::{HttpCalls, HttpError, HttpRequest, HttpResponse};
 pub use ids::{Ids, UlidIds};
 pub use messaging::{
-    ChannelAccess, Messaging, OutboundChoice, OutboundContent, OutboundRequest, ProviderError,
+    ButtonValue, ButtonValueKind, ChannelAccess, HeaderValue, Messaging, NamedValue, OutboundChoice,
+    OutboundContent, OutboundRequest, ProviderError, TemplateValues,
 };
 pub use queue::{OutgoingMessage, Queue, QueueError, QueueSpec, ReceivedMessage};
 pub use table::{
     AttributeValue, Cmp, Condition, Index, Item, Key, Page, Query, SortCondition, Table, TableError,
     TransactItem, UpdateOp,
 };
+pub use templates::{CatalogAccess, Created, RemoteTemplate, TemplateCatalog};

@@ -19,8 +19,12 @@ impl CloudApi {
         Self { http, base: base.trim_end_matches('/').to_owned(), version: version.to_owned() }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("{}/{}/{path}", self.base, self.version)
+    }
+
+    pub(super) fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     async fn post(&self, channel: &ChannelAccess, body: &Value) -> Result<Value, ProviderError> {
@@ -36,12 +40,12 @@ impl CloudApi {
     }
 }
 
-fn transport(e: reqwest::Error) -> ProviderError {
+pub(super) fn transport(e: reqwest::Error) -> ProviderError {
     if e.is_timeout() { ProviderError::Timeout } else { ProviderError::Transport(e.to_string()) }
 }
 
 /// A Graph API answer: the JSON body, or Meta's `error.code` when there is one.
-async fn read(response: reqwest::Response) -> Result<Value, ProviderError> {
+pub(super) async fn read(response: reqwest::Response) -> Result<Value, ProviderError> {
     let status = response.status();
     let body: Value = response.json().await.unwrap_or(Value::Null);
     if let Some(code) = body["error"]["code"].as_i64() {
@@ -104,12 +108,13 @@ pub fn message_body(request: &OutboundRequest) -> Value {
                 }
             };
         }
-        OutboundContent::Template { name, language, components } => {
+        OutboundContent::Template { name, language, values } => {
             body["type"] = json!("template");
             let mut template =
                 json!({"name": name, "language": {"policy": "deterministic", "code": language}});
-            if components.as_array().is_some_and(|c| !c.is_empty()) {
-                template["components"] = components.clone();
+            let components = super::templates::send_components(values);
+            if !components.is_empty() {
+                template["components"] = json!(components);
             }
             body["template"] = template;
         }

@@ -4,8 +4,8 @@
 
 use atende_core::conversations::MessageKind;
 use atende_core::conversations::events::{
-    ChannelRef, DeliveryStatus, InboundEvent, InboundMessage, QualityUpdate, StatusUpdate,
-    TemplateStatusUpdate,
+    ChannelRef, DeliveryStatus, InboundEvent, InboundMessage, QualityUpdate, StatusUpdate, TemplateChange,
+    TemplateUpdate,
 };
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
@@ -52,17 +52,13 @@ pub fn parse(body: &[u8], route: &Route) -> Result<Vec<InboundEvent>, ParseError
             let value = &change["value"];
             match change.get("field").and_then(Value::as_str) {
                 Some("messages") => parse_messages(value, route, &mut events),
-                Some("message_template_status_update") => {
-                    if let (Some(name), Some(event)) =
-                        (s(&value["message_template_name"]), s(&value["event"]))
-                    {
-                        events.push(InboundEvent::TemplateStatus(TemplateStatusUpdate {
-                            waba_id: waba.to_owned(),
-                            name,
-                            language: s(&value["message_template_language"]).unwrap_or_default(),
-                            event,
-                            reason: s(&value["reason"]),
-                        }));
+                Some(
+                    field @ ("message_template_status_update"
+                    | "template_category_update"
+                    | "message_template_quality_update"),
+                ) => {
+                    if let Some(update) = template_update(field, waba, entry.get("time"), value) {
+                        events.push(InboundEvent::Template(update));
                     }
                 }
                 Some("phone_number_quality_update") => {
@@ -80,6 +76,28 @@ pub fn parse(body: &[u8], route: &Route) -> Result<Vec<InboundEvent>, ParseError
         }
     }
     Ok(events)
+}
+
+/// A template's status, category or quality change. An announced category change
+/// (`correct_category`, not yet applied) changes nothing.
+fn template_update(field: &str, waba: &str, time: Option<&Value>, value: &Value) -> Option<TemplateUpdate> {
+    let change = match field {
+        "message_template_status_update" => {
+            TemplateChange::Status { event: s(&value["event"])?, reason: s(&value["reason"]) }
+        }
+        "template_category_update" => TemplateChange::Category {
+            new_category: s(&value["new_category"])?,
+            previous_category: Some(s(&value["previous_category"])?),
+        },
+        _ => TemplateChange::Quality { score: s(&value["new_quality_score"])? },
+    };
+    Some(TemplateUpdate {
+        waba_id: waba.to_owned(),
+        name: s(&value["message_template_name"])?,
+        language: s(&value["message_template_language"]).unwrap_or_default(),
+        at: time.and_then(|t| t.as_i64().or_else(|| t.as_str().and_then(|x| x.parse().ok()))),
+        change,
+    })
 }
 
 fn parse_messages(value: &Value, route: &Route, events: &mut Vec<InboundEvent>) {
