@@ -19,6 +19,7 @@ pub mod phone;
 pub mod receipts;
 pub mod sessions;
 pub mod tagging;
+pub mod template_model;
 pub mod templates;
 pub mod uploads;
 pub mod variables;

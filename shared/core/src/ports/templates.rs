@@ -2,7 +2,7 @@
 //! provider (Meta's WhatsApp Business Account), in the domain's own terms.
 
 use super::messaging::ProviderError;
-use crate::conversations::model::{
+use crate::conversations::template_model::{
     Template, TemplateButton, TemplateCategory, TemplateHeader, TemplateQuality,
 };
 use crate::secret::Secret;

@@ -112,7 +112,7 @@ pub fn message_body(request: &OutboundRequest) -> Value {
             body["type"] = json!("template");
             let mut template =
                 json!({"name": name, "language": {"policy": "deterministic", "code": language}});
-            let components = super::templates::send_components(values);
+            let components = super::components::send_components(values);
             if !components.is_empty() {
                 template["components"] = json!(components);
             }

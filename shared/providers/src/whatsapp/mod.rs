@@ -2,6 +2,7 @@
 //! template catalogue.
 
 pub mod client;
+pub mod components;
 pub mod signature;
 pub mod templates;
 pub mod webhook;

@@ -1,5 +1,4 @@
-//! Templates in Meta's wire format: the `components` of a template send, and the
-//! `message_templates` catalogue of a WhatsApp Business Account (create, edit, delete,
+//! Templates in Meta's wire format: the `message_templates` catalogue of a WhatsApp Business Account (create, edit, delete,
 //! list with paging) with the Resumable Upload API for a media header's example.
 
 use super::client::{CloudApi, read, transport};
@@ -8,53 +7,8 @@ use atende_core::conversations::model::{
     Template, TemplateButton, TemplateCategory, TemplateHeader, TemplateQuality,
 };
 use atende_core::conversations::templates::rules::variables;
-use atende_core::ports::{
-    ButtonValueKind, CatalogAccess, Created, HeaderValue, NamedValue, ProviderError, RemoteTemplate,
-    TemplateCatalog, TemplateValues,
-};
+use atende_core::ports::{CatalogAccess, Created, ProviderError, RemoteTemplate, TemplateCatalog};
 use serde_json::{Value, json};
-
-fn text_parameter(v: &NamedValue) -> Value {
-    let mut p = json!({"type": "text", "text": v.text});
-    if let Some(name) = &v.name {
-        p["parameter_name"] = json!(name);
-    }
-    p
-}
-
-/// The `components` of a template send.
-pub fn send_components(values: &TemplateValues) -> Vec<Value> {
-    let mut out = Vec::new();
-    match &values.header {
-        None => {}
-        Some(HeaderValue::Text(v)) => out.push(json!({"type": "header", "parameters": [text_parameter(v)]})),
-        Some(HeaderValue::Media { kind, link, filename, .. }) => {
-            let mut media = json!({"link": link.clone().unwrap_or_default()});
-            if let Some(f) = filename.as_ref().filter(|_| kind == "document") {
-                media["filename"] = json!(f);
-            }
-            out.push(json!({"type": "header", "parameters": [{"type": kind, kind.as_str(): media}]}));
-        }
-    }
-    if !values.body.is_empty() {
-        out.push(
-            json!({"type": "body", "parameters": values.body.iter().map(text_parameter).collect::<Vec<_>>()}),
-        );
-    }
-    for b in &values.buttons {
-        out.push(match b.kind {
-            ButtonValueKind::UrlSuffix => json!({
-                "type": "button", "sub_type": "url", "index": b.index.to_string(),
-                "parameters": [{"type": "text", "text": b.value}],
-            }),
-            ButtonValueKind::CopyCode => json!({
-                "type": "button", "sub_type": "copy_code", "index": b.index.to_string(),
-                "parameters": [{"type": "coupon_code", "coupon_code": b.value}],
-            }),
-        });
-    }
-    out
-}
 
 fn category_word(c: TemplateCategory) -> &'static str {
     match c {
