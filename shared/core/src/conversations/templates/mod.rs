@@ -27,14 +27,9 @@ use utoipa::ToSchema;
 pub const MAX_PER_CHANNEL: usize = 250;
 pub use rules::MAX_BODY;
 
+/// What a template says: header, body, footer and buttons.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct NewTemplate {
-    pub channel_id: String,
-    /// Meta's template name: lower-case letters, digits and underscores.
-    pub name: String,
-    /// e.g. `pt_BR`.
-    pub language: String,
-    pub category: TemplateCategory,
+pub struct TemplateContent {
     #[serde(default)]
     pub header: Option<TemplateHeader>,
     pub body: String,
@@ -44,19 +39,67 @@ pub struct NewTemplate {
     pub buttons: Vec<TemplateButton>,
 }
 
+impl TemplateContent {
+    /// Puts the content on `t` (texts trimmed).
+    fn apply(self, t: &mut Template) {
+        t.header = self.header;
+        t.body = self.body.trim().to_owned();
+        t.footer = self.footer.map(|f| f.trim().to_owned());
+        t.buttons = self.buttons;
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct NewTemplate {
+    pub channel_id: String,
+    /// Meta's template name: lower-case letters, digits and underscores.
+    pub name: String,
+    /// e.g. `pt_BR`.
+    pub language: String,
+    pub category: TemplateCategory,
+    #[serde(flatten)]
+    pub content: TemplateContent,
+}
+
 /// A template's new content: it replaces header, body, footer and buttons (Meta reviews
 /// the template again). Name and language never change.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct TemplateEdit {
     #[serde(default)]
     pub category: Option<TemplateCategory>,
-    #[serde(default)]
-    pub header: Option<TemplateHeader>,
-    pub body: String,
-    #[serde(default)]
-    pub footer: Option<String>,
-    #[serde(default)]
-    pub buttons: Vec<TemplateButton>,
+    #[serde(flatten)]
+    pub content: TemplateContent,
+}
+
+/// A new record with no content yet, `pending`, of nobody at Meta.
+fn blank(
+    deps: &Deps,
+    account: &str,
+    channel: &str,
+    name: &str,
+    language: &str,
+    category: TemplateCategory,
+) -> Template {
+    Template {
+        id: deps.ids.new_id(),
+        account_id: account.to_owned(),
+        channel_id: channel.to_owned(),
+        name: name.trim().to_owned(),
+        language: language.trim().to_owned(),
+        category,
+        header: None,
+        body: String::new(),
+        footer: None,
+        buttons: Vec::new(),
+        status: TemplateStatus::Pending,
+        status_reason: None,
+        meta_id: None,
+        quality: None,
+        previous_category: None,
+        created_at: deps.clock.now(),
+        updated_at: None,
+        version: 1,
+    }
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -154,27 +197,13 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewTemplate) -> Service
     caller.require_admin()?;
     let channel = channels::load(deps, &caller.account_id, &input.channel_id).await?;
     let access = catalog_access(&channel)?;
-    let mut template = Template {
-        id: deps.ids.new_id(),
-        account_id: caller.account_id.clone(),
-        channel_id: channel.channel.id.clone(),
-        name: input.name.trim().to_owned(),
-        language: input.language.trim().to_owned(),
-        category: input.category,
-        header: input.header,
-        body: input.body.trim().to_owned(),
-        footer: input.footer.map(|f| f.trim().to_owned()),
-        buttons: input.buttons,
+    let mut template =
+        blank(deps, &caller.account_id, &channel.channel.id, &input.name, &input.language, input.category);
+    input.content.apply(&mut template);
+    if access.is_none() {
         // Meta approves Cloud API templates; the sandbox has no reviewer.
-        status: if access.is_none() { TemplateStatus::Approved } else { TemplateStatus::Pending },
-        status_reason: None,
-        meta_id: None,
-        quality: None,
-        previous_category: None,
-        created_at: deps.clock.now(),
-        updated_at: None,
-        version: 1,
-    };
+        template.status = TemplateStatus::Approved;
+    }
     rules::check(&template, &keys::upload_prefix(&caller.account_id))?;
     let existing = all(deps, &caller.account_id).await?;
     if existing.iter().filter(|t| t.channel_id == template.channel_id).count() >= MAX_PER_CHANNEL {
@@ -284,10 +313,7 @@ pub async fn edit(deps: &Deps, caller: &Caller, id: &str, input: TemplateEdit) -
     if let Some(category) = input.category {
         t.category = category;
     }
-    t.header = input.header;
-    t.body = input.body.trim().to_owned();
-    t.footer = input.footer.map(|f| f.trim().to_owned());
-    t.buttons = input.buttons;
+    input.content.apply(&mut t);
     rules::check(&t, &keys::upload_prefix(&caller.account_id))?;
     if let Some(access) = &access {
         if t.meta_id.is_none() {

@@ -207,26 +207,7 @@ pub async fn sync(deps: &Deps, caller: &Caller, channel_id: &str) -> ServiceResu
                 }
             }
             None => {
-                let mut t = Template {
-                    id: deps.ids.new_id(),
-                    account_id: account.clone(),
-                    channel_id: channel_id.to_owned(),
-                    name: r.name.clone(),
-                    language: r.language.clone(),
-                    category: r.category,
-                    header: None,
-                    body: String::new(),
-                    footer: None,
-                    buttons: Vec::new(),
-                    status: TemplateStatus::Pending,
-                    status_reason: None,
-                    meta_id: None,
-                    quality: None,
-                    previous_category: None,
-                    created_at: deps.clock.now(),
-                    updated_at: None,
-                    version: 1,
-                };
+                let mut t = super::blank(deps, account, channel_id, &r.name, &r.language, r.category);
                 adopt(&mut t, r);
                 t.previous_category = None;
                 match insert(deps, &t).await {
