@@ -35,7 +35,11 @@ pub async fn run(settings: LocalSettings, command: AdminCommand) -> anyhow::Resu
         AdminCommand::CreateAccount { name, admin_email, admin_password, admin_name, aws } => {
             let deps = if aws {
                 let storage = AwsStorage::from_env(&Env::process())?;
-                aws_deps(&storage, "https://graph.facebook.com", "v23.0", Arc::new(SystemClock)).await?
+                // Creating an account stores no sealed secret; the deployment's key is used
+                // when it is set, as the functions would.
+                let master = Secret::new(std::env::var("ATENDE_JWT_SECRET").unwrap_or_default());
+                aws_deps(&storage, "https://graph.facebook.com", "v23.0", Arc::new(SystemClock), &master)
+                    .await?
             } else {
                 AppContext::embedded(&settings, Arc::new(SystemClock))?.0.deps
             };

@@ -3,7 +3,7 @@
 
 use crate::error::ServiceResult;
 use crate::events::DomainEvent;
-use crate::ports::{Blob, Clock, HttpCalls, Ids, Messaging, Queue, Table, TemplateCatalog};
+use crate::ports::{Blob, Clock, HttpCalls, Ids, Messaging, Queue, Sealer, Table, TemplateCatalog};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -19,6 +19,8 @@ pub struct Deps {
     pub templates: Arc<dyn TemplateCatalog>,
     /// Calls to URLs users give (flows' HTTP nodes), guarded against internal targets.
     pub http: Arc<dyn HttpCalls>,
+    /// Seals secrets (channel tokens) before they are stored.
+    pub sealer: Arc<dyn Sealer>,
     pub reactions: Arc<Reactions>,
     /// Configuration read on the hot paths, cached per process (see [`crate::cache`]).
     pub config: Arc<crate::cache::ConfigCache>,

@@ -80,6 +80,7 @@ fn assemble(
     blob: Arc<dyn atende_core::ports::Blob>,
     graph: Graph<'_>,
     clock: Arc<dyn Clock>,
+    seal_key: &[u8; 32],
 ) -> Deps {
     let ids: Arc<dyn atende_core::ports::Ids> = Arc::new(UlidIds::new(clock.clone()));
     Deps {
@@ -97,6 +98,7 @@ fn assemble(
             graph.timeout,
         )),
         http: Arc::new(atende_providers::outbound_http::GuardedHttp::new(graph.http_allow)),
+        sealer: Arc::new(crate::seal::AesGcmSealer::new(seal_key)),
         table,
         queue,
         blob,
@@ -130,8 +132,14 @@ impl AppContext {
         let blob_key = hmac_subkey(&key, b"blob-links");
         let blob = FsBlob::open(&dir.join("blobs"), &settings.public_url, blob_key, clock.clone())?;
         let graph = Graph::of(settings);
-        let deps =
-            assemble(Arc::new(table.clone()), Arc::new(queue.clone()), Arc::new(blob.clone()), graph, clock);
+        let deps = assemble(
+            Arc::new(table.clone()),
+            Arc::new(queue.clone()),
+            Arc::new(blob.clone()),
+            graph,
+            clock,
+            &seal_key(&key),
+        );
         let ctx = Self::local(settings, &key, deps);
         Ok((ctx, Embedded { table, queue, blob }))
     }
@@ -161,6 +169,7 @@ impl AppContext {
             Arc::new(S3Blob::new(clients.s3.clone(), &aws.names.bucket)),
             Graph::of(settings),
             clock,
+            &seal_key(&key),
         );
         Ok((Self::local(settings, &key, deps), queues))
     }
@@ -193,6 +202,7 @@ impl AppContext {
             &settings.meta.graph_url,
             &settings.meta.graph_version,
             clock.clone(),
+            &settings.auth.jwt_secret,
         )
         .await?;
         let auth = Arc::new(Auth::new(
@@ -204,12 +214,14 @@ impl AppContext {
     }
 }
 
-/// The ports on DynamoDB, SQS and S3.
+/// The ports on DynamoDB, SQS and S3; stored secrets sealed with a key derived from
+/// `master` (the deployment's JWT secret until a KMS data key replaces it).
 pub async fn aws_deps(
     storage: &AwsStorage,
     graph_url: &str,
     graph_version: &str,
     clock: Arc<dyn Clock>,
+    master: &Secret,
 ) -> anyhow::Result<Deps> {
     let clients = Clients::connect(&AwsConnection {
         endpoint: storage.aws_endpoint.clone(),
@@ -239,6 +251,7 @@ pub async fn aws_deps(
             http_allow: Vec::new(),
         },
         clock,
+        &seal_key(master),
     ))
 }
 
@@ -263,6 +276,13 @@ fn local_secret(dir: &Path) -> anyhow::Result<Secret> {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
     }
     Ok(Secret::new(secret))
+}
+
+/// The key that seals stored secrets, derived from the master secret.
+fn seal_key(master: &Secret) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key.copy_from_slice(&hmac_subkey(master, b"secrets-at-rest")[..32]);
+    key
 }
 
 /// A separate key per purpose, derived from the master secret.

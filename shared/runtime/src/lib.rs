@@ -14,6 +14,7 @@ pub mod http;
 pub mod http_error;
 pub mod jwt;
 pub mod lambda;
+pub mod seal;
 pub mod settings;
 pub mod telemetry;
 

@@ -148,3 +148,43 @@ async fn an_erased_contact_leaves_no_body_media_note_phone_or_name_readable_and_
     assert_eq!(found["items"].as_array().unwrap().len(), 1);
     assert_ne!(found["items"][0]["id"], json!(contact), "a new contact, nothing of the old one");
 }
+
+#[tokio::test]
+async fn a_channels_access_token_is_sealed_in_the_table_and_still_authenticates_its_sends() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    let channel = stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let (status, _) = stack
+        .call(
+            Method::PATCH,
+            &format!("/v1/channels/{channel}"),
+            &t.token,
+            Some(json!({"access_token": "EAAB-rotated-token-999"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let session = stack.assumed_session(&t, "wamid.first").await;
+    let (status, _) = stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/messages"),
+            &t.token,
+            Some(json!({"type": "text", "text": "Olá!"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    stack.settle().await;
+    let sends = stack.graph.sends();
+    assert_eq!(
+        sends.last().unwrap().authorization,
+        "Bearer EAAB-rotated-token-999",
+        "the token opens for sends"
+    );
+    let dump = stack.table_dump();
+    let channel_item =
+        dump.iter().find(|row| row.contains("secret_access_token")).expect("the channel's item");
+    assert!(channel_item.contains("sealed:v1:"), "{channel_item}");
+    for secret in ["EAAB-rotated-token-999", "test-token"] {
+        assert!(dump.iter().all(|row| !row.contains(secret)), "{secret} is stored in the clear");
+    }
+}

@@ -99,43 +99,63 @@ fn pointer(key: crate::ports::Key, account: &str, channel: &str) -> Item {
     ])
 }
 
+/// The channel's record with its secrets sealed beside it.
 fn with_secrets(
+    deps: &Deps,
     channel: &Channel,
     token: &Secret,
     app: Option<&Secret>,
     verify: Option<&Secret>,
 ) -> ServiceResult<Item> {
     let mut item = to_item(&keys::channel(&channel.account_id, &channel.id), channel)?;
-    item.insert(ACCESS_TOKEN.into(), attr::s(token.expose()));
+    let seal = |s: &Secret| {
+        attr::s(if s.expose().is_empty() { String::new() } else { deps.sealer.seal(s.expose()) })
+    };
+    item.insert(ACCESS_TOKEN.into(), seal(token));
     if let Some(s) = app {
-        item.insert(APP_SECRET.into(), attr::s(s.expose()));
+        item.insert(APP_SECRET.into(), seal(s));
     }
     if let Some(s) = verify {
-        item.insert(VERIFY_TOKEN.into(), attr::s(s.expose()));
+        item.insert(VERIFY_TOKEN.into(), seal(s));
     }
     Ok(item)
 }
 
-fn split(item: Item) -> ServiceResult<ChannelWithSecrets> {
-    let secret = |name: &str| attr::get_s(&item, name).map(Secret::new);
-    let (access_token, app_secret, verify_token) =
-        (secret(ACCESS_TOKEN).unwrap_or_else(|| Secret::new("")), secret(APP_SECRET), secret(VERIFY_TOKEN));
+/// A channel item's record and opened secrets (a secret stored before sealing existed is
+/// read as it is, and sealed at the channel's next write).
+fn split(deps: &Deps, item: Item) -> ServiceResult<ChannelWithSecrets> {
+    let secret = |name: &str| -> ServiceResult<Option<Secret>> {
+        match attr::get_s(&item, name) {
+            None => Ok(None),
+            Some(v) if v.starts_with("sealed:") => deps
+                .sealer
+                .open(v)
+                .map(|plain| Some(Secret::new(plain)))
+                .map_err(|e| ServiceError::Internal(format!("a channel secret does not open: {e}"))),
+            Some(v) => Ok(Some(Secret::new(v))),
+        }
+    };
+    let (access_token, app_secret, verify_token) = (
+        secret(ACCESS_TOKEN)?.unwrap_or_else(|| Secret::new("")),
+        secret(APP_SECRET)?,
+        secret(VERIFY_TOKEN)?,
+    );
     Ok(ChannelWithSecrets { channel: from_item(item)?, access_token, app_secret, verify_token })
 }
 
 /// A channel with its secrets, through the configuration cache (at most
 /// [`crate::cache::CONFIG_TTL`] old when another process changed it).
 pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<ChannelWithSecrets> {
-    found(deps.configuration(&keys::channel(account, id)).await?)
+    found(deps, deps.configuration(&keys::channel(account, id)).await?)
 }
 
 /// The same, read fresh: for changing it (the write is conditional on its version).
 async fn load_fresh(deps: &Deps, account: &str, id: &str) -> ServiceResult<ChannelWithSecrets> {
-    found(deps.table.get(&keys::channel(account, id)).await?)
+    found(deps, deps.table.get(&keys::channel(account, id)).await?)
 }
 
-fn found(item: Option<Item>) -> ServiceResult<ChannelWithSecrets> {
-    item.map_or(Err(ServiceError::NotFound("channel")), split)
+fn found(deps: &Deps, item: Option<Item>) -> ServiceResult<ChannelWithSecrets> {
+    item.map_or(Err(ServiceError::NotFound("channel")), |i| split(deps, i))
 }
 
 /// This process wrote these channel items: drop their cached reads.
@@ -183,7 +203,13 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewChannel) -> ServiceR
     };
     let mut writes = vec![
         TransactItem::Put {
-            item: with_secrets(&channel, &token, input.app_secret.as_ref(), input.verify_token.as_ref())?,
+            item: with_secrets(
+                deps,
+                &channel,
+                &token,
+                input.app_secret.as_ref(),
+                input.verify_token.as_ref(),
+            )?,
             condition: Some(Condition::NotExists),
         },
         TransactItem::Put {
@@ -225,7 +251,7 @@ pub async fn list(deps: &Deps, caller: &Caller) -> ServiceResult<ChannelList> {
             .after(cursor);
         let page = deps.table.query(q).await?;
         for item in page.items {
-            let channel = split(item)?.channel;
+            let channel = split(deps, item)?.channel;
             if channel.removed_at.is_none() {
                 items.push(channel);
             }
@@ -276,6 +302,7 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ChannelPatch)
     let read = full.channel.version;
     full.channel.version += 1;
     let item = with_secrets(
+        deps,
         &full.channel,
         &full.access_token,
         full.app_secret.as_ref(),
@@ -298,7 +325,7 @@ pub async fn remove(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()>
     full.channel.version += 1;
     full.channel.active = false;
     full.channel.removed_at = Some(deps.clock.now());
-    let item = with_secrets(&full.channel, &Secret::new(""), None, None)?;
+    let item = with_secrets(deps, &full.channel, &Secret::new(""), None, None)?;
     deps.table
         .transact(vec![
             TransactItem::Put { item, condition: Some(Condition::version_is(read)) },

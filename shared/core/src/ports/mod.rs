@@ -6,6 +6,7 @@ pub mod http;
 pub mod ids;
 pub mod messaging;
 pub mod queue;
+pub mod seal;
 pub mod table;
 pub mod templates;
 
@@ -18,6 +19,7 @@ pub use messaging::{
     OutboundContent, OutboundRequest, ProviderError, TemplateValues,
 };
 pub use queue::{OutgoingMessage, Queue, QueueError, QueueSpec, ReceivedMessage};
+pub use seal::{SealError, Sealer};
 pub use table::{
     AttributeValue, Cmp, Condition, Index, Item, Key, Page, Query, SortCondition, Table, TableError,
     TransactItem, UpdateOp,

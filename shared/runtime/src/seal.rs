@@ -1,0 +1,66 @@
+//! The sealer: AES-256-GCM (the `aes-gcm` crate) with a random 96-bit nonce per seal, the
+//! text stored as `sealed:v1:` + base64(nonce ‖ ciphertext ‖ tag). The key is derived
+//! from the runtime's master secret (locally `<data dir>/secret.key`; on AWS the
+//! deployment's JWT secret).
+
+use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
+use aes_gcm::{Aes256Gcm, Key, Nonce};
+use atende_core::ports::{SealError, Sealer};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+/// What marks a sealed text (anything else was stored before sealing existed).
+pub const PREFIX: &str = "sealed:v1:";
+const NONCE: usize = 12;
+
+pub struct AesGcmSealer {
+    cipher: Aes256Gcm,
+}
+
+impl AesGcmSealer {
+    pub fn new(key: &[u8; 32]) -> Self {
+        Self { cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)) }
+    }
+}
+
+impl Sealer for AesGcmSealer {
+    fn seal(&self, plain: &str) -> String {
+        let nonce = Aes256Gcm::generate_nonce(&mut OsRng);
+        let sealed =
+            self.cipher.encrypt(&nonce, plain.as_bytes()).expect("AES-GCM seals any text under 64 GiB");
+        let mut raw = nonce.to_vec();
+        raw.extend_from_slice(&sealed);
+        format!("{PREFIX}{}", STANDARD.encode(raw))
+    }
+
+    fn open(&self, sealed: &str) -> Result<String, SealError> {
+        let raw = sealed.strip_prefix(PREFIX).ok_or(SealError::Broken)?;
+        let raw = STANDARD.decode(raw).map_err(|_| SealError::Broken)?;
+        if raw.len() < NONCE {
+            return Err(SealError::Broken);
+        }
+        let (nonce, body) = raw.split_at(NONCE);
+        let plain = self.cipher.decrypt(Nonce::from_slice(nonce), body).map_err(|_| SealError::Broken)?;
+        String::from_utf8(plain).map_err(|_| SealError::Broken)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_text_opens_with_its_key_only_and_never_shows_the_plain_text() {
+        let sealer = AesGcmSealer::new(&[7; 32]);
+        let a = sealer.seal("EAAB-token");
+        let b = sealer.seal("EAAB-token");
+        assert!(a.starts_with(PREFIX) && !a.contains("EAAB"));
+        assert_ne!(a, b, "a fresh nonce each time");
+        assert_eq!(sealer.open(&a).unwrap(), "EAAB-token");
+        assert_eq!(AesGcmSealer::new(&[8; 32]).open(&a), Err(SealError::Broken), "another key");
+        let mut tampered = a.clone();
+        tampered.replace_range(tampered.len() - 4.., "AAAA");
+        assert_eq!(sealer.open(&tampered), Err(SealError::Broken), "a changed byte");
+        assert_eq!(sealer.open("EAAB-token"), Err(SealError::Broken), "not sealed");
+    }
+}
