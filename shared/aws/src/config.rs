@@ -23,6 +23,7 @@ pub struct Clients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub s3: aws_sdk_s3::Client,
+    pub kms: aws_sdk_kms::Client,
 }
 
 impl Clients {
@@ -59,6 +60,7 @@ impl Clients {
             dynamodb: aws_sdk_dynamodb::Client::new(&shared),
             sqs: aws_sdk_sqs::Client::new(&shared),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
+            kms: aws_sdk_kms::Client::new(&shared),
         }
     }
 }

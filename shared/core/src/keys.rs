@@ -75,6 +75,12 @@ pub fn waba(waba: &str) -> Key {
     Key::new(format!("WABA#{waba}"), "WABA")
 }
 
+/// `SEALKEY` / `v1`: the deployment's data key for sealing secrets, encrypted under KMS
+/// (an exception to account-first keys: it belongs to no account).
+pub fn sealing_key() -> Key {
+    Key::new("SEALKEY", "v1")
+}
+
 pub const TAG_PREFIX: &str = "TAG#";
 /// `A#<account>` / `TAG#<tag>`: a tag (name and colour).
 pub fn tag(account: &str, tag: &str) -> Key {

@@ -3,6 +3,7 @@
 use crate::jwt::Auth;
 use crate::settings::{AwsSettings, AwsStorage, LocalAws, LocalSettings, MetaSettings, queue_url_var};
 use anyhow::Context;
+use atende_aws::kms::KmsKeys;
 use atende_aws::{AwsConnection, Clients, DynamoTable, S3Blob, SqsQueue, provision};
 use atende_core::Deps;
 use atende_core::ports::{Clock, QueueSpec, SystemClock, UlidIds};
@@ -240,8 +241,14 @@ pub async fn aws_deps(
             .with_context(|| format!("{} names no known queue", queue_url_var(name)))?;
         queues.insert(name.clone(), (url.clone(), spec));
     }
+    let table: Arc<dyn atende_core::ports::Table> =
+        Arc::new(DynamoTable::new(clients.dynamodb.clone(), &storage.table_name, clock.clone()));
+    let seal = match &storage.kms_key_id {
+        Some(key_id) => kms_data_key(table.as_ref(), &KmsKeys::new(clients.kms.clone(), key_id)).await?,
+        None => seal_key(master),
+    };
     Ok(assemble(
-        Arc::new(DynamoTable::new(clients.dynamodb.clone(), &storage.table_name, clock.clone())),
+        table,
         Arc::new(SqsQueue::new(clients.sqs.clone(), queues)),
         Arc::new(S3Blob::new(clients.s3.clone(), &storage.media_bucket)),
         Graph {
@@ -251,8 +258,40 @@ pub async fn aws_deps(
             http_allow: Vec::new(),
         },
         clock,
-        &seal_key(master),
+        &seal,
     ))
+}
+
+/// The deployment's data key for sealing secrets (envelope encryption): its copy encrypted
+/// under the KMS key is kept in the table; the first cold start has KMS make one and stores
+/// it with a not-exists condition (two racing starts keep the first), every start has KMS
+/// decrypt the stored copy.
+pub async fn kms_data_key(table: &dyn atende_core::ports::Table, kms: &KmsKeys) -> anyhow::Result<[u8; 32]> {
+    use atende_core::ports::table::attr;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    let key = atende_core::keys::sealing_key();
+    for _ in 0..2 {
+        if let Some(item) = table.get(&key).await.context("reading the sealing key")? {
+            let encrypted = attr::get_s(&item, "encrypted_key")
+                .and_then(|e| STANDARD.decode(e).ok())
+                .context("the stored sealing key is not base64")?;
+            return kms.decrypt(&encrypted).await.context("KMS did not decrypt the sealing key");
+        }
+        let (plain, encrypted) = kms.generate().await.context("KMS did not make a data key")?;
+        let item = atende_core::ports::Item::from([
+            ("pk".to_owned(), attr::s(&key.pk)),
+            ("sk".to_owned(), attr::s(&key.sk)),
+            ("encrypted_key".to_owned(), attr::s(STANDARD.encode(&encrypted))),
+        ]);
+        match table.put(item, Some(atende_core::ports::Condition::NotExists)).await {
+            Ok(()) => return Ok(plain),
+            // Another start stored one first: use that one.
+            Err(atende_core::ports::TableError::ConditionFailed) => continue,
+            Err(e) => return Err(e).context("storing the sealing key"),
+        }
+    }
+    anyhow::bail!("the sealing key could neither be read nor stored")
 }
 
 /// The local runtime's master secret: generated once, kept in `<data dir>/secret.key`

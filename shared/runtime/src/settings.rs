@@ -89,6 +89,9 @@ pub struct AwsStorage {
     pub queue_urls: Vec<(String, String)>,
     /// Override of every AWS endpoint (moto in tests).
     pub aws_endpoint: Option<String>,
+    /// The KMS key the data key that seals stored secrets is encrypted under; without it
+    /// the sealing key derives from the JWT secret.
+    pub kms_key_id: Option<String>,
 }
 
 impl AwsStorage {
@@ -106,6 +109,7 @@ impl AwsStorage {
             media_bucket: env.required("ATENDE_MEDIA_BUCKET")?,
             queue_urls,
             aws_endpoint: env.optional("ATENDE_AWS_ENDPOINT"),
+            kms_key_id: env.optional("ATENDE_KMS_KEY_ID"),
         })
     }
 }

@@ -188,3 +188,48 @@ async fn a_channels_access_token_is_sealed_in_the_table_and_still_authenticates_
         assert!(dump.iter().all(|row| !row.contains(secret)), "{secret} is stored in the clear");
     }
 }
+
+#[tokio::test]
+async fn on_aws_the_sealing_key_is_made_once_under_kms_and_every_cold_start_opens_the_same() {
+    use atende_aws::kms::{KmsKeys, create_key};
+    use atende_aws::{AwsConnection, Clients, DynamoTable, provision};
+    use atende_core::ports::{Sealer, Table};
+    use atende_runtime::context::kms_data_key;
+    use atende_runtime::seal::AesGcmSealer;
+    use std::sync::Arc;
+
+    let lease = atende_testkit::harness::moto_lease().await;
+    let clients = Clients::connect(&AwsConnection {
+        endpoint: Some(lease.url.clone()),
+        region: Some("us-east-1".into()),
+        dummy_credentials: true,
+        lambda_environment: false,
+    })
+    .await;
+    let names = atende_testkit::harness::fresh_names();
+    provision::ensure_all(&clients, &names, &[]).await.unwrap();
+    let clock: Arc<dyn atende_core::ports::Clock> = Arc::new(atende_core::ports::SystemClock);
+    let table = DynamoTable::new(clients.dynamodb.clone(), names.table, clock);
+    let key_id = create_key(&clients.kms, "atende test").await.unwrap();
+    let kms = KmsKeys::new(clients.kms.clone(), &key_id);
+
+    // Two cold starts at once: one makes the key, both end with it.
+    let (a, b) = tokio::join!(kms_data_key(&table, &kms), kms_data_key(&table, &kms));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a, b);
+    assert_eq!(kms_data_key(&table, &kms).await.unwrap(), a, "a later start opens the same key");
+    let stored =
+        table.get(&atende_core::keys::sealing_key()).await.unwrap().expect("the encrypted key is stored");
+    let encrypted =
+        atende_core::ports::table::attr::get_s(&stored, "encrypted_key").expect("its KMS-encrypted copy");
+    assert!(encrypted.len() > 60, "KMS's ciphertext, not a bare 32-byte key: {encrypted}");
+    let sealed = AesGcmSealer::new(&a).seal("EAAB-token");
+    assert_eq!(AesGcmSealer::new(&b).open(&sealed).unwrap(), "EAAB-token");
+    let wrong = KmsKeys::new(clients.kms.clone(), "no-such-key");
+    let other_table = {
+        let names = atende_testkit::harness::fresh_names();
+        provision::ensure_all(&clients, &names, &[]).await.unwrap();
+        DynamoTable::new(clients.dynamodb.clone(), names.table, Arc::new(atende_core::ports::SystemClock))
+    };
+    assert!(kms_data_key(&other_table, &wrong).await.is_err(), "no KMS key, no silent fallback");
+}
