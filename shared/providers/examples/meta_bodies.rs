@@ -3,7 +3,7 @@
 //! Meta's published OpenAPI document.
 
 use atende_core::conversations::model::{
-    Template, TemplateButton, TemplateCategory, TemplateHeader, TemplateStatus,
+    Template, TemplateButton, TemplateCategory, TemplateContent, TemplateHeader, TemplateStatus,
 };
 use atende_core::ports::{
     ButtonValue, ButtonValueKind, HeaderValue, NamedValue, OutboundChoice, OutboundContent, OutboundRequest,
@@ -53,10 +53,7 @@ fn template(
         name: name.into(),
         language: "pt_BR".into(),
         category: TemplateCategory::Marketing,
-        header,
-        body: body.into(),
-        footer: Some("Loja Acme".into()),
-        buttons,
+        content: TemplateContent { header, body: body.into(), footer: Some("Loja Acme".into()), buttons },
         status: TemplateStatus::Approved,
         status_reason: None,
         meta_id: None,

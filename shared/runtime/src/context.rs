@@ -23,16 +23,14 @@ pub struct AppContext {
 }
 
 /// The messaging providers: the Cloud API client and the sandbox.
-pub fn providers(
-    graph_url: &str,
-    graph_version: &str,
-    timeout: std::time::Duration,
+fn providers(
+    cloud: Arc<atende_providers::whatsapp::CloudApi>,
     queue: Arc<dyn atende_core::ports::Queue>,
     ids: Arc<dyn atende_core::ports::Ids>,
     clock: Arc<dyn Clock>,
 ) -> Arc<dyn atende_core::ports::Messaging> {
     Arc::new(atende_providers::ProviderRouter {
-        cloud: Arc::new(atende_providers::whatsapp::CloudApi::new(graph_url, graph_version, timeout)),
+        cloud,
         sandbox: Arc::new(atende_providers::sandbox::Sandbox { queue, ids, clock }),
     })
 }
@@ -84,20 +82,11 @@ fn assemble(
     seal_key: &[u8; 32],
 ) -> Deps {
     let ids: Arc<dyn atende_core::ports::Ids> = Arc::new(UlidIds::new(clock.clone()));
+    // One Graph API client (one connection pool) sends messages and keeps templates.
+    let cloud = Arc::new(atende_providers::whatsapp::CloudApi::new(graph.url, graph.version, graph.timeout));
     Deps {
-        messaging: providers(
-            graph.url,
-            graph.version,
-            graph.timeout,
-            queue.clone(),
-            ids.clone(),
-            clock.clone(),
-        ),
-        templates: Arc::new(atende_providers::whatsapp::CloudApi::new(
-            graph.url,
-            graph.version,
-            graph.timeout,
-        )),
+        messaging: providers(cloud.clone(), queue.clone(), ids.clone(), clock.clone()),
+        templates: cloud,
         http: Arc::new(atende_providers::outbound_http::GuardedHttp::new(graph.http_allow)),
         sealer: Arc::new(crate::seal::AesGcmSealer::new(seal_key)),
         table,

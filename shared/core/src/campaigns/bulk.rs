@@ -381,23 +381,10 @@ pub async fn deliver(deps: &Deps, account: &str, list_name: &str, item: &str) ->
         Slot::At(at) => at,
     };
     deps.clock.sleep_until(slot).await;
-    let claim = deps
-        .table
-        .update(
-            &list.key(account, item),
-            vec![
-                UpdateOp::Set("status".into(), attr::s(RecipientStatus::Sending.as_str())),
-                UpdateOp::Set("claimed_at".into(), ts(now)),
-                UpdateOp::Add("attempts".into(), 1),
-                UpdateOp::Add("version".into(), 1),
-            ],
-            Some(Condition::equals("status", attr::s(RecipientStatus::Queued.as_str()))),
-        )
-        .await;
-    match claim {
-        Ok(_) => {}
-        Err(TableError::ConditionFailed) => return Ok(Outcome::Done),
-        Err(e) => return Err(e.into()),
+    let key = list.key(account, item);
+    let states = (RecipientStatus::Queued.as_str(), RecipientStatus::Sending.as_str());
+    if !delivery::claim(deps, &key, states, now, Vec::new()).await? {
+        return Ok(Outcome::Done);
     }
     let values = delivery::with_links(deps, serde_json::from_str(&b.values).unwrap_or_default()).await?;
     let request = OutboundRequest {
@@ -446,22 +433,7 @@ pub async fn deliver(deps: &Deps, account: &str, list_name: &str, item: &str) ->
                         .await?;
                         return Ok(Outcome::Done);
                     }
-                    let unclaim = deps
-                        .table
-                        .update(
-                            &list.key(account, item),
-                            vec![
-                                UpdateOp::Set("status".into(), attr::s(RecipientStatus::Queued.as_str())),
-                                UpdateOp::Remove("claimed_at".into()),
-                                UpdateOp::Add("version".into(), 1),
-                            ],
-                            Some(Condition::equals("status", attr::s(RecipientStatus::Sending.as_str()))),
-                        )
-                        .await;
-                    match unclaim {
-                        Ok(_) | Err(TableError::ConditionFailed) => {}
-                        Err(e) => return Err(e.into()),
-                    }
+                    delivery::unclaim(deps, &key, states, vec![UpdateOp::Add("version".into(), 1)]).await?;
                     Ok(Outcome::Retry(e.to_string()))
                 }
             }

@@ -246,25 +246,11 @@ async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome>
     };
     // A slot already due returns at once.
     deps.clock.sleep_until(slot).await;
-    // The claim: only one delivery of this job gets past here.
-    let claim = deps
-        .table
-        .update(
-            &keys::message(account, id),
-            vec![
-                UpdateOp::Set("status".into(), attr::s(MessageStatus::Sending.as_str())),
-                UpdateOp::Set("status_rank".into(), attr::n(rank(MessageStatus::Sending))),
-                UpdateOp::Set("claimed_at".into(), crate::record::ts(now)),
-                UpdateOp::Add("attempts".into(), 1),
-                UpdateOp::Add("version".into(), 1),
-            ],
-            Some(Condition::equals("status", attr::s(MessageStatus::Queued.as_str()))),
-        )
-        .await;
-    match claim {
-        Ok(_) => {}
-        Err(TableError::ConditionFailed) => return Ok(Outcome::Done),
-        Err(e) => return Err(e.into()),
+    let key = keys::message(account, id);
+    let states = (MessageStatus::Queued.as_str(), MessageStatus::Sending.as_str());
+    let sending_rank = UpdateOp::Set("status_rank".into(), attr::n(rank(MessageStatus::Sending)));
+    if !claim(deps, &key, states, now, vec![sending_rank]).await? {
+        return Ok(Outcome::Done);
     }
     let contact = contacts::load(deps, account, &m.contact_id).await?;
     let Some(to) = contact.wa_id.clone() else {
@@ -288,24 +274,52 @@ async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome>
                 Ok(Outcome::Done)
             }
             Verdict::Retry => {
-                // Un-claim so the retried job can claim again.
-                deps.table
-                    .update(
-                        &keys::message(account, id),
-                        vec![
-                            UpdateOp::Set("status".into(), attr::s(MessageStatus::Queued.as_str())),
-                            UpdateOp::Set("status_rank".into(), attr::n(rank(MessageStatus::Queued))),
-                            UpdateOp::Remove("claimed_at".into()),
-                        ],
-                        Some(Condition::equals("status", attr::s(MessageStatus::Sending.as_str()))),
-                    )
-                    .await
-                    .or_else(|e| {
-                        if matches!(e, TableError::ConditionFailed) { Ok(Item::new()) } else { Err(e) }
-                    })?;
+                let queued_rank = UpdateOp::Set("status_rank".into(), attr::n(rank(MessageStatus::Queued)));
+                unclaim(deps, &key, states, vec![queued_rank]).await?;
                 Ok(Outcome::Retry(e.to_string()))
             }
         },
+    }
+}
+
+/// The send claim on a record (a message, a bulk item): `queued → sending` (`states`), with
+/// when and one more attempt, so only one delivery of a job gets past it; `extra` updates
+/// go with it. `false`: another delivery holds it, or it is past queued.
+pub(crate) async fn claim(
+    deps: &Deps,
+    key: &crate::ports::Key,
+    (queued, sending): (&str, &str),
+    now: chrono::DateTime<chrono::Utc>,
+    extra: Vec<UpdateOp>,
+) -> ServiceResult<bool> {
+    let mut ops = vec![
+        UpdateOp::Set("status".into(), attr::s(sending)),
+        UpdateOp::Set("claimed_at".into(), crate::record::ts(now)),
+        UpdateOp::Add("attempts".into(), 1),
+        UpdateOp::Add("version".into(), 1),
+    ];
+    ops.extend(extra);
+    match deps.table.update(key, ops, Some(Condition::equals("status", attr::s(queued)))).await {
+        Ok(_) => Ok(true),
+        Err(TableError::ConditionFailed) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Gives a claim back (`sending → queued`) so the retried job can claim again; nothing
+/// when the record moved on meanwhile.
+pub(crate) async fn unclaim(
+    deps: &Deps,
+    key: &crate::ports::Key,
+    (queued, sending): (&str, &str),
+    extra: Vec<UpdateOp>,
+) -> ServiceResult<()> {
+    let mut ops =
+        vec![UpdateOp::Set("status".into(), attr::s(queued)), UpdateOp::Remove("claimed_at".into())];
+    ops.extend(extra);
+    match deps.table.update(key, ops, Some(Condition::equals("status", attr::s(sending)))).await {
+        Ok(_) | Err(TableError::ConditionFailed) => Ok(()),
+        Err(e) => Err(e.into()),
     }
 }
 

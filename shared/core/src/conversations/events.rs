@@ -73,8 +73,8 @@ pub enum TemplateChange {
     /// Meta's word: APPROVED, REJECTED, PENDING, PAUSED, DISABLED, FLAGGED, REINSTATED,
     /// PENDING_DELETION, ...
     Status { event: String, reason: Option<String> },
-    /// Meta's category words (MARKETING, UTILITY, AUTHENTICATION).
-    Category { new_category: String, previous_category: Option<String> },
+    /// Meta's category word (MARKETING, UTILITY, AUTHENTICATION), once the change is done.
+    Category { new_category: String },
     /// GREEN, YELLOW, RED, UNKNOWN.
     Quality { score: String },
 }

@@ -357,7 +357,8 @@ pub struct Message {
 }
 
 pub use super::template_model::{
-    Template, TemplateButton, TemplateCategory, TemplateHeader, TemplateQuality, TemplateStatus,
+    Template, TemplateButton, TemplateCategory, TemplateContent, TemplateHeader, TemplateQuality,
+    TemplateStatus,
 };
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

@@ -99,14 +99,9 @@ impl TemplateButton {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct Template {
-    pub id: String,
-    pub account_id: String,
-    pub channel_id: String,
-    pub name: String,
-    pub language: String,
-    pub category: TemplateCategory,
+/// What a template says.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TemplateContent {
     #[serde(default)]
     pub header: Option<TemplateHeader>,
     /// ≤ 1024 characters with `{{1}}` or `{{name}}` parameters.
@@ -117,6 +112,25 @@ pub struct Template {
     /// Up to 10: quick replies, URLs (≤ 2), a phone number (≤ 1), a copy code (≤ 1).
     #[serde(default)]
     pub buttons: Vec<TemplateButton>,
+}
+
+impl TemplateContent {
+    /// The same content with its texts trimmed (as an admin's input is kept).
+    pub fn trimmed(self) -> Self {
+        Self { body: self.body.trim().to_owned(), footer: self.footer.map(|f| f.trim().to_owned()), ..self }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Template {
+    pub id: String,
+    pub account_id: String,
+    pub channel_id: String,
+    pub name: String,
+    pub language: String,
+    pub category: TemplateCategory,
+    #[serde(flatten)]
+    pub content: TemplateContent,
     pub status: TemplateStatus,
     pub status_reason: Option<String>,
     /// Meta's id of the template (absent on the sandbox).

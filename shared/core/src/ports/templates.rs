@@ -2,9 +2,7 @@
 //! provider (Meta's WhatsApp Business Account), in the domain's own terms.
 
 use super::messaging::ProviderError;
-use crate::conversations::template_model::{
-    Template, TemplateButton, TemplateCategory, TemplateHeader, TemplateQuality,
-};
+use crate::conversations::template_model::{Template, TemplateCategory, TemplateContent, TemplateQuality};
 use crate::secret::Secret;
 use async_trait::async_trait;
 
@@ -37,10 +35,7 @@ pub struct RemoteTemplate {
     pub status: String,
     pub reason: Option<String>,
     pub quality: Option<TemplateQuality>,
-    pub header: Option<TemplateHeader>,
-    pub body: String,
-    pub footer: Option<String>,
-    pub buttons: Vec<TemplateButton>,
+    pub content: TemplateContent,
 }
 
 #[async_trait]

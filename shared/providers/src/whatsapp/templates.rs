@@ -1,12 +1,15 @@
-//! Templates in Meta's wire format: the `message_templates` catalogue of a WhatsApp Business Account (create, edit, delete,
-//! list with paging) with the Resumable Upload API for a media header's example.
+//! Templates in Meta's wire format: the `message_templates` catalogue of a WhatsApp
+//! Business Account (create, edit, delete, list with paging) with the Resumable Upload API
+//! for a media header's example. Meta's status, category and quality words are read by the
+//! domain's one reading of them (`conversations::templates::*_from_provider`).
 
 use super::client::{CloudApi, read, transport};
 use async_trait::async_trait;
 use atende_core::conversations::model::{
-    Template, TemplateButton, TemplateCategory, TemplateHeader, TemplateQuality,
+    Template, TemplateButton, TemplateCategory, TemplateContent, TemplateHeader,
 };
 use atende_core::conversations::templates::rules::variables;
+use atende_core::conversations::templates::{category_from_provider, quality_from_provider};
 use atende_core::ports::{CatalogAccess, Created, ProviderError, RemoteTemplate, TemplateCatalog};
 use serde_json::{Value, json};
 
@@ -15,15 +18,6 @@ fn category_word(c: TemplateCategory) -> &'static str {
         TemplateCategory::Marketing => "MARKETING",
         TemplateCategory::Utility => "UTILITY",
         TemplateCategory::Authentication => "AUTHENTICATION",
-    }
-}
-
-fn category_of(word: &str) -> Option<TemplateCategory> {
-    match word.to_ascii_uppercase().as_str() {
-        "MARKETING" => Some(TemplateCategory::Marketing),
-        "UTILITY" => Some(TemplateCategory::Utility),
-        "AUTHENTICATION" => Some(TemplateCategory::Authentication),
-        _ => None,
     }
 }
 
@@ -39,7 +33,7 @@ fn named(text: &str) -> bool {
 /// The `components` of a template definition (creation and edit).
 pub fn definition_components(t: &Template, example_handle: Option<&str>) -> Vec<Value> {
     let mut out = Vec::new();
-    match &t.header {
+    match &t.content.header {
         None => {}
         Some(TemplateHeader::Text { text }) => {
             let mut h = json!({"type": "HEADER", "format": "TEXT", "text": text});
@@ -66,11 +60,11 @@ pub fn definition_components(t: &Template, example_handle: Option<&str>) -> Vec<
             out.push(h);
         }
     }
-    let mut body = json!({"type": "BODY", "text": t.body});
-    if !variables(&t.body).is_empty() {
-        body["example"] = if named(&t.body) {
+    let mut body = json!({"type": "BODY", "text": t.content.body});
+    if !variables(&t.content.body).is_empty() {
+        body["example"] = if named(&t.content.body) {
             let mut seen: Vec<String> = Vec::new();
-            let params: Vec<Value> = variables(&t.body)
+            let params: Vec<Value> = variables(&t.content.body)
                 .into_iter()
                 .filter(|v| {
                     let fresh = !seen.contains(v);
@@ -81,18 +75,20 @@ pub fn definition_components(t: &Template, example_handle: Option<&str>) -> Vec<
                 .collect();
             json!({"body_text_named_params": params})
         } else {
-            let mut numbers: Vec<u32> = variables(&t.body).iter().filter_map(|v| v.parse().ok()).collect();
+            let mut numbers: Vec<u32> =
+                variables(&t.content.body).iter().filter_map(|v| v.parse().ok()).collect();
             numbers.sort_unstable();
             numbers.dedup();
             json!({"body_text": [numbers.iter().map(|n| format!("exemplo_{n}")).collect::<Vec<_>>()]})
         };
     }
     out.push(body);
-    if let Some(footer) = &t.footer {
+    if let Some(footer) = &t.content.footer {
         out.push(json!({"type": "FOOTER", "text": footer}));
     }
-    if !t.buttons.is_empty() {
+    if !t.content.buttons.is_empty() {
         let buttons: Vec<Value> = t
+            .content
             .buttons
             .iter()
             .map(|b| match b {
@@ -123,7 +119,7 @@ pub fn creation_body(t: &Template, example_handle: Option<&str>) -> Value {
         "category": category_word(t.category),
         "components": definition_components(t, example_handle),
     });
-    if named(&t.body) {
+    if named(&t.content.body) {
         body["parameter_format"] = json!("NAMED");
     }
     body
@@ -183,24 +179,15 @@ pub fn remote_template(v: &Value) -> Option<RemoteTemplate> {
             _ => {}
         }
     }
-    let quality = v["quality_score"]["score"].as_str().map(|q| match q.to_ascii_uppercase().as_str() {
-        "GREEN" => TemplateQuality::Green,
-        "YELLOW" => TemplateQuality::Yellow,
-        "RED" => TemplateQuality::Red,
-        _ => TemplateQuality::Unknown,
-    });
     Some(RemoteTemplate {
         provider_id: s(&v["id"])?,
         name: s(&v["name"])?,
         language: s(&v["language"])?,
-        category: v["category"].as_str().and_then(category_of)?,
+        category: v["category"].as_str().and_then(category_from_provider)?,
         status: s(&v["status"]).unwrap_or_default(),
         reason: s(&v["rejected_reason"]),
-        quality,
-        header,
-        body,
-        footer,
-        buttons,
+        quality: v["quality_score"]["score"].as_str().map(quality_from_provider),
+        content: TemplateContent { header, body, footer, buttons },
     })
 }
 
@@ -256,7 +243,7 @@ impl TemplateCatalog for CloudApi {
         Ok(Created {
             provider_id: s(&answer["id"]).ok_or(ProviderError::Http(502))?,
             status: s(&answer["status"]).unwrap_or_else(|| "PENDING".into()),
-            category: answer["category"].as_str().and_then(category_of),
+            category: answer["category"].as_str().and_then(category_from_provider),
         })
     }
 

@@ -85,10 +85,11 @@ fn template_update(field: &str, waba: &str, time: Option<&Value>, value: &Value)
         "message_template_status_update" => {
             TemplateChange::Status { event: s(&value["event"])?, reason: s(&value["reason"]) }
         }
-        "template_category_update" => TemplateChange::Category {
-            new_category: s(&value["new_category"])?,
-            previous_category: Some(s(&value["previous_category"])?),
-        },
+        // Only a done change names the previous category; an announcement does not.
+        "template_category_update" if value.get("previous_category").is_some() => {
+            TemplateChange::Category { new_category: s(&value["new_category"])? }
+        }
+        "template_category_update" => return None,
         _ => TemplateChange::Quality { score: s(&value["new_quality_score"])? },
     };
     Some(TemplateUpdate {

@@ -8,10 +8,14 @@ pub mod rules;
 mod sync;
 
 pub use render::render;
-pub use sync::{SyncReport, apply_update, status_from_provider, sync};
+pub use sync::{
+    SyncReport, apply_update, category_from_provider, quality_from_provider, status_from_provider, sync,
+};
 
 use super::channels::{self, ChannelWithSecrets};
-use super::model::{ChannelKind, Template, TemplateButton, TemplateCategory, TemplateHeader, TemplateStatus};
+use super::model::{
+    ChannelKind, Template, TemplateCategory, TemplateContent, TemplateHeader, TemplateStatus,
+};
 use crate::accounts::Caller;
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
@@ -26,28 +30,6 @@ use utoipa::ToSchema;
 
 pub const MAX_PER_CHANNEL: usize = 250;
 pub use rules::MAX_BODY;
-
-/// What a template says: header, body, footer and buttons.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct TemplateContent {
-    #[serde(default)]
-    pub header: Option<TemplateHeader>,
-    pub body: String,
-    #[serde(default)]
-    pub footer: Option<String>,
-    #[serde(default)]
-    pub buttons: Vec<TemplateButton>,
-}
-
-impl TemplateContent {
-    /// Puts the content on `t` (texts trimmed).
-    fn apply(self, t: &mut Template) {
-        t.header = self.header;
-        t.body = self.body.trim().to_owned();
-        t.footer = self.footer.map(|f| f.trim().to_owned());
-        t.buttons = self.buttons;
-    }
-}
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct NewTemplate {
@@ -87,10 +69,7 @@ fn blank(
         name: name.trim().to_owned(),
         language: language.trim().to_owned(),
         category,
-        header: None,
-        body: String::new(),
-        footer: None,
-        buttons: Vec::new(),
+        content: TemplateContent::default(),
         status: TemplateStatus::Pending,
         status_reason: None,
         meta_id: None,
@@ -165,16 +144,15 @@ fn catalog_access(c: &ChannelWithSecrets) -> ServiceResult<Option<CatalogAccess>
 
 /// The handle of a media header's example at Meta (uploaded from the account's file).
 async fn example_handle(deps: &Deps, access: &CatalogAccess, t: &Template) -> ServiceResult<Option<String>> {
-    let (blob_key, link) = match &t.header {
+    let blob_key = match &t.content.header {
         Some(
-            TemplateHeader::Image { blob_key, link }
-            | TemplateHeader::Video { blob_key, link }
-            | TemplateHeader::Document { blob_key, link, .. },
-        ) => (blob_key, link),
+            TemplateHeader::Image { blob_key, .. }
+            | TemplateHeader::Video { blob_key, .. }
+            | TemplateHeader::Document { blob_key, .. },
+        ) => blob_key,
         _ => return Ok(None),
     };
     let Some(key) = blob_key else {
-        let _ = link;
         return Err(ServiceError::invalid(
             "Meta reviews a media header from an example file: upload it (POST /v1/uploads) and give its blob_key",
         ));
@@ -199,7 +177,7 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewTemplate) -> Service
     let access = catalog_access(&channel)?;
     let mut template =
         blank(deps, &caller.account_id, &channel.channel.id, &input.name, &input.language, input.category);
-    input.content.apply(&mut template);
+    template.content = input.content.trimmed();
     if access.is_none() {
         // Meta approves Cloud API templates; the sandbox has no reviewer.
         template.status = TemplateStatus::Approved;
@@ -313,7 +291,7 @@ pub async fn edit(deps: &Deps, caller: &Caller, id: &str, input: TemplateEdit) -
     if let Some(category) = input.category {
         t.category = category;
     }
-    input.content.apply(&mut t);
+    t.content = input.content.trimmed();
     rules::check(&t, &keys::upload_prefix(&caller.account_id))?;
     if let Some(access) = &access {
         if t.meta_id.is_none() {

@@ -104,18 +104,18 @@ fn fill(text: &str, values: &Value) -> ServiceResult<(String, Vec<NamedValue>)> 
 /// The text the customer reads (the body) and the provider's values.
 pub fn render(template: &Template, parameters: &Value) -> ServiceResult<(String, TemplateValues)> {
     let parts = Parts::of(parameters)?;
-    let (text, body) = fill(&template.body, &parts.body)?;
+    let (text, body) = fill(&template.content.body, &parts.body)?;
+    // A media header's file is the template's own unless the send gives another link.
+    let other_link = parts.header.clone().filter(|l| l.starts_with("https://") || l.starts_with("http://"));
     let media = |kind: &str, blob_key: &Option<String>, link: &Option<String>, filename: &Option<String>| {
-        let override_link =
-            parts.header.clone().filter(|l| l.starts_with("https://") || l.starts_with("http://"));
         HeaderValue::Media {
             kind: kind.to_owned(),
-            link: override_link.clone().or_else(|| link.clone()),
-            blob_key: if override_link.is_some() { None } else { blob_key.clone() },
+            link: other_link.clone().or_else(|| link.clone()),
+            blob_key: if other_link.is_some() { None } else { blob_key.clone() },
             filename: filename.clone(),
         }
     };
-    let header = match &template.header {
+    let header = match &template.content.header {
         None => None,
         Some(TemplateHeader::Text { text }) => match variables(text).first() {
             None => None,
@@ -136,7 +136,7 @@ pub fn render(template: &Template, parameters: &Value) -> ServiceResult<(String,
         }
     };
     let dynamic: Vec<(usize, &TemplateButton)> =
-        template.buttons.iter().enumerate().filter(|(_, b)| b.is_dynamic()).collect();
+        template.content.buttons.iter().enumerate().filter(|(_, b)| b.is_dynamic()).collect();
     if parts.buttons.len() != dynamic.len() {
         return Err(ServiceError::invalid(format!(
             "the template's buttons take {} value(s) in parameters.buttons (a URL's end, a code to copy), in their order",
@@ -161,7 +161,7 @@ pub fn render(template: &Template, parameters: &Value) -> ServiceResult<(String,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conversations::model::{TemplateCategory, TemplateStatus};
+    use crate::conversations::model::{TemplateCategory, TemplateContent, TemplateStatus};
     use serde_json::json;
 
     fn template(body: &str) -> Template {
@@ -172,10 +172,7 @@ mod tests {
             name: "n".into(),
             language: "pt_BR".into(),
             category: TemplateCategory::Marketing,
-            header: None,
-            body: body.into(),
-            footer: None,
-            buttons: Vec::new(),
+            content: TemplateContent { body: body.into(), ..Default::default() },
             status: TemplateStatus::Approved,
             status_reason: None,
             meta_id: None,
@@ -201,8 +198,8 @@ mod tests {
     #[test]
     fn header_and_buttons_take_their_values_by_part() {
         let mut t = template("Seu pedido {{1}} saiu");
-        t.header = Some(TemplateHeader::Text { text: "Olá {{1}}".into() });
-        t.buttons = vec![
+        t.content.header = Some(TemplateHeader::Text { text: "Olá {{1}}".into() });
+        t.content.buttons = vec![
             TemplateButton::QuickReply { text: "Ok".into() },
             TemplateButton::Url { text: "Rastrear".into(), url: "https://x.example/r/{{1}}".into() },
             TemplateButton::CopyCode { example: "ABC".into() },

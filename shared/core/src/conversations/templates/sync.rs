@@ -5,12 +5,15 @@ use super::{all, catalog_access, id_by_name, insert, load, provider_failure, rep
 use crate::accounts::Caller;
 use crate::conversations::channels;
 use crate::conversations::events::{TemplateChange, TemplateUpdate};
-use crate::conversations::model::{Template, TemplateCategory, TemplateQuality, TemplateStatus};
+use crate::conversations::model::{
+    Template, TemplateCategory, TemplateHeader, TemplateQuality, TemplateStatus,
+};
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::events::DomainEvent;
-use crate::ports::{RemoteTemplate, TableError};
+use crate::ports::RemoteTemplate;
 use serde::Serialize;
+use std::collections::HashSet;
 use utoipa::ToSchema;
 
 /// Meta's status words. `None`: a word that does not change the status (FLAGGED warns
@@ -27,7 +30,8 @@ pub fn status_from_provider(word: &str) -> Option<TemplateStatus> {
     })
 }
 
-fn category_from_provider(word: &str) -> Option<TemplateCategory> {
+/// Meta's category words.
+pub fn category_from_provider(word: &str) -> Option<TemplateCategory> {
     Some(match word.to_ascii_uppercase().as_str() {
         "MARKETING" => TemplateCategory::Marketing,
         "UTILITY" => TemplateCategory::Utility,
@@ -36,7 +40,8 @@ fn category_from_provider(word: &str) -> Option<TemplateCategory> {
     })
 }
 
-fn quality_from_provider(word: &str) -> TemplateQuality {
+/// Meta's quality scores.
+pub fn quality_from_provider(word: &str) -> TemplateQuality {
     match word.to_ascii_uppercase().as_str() {
         "GREEN" | "HIGH" => TemplateQuality::Green,
         "YELLOW" | "MEDIUM" => TemplateQuality::Yellow,
@@ -63,14 +68,14 @@ pub(super) async fn announce(
     deps.publish(&[changed]).await
 }
 
-/// Changes the template with `change` (re-read on a concurrent write); `true` when the
-/// status moved.
+/// Changes the template with `change` (re-read on a concurrent write): the template before
+/// and after, or `None` when nothing changed.
 async fn update(
     deps: &Deps,
     account: &str,
     id: &str,
     change: impl Fn(&mut Template),
-) -> ServiceResult<Option<Template>> {
+) -> ServiceResult<Option<(Template, Template)>> {
     for _ in 0..5 {
         let mut t = load(deps, account, id).await?;
         let before = t.clone();
@@ -80,7 +85,7 @@ async fn update(
         }
         t.updated_at = Some(deps.clock.now());
         match replace(deps, &mut t).await {
-            Ok(()) => return Ok(Some(before)),
+            Ok(()) => return Ok(Some((before, t))),
             Err(ServiceError::Conflict(_)) => continue,
             Err(e) => return Err(e),
         }
@@ -113,7 +118,7 @@ pub async fn apply_update(deps: &Deps, u: &TemplateUpdate) -> ServiceResult<()> 
                 t.status_reason = reason.clone();
             })
             .await?;
-            if before.is_some_and(|b| b.status != status) {
+            if before.is_some_and(|(b, _)| b.status != status) {
                 announce(deps, &account, &id, status, reason).await?;
             }
         }
@@ -159,22 +164,15 @@ fn adopt(t: &mut Template, r: &RemoteTemplate) {
         t.previous_category = Some(t.category);
         t.category = r.category;
     }
-    t.body = r.body.clone();
-    t.footer = r.footer.clone();
-    t.buttons = r.buttons.clone();
     // Meta's header example is a link of its own; a header file of ours stays ours when
-    // the format did not change.
-    let same_format = std::mem::discriminant(&t.header.clone().unwrap_or(
-        r.header.clone().unwrap_or(crate::conversations::model::TemplateHeader::Text { text: String::new() }),
-    )) == std::mem::discriminant(
-        &r.header
-            .clone()
-            .unwrap_or(crate::conversations::model::TemplateHeader::Text { text: String::new() }),
-    );
-    let keep_ours = same_format
-        && !matches!(t.header, Some(crate::conversations::model::TemplateHeader::Text { .. }) | None);
-    if !keep_ours {
-        t.header = r.header.clone();
+    // Meta's header is a file of the same format.
+    let ours = t.content.header.take();
+    t.content = r.content.clone();
+    if let (Some(ours), Some(theirs)) = (&ours, &r.content.header)
+        && !matches!(ours, TemplateHeader::Text { .. })
+        && std::mem::discriminant(ours) == std::mem::discriminant(theirs)
+    {
+        t.content.header = ours.clone().into();
     }
 }
 
@@ -193,19 +191,15 @@ pub async fn sync(deps: &Deps, caller: &Caller, channel_id: &str) -> ServiceResu
     let mut report = SyncReport::default();
     for r in &remote {
         match id_by_name(deps, account, channel_id, &r.name, &r.language).await? {
-            Some(id) => {
-                let before = update(deps, account, &id, |t| adopt(t, r)).await?;
-                match before {
-                    None => report.unchanged += 1,
-                    Some(b) => {
-                        report.updated += 1;
-                        let now = load(deps, account, &id).await?;
-                        if b.status != now.status {
-                            announce(deps, account, &id, now.status, now.status_reason.clone()).await?;
-                        }
+            Some(id) => match update(deps, account, &id, |t| adopt(t, r)).await? {
+                None => report.unchanged += 1,
+                Some((before, after)) => {
+                    report.updated += 1;
+                    if before.status != after.status {
+                        announce(deps, account, &id, after.status, after.status_reason).await?;
                     }
                 }
-            }
+            },
             None => {
                 let mut t = super::blank(deps, account, channel_id, &r.name, &r.language, r.category);
                 adopt(&mut t, r);
@@ -219,8 +213,10 @@ pub async fn sync(deps: &Deps, caller: &Caller, channel_id: &str) -> ServiceResu
             }
         }
     }
+    let at_meta: HashSet<(&str, &str)> =
+        remote.iter().map(|r| (r.name.as_str(), r.language.as_str())).collect();
     for t in all(deps, account).await? {
-        let known = remote.iter().any(|r| r.name == t.name && r.language == t.language);
+        let known = at_meta.contains(&(t.name.as_str(), t.language.as_str()));
         if t.channel_id != channel_id || known || t.status == TemplateStatus::Deleted || t.meta_id.is_none() {
             continue;
         }
@@ -238,6 +234,3 @@ pub async fn sync(deps: &Deps, caller: &Caller, channel_id: &str) -> ServiceResu
     }
     Ok(report)
 }
-
-#[allow(dead_code)]
-fn _table_error_is_used(_: TableError) {}
