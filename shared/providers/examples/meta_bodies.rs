@@ -46,23 +46,18 @@ fn template(
     body: &str,
     buttons: Vec<TemplateButton>,
 ) -> Template {
-    Template {
-        id: "t".into(),
-        account_id: "a".into(),
-        channel_id: "c".into(),
-        name: name.into(),
-        language: "pt_BR".into(),
-        category: TemplateCategory::Marketing,
-        content: TemplateContent { header, body: body.into(), footer: Some("Loja Acme".into()), buttons },
-        status: TemplateStatus::Approved,
-        status_reason: None,
-        meta_id: None,
-        quality: None,
-        previous_category: None,
-        created_at: chrono::Utc::now(),
-        updated_at: None,
-        version: 1,
-    }
+    let mut t = Template::pending(
+        "t".into(),
+        "a",
+        "c",
+        name,
+        "pt_BR",
+        TemplateCategory::Marketing,
+        chrono::Utc::now(),
+    );
+    t.content = TemplateContent { header, body: body.into(), footer: Some("Loja Acme".into()), buttons };
+    t.status = TemplateStatus::Approved;
+    t
 }
 
 fn main() {

@@ -146,3 +146,34 @@ pub struct Template {
     pub updated_at: Option<DateTime<Utc>>,
     pub version: u64,
 }
+
+impl Template {
+    /// A new record, `pending`, with no content yet and nothing known of it at Meta.
+    pub fn pending(
+        id: String,
+        account_id: &str,
+        channel_id: &str,
+        name: &str,
+        language: &str,
+        category: TemplateCategory,
+        created_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id,
+            account_id: account_id.to_owned(),
+            channel_id: channel_id.to_owned(),
+            name: name.trim().to_owned(),
+            language: language.trim().to_owned(),
+            category,
+            content: TemplateContent::default(),
+            status: TemplateStatus::Pending,
+            status_reason: None,
+            meta_id: None,
+            quality: None,
+            previous_category: None,
+            created_at,
+            updated_at: None,
+            version: 1,
+        }
+    }
+}

@@ -27,16 +27,19 @@ impl CloudApi {
         &self.http
     }
 
-    async fn post(&self, channel: &ChannelAccess, body: &Value) -> Result<Value, ProviderError> {
-        let response = self
-            .http
-            .post(self.url(&format!("{}/messages", channel.phone_number_id)))
-            .bearer_auth(channel.access_token.expose())
-            .json(body)
-            .send()
-            .await
-            .map_err(transport)?;
+    /// Sends `request` with `token` as its bearer and reads Meta's answer (see [`read`]).
+    pub(super) async fn call(
+        &self,
+        request: reqwest::RequestBuilder,
+        token: &atende_core::secret::Secret,
+    ) -> Result<Value, ProviderError> {
+        let response = request.bearer_auth(token.expose()).send().await.map_err(transport)?;
         read(response).await
+    }
+
+    async fn post(&self, channel: &ChannelAccess, body: &Value) -> Result<Value, ProviderError> {
+        let url = self.url(&format!("{}/messages", channel.phone_number_id));
+        self.call(self.http.post(url).json(body), &channel.access_token).await
     }
 }
 
@@ -150,14 +153,7 @@ impl Messaging for CloudApi {
         channel: &ChannelAccess,
         media_id: &str,
     ) -> Result<(Vec<u8>, String), ProviderError> {
-        let meta = self
-            .http
-            .get(self.url(media_id))
-            .bearer_auth(channel.access_token.expose())
-            .send()
-            .await
-            .map_err(transport)?;
-        let meta = read(meta).await?;
+        let meta = self.call(self.http.get(self.url(media_id)), &channel.access_token).await?;
         let url = meta["url"].as_str().ok_or(ProviderError::Http(502))?;
         let mime = meta["mime_type"].as_str().unwrap_or("application/octet-stream").to_owned();
         let response =

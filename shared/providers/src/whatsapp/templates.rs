@@ -202,15 +202,11 @@ impl TemplateCatalog for CloudApi {
         mime: &str,
     ) -> Result<String, ProviderError> {
         let app = access.app_id.as_deref().ok_or(ProviderError::Http(400))?;
-        let session = self
+        let start = self
             .http()
             .post(self.url(&format!("{app}/uploads")))
-            .query(&[("file_length", bytes.len().to_string()), ("file_type", mime.to_owned())])
-            .bearer_auth(access.access_token.expose())
-            .send()
-            .await
-            .map_err(transport)?;
-        let session = read(session).await?;
+            .query(&[("file_length", bytes.len().to_string()), ("file_type", mime.to_owned())]);
+        let session = self.call(start, &access.access_token).await?;
         let id = session["id"].as_str().ok_or(ProviderError::Http(502))?.to_owned();
         let uploaded = self
             .http()
@@ -231,15 +227,11 @@ impl TemplateCatalog for CloudApi {
         template: &Template,
         example_handle: Option<&str>,
     ) -> Result<Created, ProviderError> {
-        let response = self
+        let request = self
             .http()
             .post(self.url(&format!("{}/message_templates", access.waba_id)))
-            .bearer_auth(access.access_token.expose())
-            .json(&creation_body(template, example_handle))
-            .send()
-            .await
-            .map_err(transport)?;
-        let answer = read(response).await?;
+            .json(&creation_body(template, example_handle));
+        let answer = self.call(request, &access.access_token).await?;
         Ok(Created {
             provider_id: s(&answer["id"]).ok_or(ProviderError::Http(502))?,
             status: s(&answer["status"]).unwrap_or_else(|| "PENDING".into()),
@@ -258,15 +250,7 @@ impl TemplateCatalog for CloudApi {
             "category": category_word(template.category),
             "components": definition_components(template, example_handle),
         });
-        let response = self
-            .http()
-            .post(self.url(id))
-            .bearer_auth(access.access_token.expose())
-            .json(&body)
-            .send()
-            .await
-            .map_err(transport)?;
-        read(response).await?;
+        self.call(self.http().post(self.url(id)).json(&body), &access.access_token).await?;
         Ok(())
     }
 
@@ -275,15 +259,9 @@ impl TemplateCatalog for CloudApi {
         if let Some(id) = &template.meta_id {
             query.push(("hsm_id", id.clone()));
         }
-        let response = self
-            .http()
-            .delete(self.url(&format!("{}/message_templates", access.waba_id)))
-            .query(&query)
-            .bearer_auth(access.access_token.expose())
-            .send()
-            .await
-            .map_err(transport)?;
-        read(response).await?;
+        let request =
+            self.http().delete(self.url(&format!("{}/message_templates", access.waba_id))).query(&query);
+        self.call(request, &access.access_token).await?;
         Ok(())
     }
 
@@ -296,15 +274,9 @@ impl TemplateCatalog for CloudApi {
             if let Some(cursor) = &after {
                 query.push(("after", cursor.clone()));
             }
-            let response = self
-                .http()
-                .get(self.url(&format!("{}/message_templates", access.waba_id)))
-                .query(&query)
-                .bearer_auth(access.access_token.expose())
-                .send()
-                .await
-                .map_err(transport)?;
-            let page = read(response).await?;
+            let request =
+                self.http().get(self.url(&format!("{}/message_templates", access.waba_id))).query(&query);
+            let page = self.call(request, &access.access_token).await?;
             out.extend(page["data"].as_array().into_iter().flatten().filter_map(remote_template));
             match (page["paging"]["next"].as_str(), page["paging"]["cursors"]["after"].as_str()) {
                 (Some(_), Some(cursor)) => after = Some(cursor.to_owned()),

@@ -53,34 +53,6 @@ pub struct TemplateEdit {
     pub content: TemplateContent,
 }
 
-/// A new record with no content yet, `pending`, of nobody at Meta.
-fn blank(
-    deps: &Deps,
-    account: &str,
-    channel: &str,
-    name: &str,
-    language: &str,
-    category: TemplateCategory,
-) -> Template {
-    Template {
-        id: deps.ids.new_id(),
-        account_id: account.to_owned(),
-        channel_id: channel.to_owned(),
-        name: name.trim().to_owned(),
-        language: language.trim().to_owned(),
-        category,
-        content: TemplateContent::default(),
-        status: TemplateStatus::Pending,
-        status_reason: None,
-        meta_id: None,
-        quality: None,
-        previous_category: None,
-        created_at: deps.clock.now(),
-        updated_at: None,
-        version: 1,
-    }
-}
-
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct TemplateList {
     pub items: Vec<Template>,
@@ -175,8 +147,15 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewTemplate) -> Service
     caller.require_admin()?;
     let channel = channels::load(deps, &caller.account_id, &input.channel_id).await?;
     let access = catalog_access(&channel)?;
-    let mut template =
-        blank(deps, &caller.account_id, &channel.channel.id, &input.name, &input.language, input.category);
+    let mut template = Template::pending(
+        deps.ids.new_id(),
+        &caller.account_id,
+        &channel.channel.id,
+        &input.name,
+        &input.language,
+        input.category,
+        deps.clock.now(),
+    );
     template.content = input.content.trimmed();
     if access.is_none() {
         // Meta approves Cloud API templates; the sandbox has no reviewer.

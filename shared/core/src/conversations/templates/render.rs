@@ -161,27 +161,22 @@ pub fn render(template: &Template, parameters: &Value) -> ServiceResult<(String,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conversations::model::{TemplateCategory, TemplateContent, TemplateStatus};
+    use crate::conversations::model::{TemplateCategory, TemplateStatus};
     use serde_json::json;
 
     fn template(body: &str) -> Template {
-        Template {
-            id: "t".into(),
-            account_id: "a".into(),
-            channel_id: "c".into(),
-            name: "n".into(),
-            language: "pt_BR".into(),
-            category: TemplateCategory::Marketing,
-            content: TemplateContent { body: body.into(), ..Default::default() },
-            status: TemplateStatus::Approved,
-            status_reason: None,
-            meta_id: None,
-            quality: None,
-            previous_category: None,
-            created_at: chrono::Utc::now(),
-            updated_at: None,
-            version: 1,
-        }
+        let mut t = Template::pending(
+            "t".into(),
+            "a",
+            "c",
+            "n",
+            "pt_BR",
+            TemplateCategory::Marketing,
+            chrono::Utc::now(),
+        );
+        t.content.body = body.into();
+        t.status = TemplateStatus::Approved;
+        t
     }
 
     #[test]

@@ -201,7 +201,15 @@ pub async fn sync(deps: &Deps, caller: &Caller, channel_id: &str) -> ServiceResu
                 }
             },
             None => {
-                let mut t = super::blank(deps, account, channel_id, &r.name, &r.language, r.category);
+                let mut t = Template::pending(
+                    deps.ids.new_id(),
+                    account,
+                    channel_id,
+                    &r.name,
+                    &r.language,
+                    r.category,
+                    deps.clock.now(),
+                );
                 adopt(&mut t, r);
                 t.previous_category = None;
                 match insert(deps, &t).await {
