@@ -7,7 +7,7 @@ use atende_core::conversations::messages::{MessagePage, Started};
 use atende_core::conversations::sessions::SessionPage;
 use atende_core::conversations::{
     ArchivePolicy, AuthorKind, Classification, Direction, FlowRef, Media, Message, MessageError, MessageKind,
-    MessageStatus, Reaction, Session, SessionStatus,
+    MessageStatus, Reaction, Session, SessionStatus, Transcription,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -97,6 +97,9 @@ pub struct MessageView {
     #[schema(schema_with = nullable_object)]
     pub content: Value,
     pub media: Option<Media>,
+    /// A received voice note's transcript (when the account transcribes them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transcription: Option<Transcription>,
     /// The provider's id of the message.
     pub provider_id: Option<String>,
     pub status: MessageStatus,
@@ -136,6 +139,7 @@ impl From<Message> for MessageView {
             text: m.text,
             content: m.content,
             media: m.media,
+            transcription: m.transcription,
             provider_id: m.provider_id,
             status: m.status,
             error: m.error,

@@ -51,6 +51,7 @@ fn resources() -> OpenApiRouter<AppContext> {
         .merge(routes::crm::router())
         .merge(routes::campaigns::router())
         .merge(routes::flows::router())
+        .merge(routes::payments::router())
 }
 
 /// The operations of every route, public and authenticated.

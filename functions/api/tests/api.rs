@@ -661,6 +661,15 @@ const ISOLATED_ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/sessions/{id}/flow"),
     ("post", "/v1/sessions/{id}/flow/stop"),
     ("get", "/v1/sessions/{id}/flow-runs"),
+    ("post", "/v1/sessions/{id}/payments"),
+    ("get", "/v1/sessions/{id}/payments"),
+    ("get", "/v1/contacts/{id}/payments"),
+    ("get", "/v1/payments/{id}"),
+    ("post", "/v1/payments/{id}/cancel"),
+    ("post", "/v1/payments/{id}/refund"),
+    ("get", "/v1/payments"),
+    ("get", "/v1/payment-settings"),
+    ("put", "/v1/payment-settings"),
 ];
 
 #[tokio::test]
@@ -885,6 +894,53 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         )
         .await;
     assert_eq!(status, StatusCode::OK);
+    // B's payment app and one of its payments (written as the payments job leaves one).
+    let (status, _) = api
+        .call(
+            Method::PUT,
+            "/v1/payment-settings",
+            Some(&b.admin_token),
+            Some(json!({"enabled": true, "environment": "sandbox", "api_key": "$aact_b", "webhook_token": "b".repeat(40)})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let b_payment = "01PAYMENTOFBETA0000000000".to_owned();
+    let now = api.clock.now();
+    let payment = atende_core::payments::Payment {
+        id: b_payment.clone(),
+        account_id: b.account.account.id.clone(),
+        session_id: b_session.clone(),
+        contact_id: b_contact.clone(),
+        channel_id: b_channel.clone(),
+        agent_id: b.account.admin.id.clone(),
+        amount_cents: 100,
+        method: atende_core::payments::Method::Pix,
+        installments: 1,
+        description: "B".into(),
+        due_date: now.date_naive(),
+        payer_name: "B".into(),
+        payer_document: "52998224725".into(),
+        status: atende_core::payments::PaymentStatus::Pending,
+        charge_id: Some("pay_b".into()),
+        invoice_url: None,
+        bank_slip_url: None,
+        pix_code: None,
+        refunded_cents: 0,
+        message_id: None,
+        template_id: None,
+        error: None,
+        charge_attempts: 1,
+        creating_until: None,
+        history: Vec::new(),
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    let mut item: atende_core::ports::Item = serde_dynamo::to_item(&payment).unwrap();
+    let key = atende_core::keys::payment(&payment.account_id, &b_payment);
+    item.insert("pk".into(), atende_core::ports::table::attr::s(&key.pk));
+    item.insert("sk".into(), atende_core::ports::table::attr::s(&key.sk));
+    api.ctx.deps.table.put(item, None).await.unwrap();
     let before = snapshot(&api, &b.admin_token, &b_team).await;
     let before_conversation = conversation_snapshot(&api, &b.admin_token, &b_session).await;
 
@@ -1052,6 +1108,17 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         (Method::POST, format!("/v1/sessions/{b_session}/flow"), Some(json!({"flow_id": b_flow}))),
         (Method::POST, format!("/v1/sessions/{b_session}/flow/stop"), None),
         (Method::GET, format!("/v1/sessions/{b_session}/flow-runs"), None),
+        (
+            Method::POST,
+            format!("/v1/sessions/{b_session}/payments"),
+            Some(json!({"amount_cents": 100, "method": "pix", "description": "x", "due_date": "2099-01-01",
+                "payer_name": "A", "payer_document": "529.982.247-25"})),
+        ),
+        (Method::GET, format!("/v1/sessions/{b_session}/payments"), None),
+        (Method::GET, format!("/v1/contacts/{b_contact}/payments"), None),
+        (Method::GET, format!("/v1/payments/{b_payment}"), None),
+        (Method::POST, format!("/v1/payments/{b_payment}/cancel"), None),
+        (Method::POST, format!("/v1/payments/{b_payment}/refund"), Some(json!({}))),
         // A's own routes pointed at B's things.
         (
             Method::POST,
@@ -1118,6 +1185,8 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         "/v1/campaign-settings",
         "/v1/sequences",
         "/v1/flows",
+        "/v1/payments",
+        "/v1/payment-settings",
     ] {
         let (status, listed) = api.call(Method::GET, path, Some(&a.admin_token), None).await;
         assert_eq!(status, StatusCode::OK);

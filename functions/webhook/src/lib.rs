@@ -1,5 +1,6 @@
-//! The `webhook` function: Meta's verify handshake and signed event deliveries. Checks the
-//! signature over the raw body before anything else, turns the payload into one queue
+//! The `webhook` function: Meta's verify handshake and signed event deliveries, and
+//! Asaas' payment events. Checks the signature (Meta) or the token (Asaas) before anything
+//! else, turns the payload into one queue
 //! message per event, and answers 200 only once all of them are durably enqueued.
 
 use atende_core::conversations::channels;
@@ -14,7 +15,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
@@ -24,7 +25,11 @@ pub fn function() -> atende_runtime::function::FunctionSpec {
     FunctionSpec {
         name: "webhook",
         trigger: Trigger::Http {
-            paths: vec!["/webhooks/whatsapp".into(), "/webhooks/whatsapp/{channel_id}".into()],
+            paths: vec![
+                "/webhooks/whatsapp".into(),
+                "/webhooks/whatsapp/{channel_id}".into(),
+                "/webhooks/asaas/{account_id}".into(),
+            ],
         },
     }
 }
@@ -39,6 +44,7 @@ pub fn routes(ctx: AppContext) -> Router {
     Router::new()
         .route("/webhooks/whatsapp", get(verify_app).post(ingest_app))
         .route("/webhooks/whatsapp/{channel_id}", get(verify_channel).post(ingest_channel))
+        .route("/webhooks/asaas/{account_id}", post(ingest_asaas))
         .with_state(ctx)
 }
 
@@ -132,5 +138,37 @@ async fn ingest(
         })?;
     }
     tracing::info!(events = events.len(), "webhook accepted");
+    Ok(StatusCode::OK)
+}
+
+/// Asaas' deliveries for one account: the `asaas-access-token` header must equal the
+/// account's webhook token (compared in constant time; 401 otherwise, nothing queued).
+/// A payment event is queued for the `payments` function, which applies each event id
+/// once; 200 only once it is queued (Asaas retries anything else, and pauses the account's
+/// queue after 15 failures in a row, so an event of no interest is answered 200 at once).
+async fn ingest_asaas(
+    State(ctx): State<AppContext>,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    let body = body.map_err(too_large)?;
+    let unauthorized = || ApiError::unauthorized("the asaas-access-token header is missing or wrong");
+    let token = headers.get("asaas-access-token").and_then(|v| v.to_str().ok()).ok_or_else(unauthorized)?;
+    let stored = atende_core::payments::settings::stored(&ctx.deps, &account).await?;
+    let expected = stored.webhook_token.ok_or_else(unauthorized)?;
+    if !bool::from(token.as_bytes().ct_eq(expected.expose().as_bytes())) {
+        return Err(unauthorized());
+    }
+    let event =
+        atende_providers::asaas::webhook::parse(&body).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let Some(event) = event else {
+        return Ok(StatusCode::OK);
+    };
+    let job = atende_core::jobs::PaymentJob::Event { account_id: account, event };
+    atende_core::jobs::enqueue_payment(&ctx.deps, &job, std::time::Duration::ZERO).await.map_err(|e| {
+        tracing::error!(error = %e, "payment event not enqueued");
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")
+    })?;
     Ok(StatusCode::OK)
 }

@@ -38,8 +38,15 @@ pub async fn run(settings: LocalSettings, command: AdminCommand) -> anyhow::Resu
                 // Creating an account stores no sealed secret; the deployment's key is used
                 // when it is set, as the functions would.
                 let master = Secret::new(std::env::var("ATENDE_JWT_SECRET").unwrap_or_default());
-                aws_deps(&storage, "https://graph.facebook.com", "v23.0", Arc::new(SystemClock), &master)
-                    .await?
+                aws_deps(
+                    &storage,
+                    "https://graph.facebook.com",
+                    "v23.0",
+                    &settings.providers,
+                    Arc::new(SystemClock),
+                    &master,
+                )
+                .await?
             } else {
                 AppContext::embedded(&settings, Arc::new(SystemClock))?.0.deps
             };

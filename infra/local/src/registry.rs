@@ -13,6 +13,8 @@ pub fn queue_functions() -> Vec<QueueFunction> {
         atende_transfer::function(),
         atende_campaigns::function(),
         atende_flows::function(),
+        atende_payments::function(),
+        atende_transcription::function(),
     ]
 }
 

@@ -3,7 +3,10 @@
 
 use crate::error::ServiceResult;
 use crate::events::DomainEvent;
-use crate::ports::{Blob, Clock, HttpCalls, Ids, Messaging, Queue, Sealer, Table, TemplateCatalog};
+use crate::ports::{
+    Blob, Clock, HttpCalls, Ids, Messaging, PaymentGateway, Queue, Sealer, Table, TemplateCatalog,
+    Transcriber,
+};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -19,6 +22,10 @@ pub struct Deps {
     pub templates: Arc<dyn TemplateCatalog>,
     /// Calls to URLs users give (flows' HTTP nodes), guarded against internal targets.
     pub http: Arc<dyn HttpCalls>,
+    /// Charges at the payment provider (Asaas).
+    pub payments: Arc<dyn PaymentGateway>,
+    /// Speech to text for voice notes.
+    pub transcriber: Arc<dyn Transcriber>,
     /// Seals secrets (channel tokens) before they are stored.
     pub sealer: Arc<dyn Sealer>,
     pub reactions: Arc<Reactions>,

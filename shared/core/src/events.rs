@@ -33,6 +33,10 @@ pub enum DomainEvent {
         /// the message.
         #[serde(default)]
         keyword: Option<String>,
+        /// The message is audio or a voice note (what transcription reads, without
+        /// loading every message).
+        #[serde(default)]
+        audio: bool,
     },
     /// An agent took a pending session.
     SessionAssumed {

@@ -11,6 +11,7 @@ use crate::flows::triggers::{CompletionAnswers, FlowTriggers};
 use crate::routing::RouteNewSessions;
 use crate::time::keep_alive::ArmOnCustomerMessage;
 use crate::time::out_of_hours::OutOfHoursReply;
+use crate::transcription::TranscribeVoiceNotes;
 use std::sync::Arc;
 
 /// Every reaction, in the order they run for one event.
@@ -28,6 +29,7 @@ pub fn reactions() -> Reactions {
         Arc::new(BulkStatuses),
         Arc::new(PauseOnTemplateHold),
         Arc::new(PauseOnQualityDrop),
+        Arc::new(TranscribeVoiceNotes),
     ])
     .with_interceptors(vec![Arc::new(SurveyAnswers), Arc::new(CompletionAnswers)])
 }

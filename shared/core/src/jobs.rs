@@ -61,6 +61,42 @@ pub async fn enqueue_campaign(
     Ok(())
 }
 
+/// The `payments` queue's jobs (the `payments` function).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PaymentJob {
+    /// Create a requested payment's charge at the provider and send the contact its link.
+    Create { account_id: String, payment_id: String },
+    /// Apply an event the provider delivered (`webhook` enqueues it once it is verified).
+    Event { account_id: String, event: crate::ports::PaymentEvent },
+}
+
+/// Puts a job on the `payments` queue, after `delay` (≤ 15 minutes).
+pub async fn enqueue_payment(deps: &Deps, job: &PaymentJob, delay: std::time::Duration) -> ServiceResult<()> {
+    let body = serde_json::to_string(job)?;
+    deps.queue.send(queues::PAYMENTS, OutgoingMessage::new(body).delay(delay)).await?;
+    Ok(())
+}
+
+/// The `transcription` queue's job (the `transcription` function): transcribe a received
+/// audio or voice message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TranscriptionJob {
+    pub account_id: String,
+    pub message_id: String,
+}
+
+/// Puts a transcription job on its queue, after `delay` (≤ 15 minutes).
+pub async fn enqueue_transcription(
+    deps: &Deps,
+    job: &TranscriptionJob,
+    delay: std::time::Duration,
+) -> ServiceResult<()> {
+    let body = serde_json::to_string(job)?;
+    deps.queue.send(queues::TRANSCRIPTION, OutgoingMessage::new(body).delay(delay)).await?;
+    Ok(())
+}
+
 /// The `routing` queue's jobs (the `transfer` function).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -498,3 +498,32 @@ pub fn flow_run(account: &str, session: &str, run: &str) -> Key {
 pub fn flow_waiting(account: &str, channel: &str, contact: &str) -> Key {
     Key::new(account_pk(account), format!("FLOWWAIT#{channel}#{contact}"))
 }
+
+/// `A#<account>` / `PAYSETTINGS`: the account's payment app (its Asaas key and webhook
+/// token sealed beside it).
+pub fn payment_settings(account: &str) -> Key {
+    Key::new(account_pk(account), "PAYSETTINGS")
+}
+
+/// `A#<account>#PAY`: an account's payments (sort keys are their time-ordered ids).
+pub fn payments_pk(account: &str) -> String {
+    format!("A#{account}#PAY")
+}
+
+pub const PAYMENT_PREFIX: &str = "P#";
+/// `A#<account>#PAY` / `P#<payment>`: a payment and its history.
+pub fn payment(account: &str, payment: &str) -> Key {
+    Key::new(payments_pk(account), format!("{PAYMENT_PREFIX}{payment}"))
+}
+
+/// `A#<account>#PAY` / `E#<event>`: a provider event already applied (written in the
+/// same transaction as its change, so a redelivery finds it).
+pub fn payment_event(account: &str, event: &str) -> Key {
+    Key::new(payments_pk(account), format!("E#{event}"))
+}
+
+/// `A#<account>` / `PAYER#<contact>`: who pays for a contact (name, CPF/CNPJ), remembered
+/// for the next request, with the provider's customer per environment.
+pub fn payer(account: &str, contact: &str) -> Key {
+    Key::new(account_pk(account), format!("PAYER#{contact}"))
+}

@@ -16,6 +16,7 @@ pub mod features;
 pub mod flows;
 pub mod jobs;
 pub mod keys;
+pub mod payments;
 pub mod ports;
 pub mod privacy;
 pub mod queues;
@@ -23,6 +24,7 @@ pub(crate) mod record;
 pub mod routing;
 pub mod secret;
 pub mod time;
+pub mod transcription;
 
 pub use deps::Deps;
 pub use error::{ServiceError, ServiceResult};

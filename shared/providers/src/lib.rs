@@ -1,8 +1,11 @@
 //! Provider adapters. `whatsapp` speaks Meta's wire formats (webhooks in, Cloud API out);
-//! `sandbox` stands in for a number locally. No business rule lives here.
+//! `sandbox` stands in for a number locally; `asaas` charges payments; `transcription`
+//! turns voice notes into text. No business rule lives here.
 
+pub mod asaas;
 pub mod outbound_http;
 pub mod sandbox;
+pub mod transcription;
 pub mod whatsapp;
 
 use async_trait::async_trait;

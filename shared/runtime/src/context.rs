@@ -1,7 +1,9 @@
 //! The [`AppContext`]: the domain's ports plus authentication, built for AWS or embedded.
 
 use crate::jwt::Auth;
-use crate::settings::{AwsSettings, AwsStorage, LocalAws, LocalSettings, MetaSettings, queue_url_var};
+use crate::settings::{
+    AwsSettings, AwsStorage, LocalAws, LocalSettings, MetaSettings, ProviderSettings, queue_url_var,
+};
 use anyhow::Context;
 use atende_aws::kms::KmsKeys;
 use atende_aws::{AwsConnection, Clients, DynamoTable, S3Blob, SqsQueue, provision};
@@ -51,13 +53,14 @@ fn meta_app_secret(settings: &LocalSettings, key: &Secret) -> Secret {
         .unwrap_or_else(|| Secret::new(hex::encode(hmac_subkey(key, b"meta-app-secret"))))
 }
 
-/// Where the Graph API is and how long a call may take.
+/// Where the Graph API is and how long a call may take, and the other providers.
 struct Graph<'a> {
     url: &'a str,
     version: &'a str,
     timeout: std::time::Duration,
     /// Internal targets user-given URLs may reach anyway (local development only).
     http_allow: Vec<std::net::SocketAddr>,
+    providers: &'a ProviderSettings,
 }
 
 impl<'a> Graph<'a> {
@@ -67,6 +70,7 @@ impl<'a> Graph<'a> {
             version: &settings.graph_version,
             timeout: settings.graph_timeout,
             http_allow: settings.http_allow.clone(),
+            providers: &settings.providers,
         }
     }
 }
@@ -87,6 +91,17 @@ fn assemble(
     Deps {
         messaging: providers(cloud.clone(), queue.clone(), ids.clone(), clock.clone()),
         templates: cloud,
+        payments: Arc::new(atende_providers::asaas::Asaas::new(
+            &graph.providers.asaas_production_url,
+            &graph.providers.asaas_sandbox_url,
+            graph.providers.asaas_timeout,
+        )),
+        transcriber: Arc::new(atende_providers::transcription::OpenAiTranscriber::new(
+            graph.providers.transcription_url.as_deref(),
+            graph.providers.transcription_key.clone(),
+            &graph.providers.transcription_model,
+            graph.providers.transcription_timeout,
+        )),
         http: Arc::new(atende_providers::outbound_http::GuardedHttp::new(graph.http_allow)),
         sealer: Arc::new(crate::seal::AesGcmSealer::new(seal_key)),
         table,
@@ -191,6 +206,7 @@ impl AppContext {
             &settings.storage,
             &settings.meta.graph_url,
             &settings.meta.graph_version,
+            &settings.providers,
             clock.clone(),
             &settings.auth.jwt_secret,
         )
@@ -210,6 +226,7 @@ pub async fn aws_deps(
     storage: &AwsStorage,
     graph_url: &str,
     graph_version: &str,
+    providers: &ProviderSettings,
     clock: Arc<dyn Clock>,
     master: &Secret,
 ) -> anyhow::Result<Deps> {
@@ -245,6 +262,7 @@ pub async fn aws_deps(
             version: graph_version,
             timeout: std::time::Duration::from_secs(10),
             http_allow: Vec::new(),
+            providers,
         },
         clock,
         &seal,

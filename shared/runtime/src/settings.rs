@@ -73,6 +73,45 @@ impl MetaSettings {
     }
 }
 
+/// Asaas and the speech-to-text provider: deployment settings.
+#[derive(Debug, Clone)]
+pub struct ProviderSettings {
+    /// `ATENDE_ASAAS_URL` overrides both Asaas environments (a fake in tests).
+    pub asaas_production_url: String,
+    pub asaas_sandbox_url: String,
+    /// `ATENDE_ASAAS_TIMEOUT_MS`, default 10 s.
+    pub asaas_timeout: Duration,
+    /// `ATENDE_TRANSCRIPTION_URL`: an OpenAI-compatible base (`https://api.openai.com/v1`,
+    /// `https://api.groq.com/openai/v1`, a Whisper server's); unset, no account can enable
+    /// transcription.
+    pub transcription_url: Option<String>,
+    /// `ATENDE_TRANSCRIPTION_KEY` (bearer; optional for a self-hosted server).
+    pub transcription_key: Option<Secret>,
+    /// `ATENDE_TRANSCRIPTION_MODEL`, default `whisper-1`.
+    pub transcription_model: String,
+    /// `ATENDE_TRANSCRIPTION_TIMEOUT_MS`, default 120 s.
+    pub transcription_timeout: Duration,
+}
+
+impl ProviderSettings {
+    pub fn from_env(env: &Env<'_>) -> Result<Self, SettingsError> {
+        let asaas = env.optional("ATENDE_ASAAS_URL");
+        Ok(Self {
+            asaas_production_url: asaas.clone().unwrap_or_else(|| "https://api.asaas.com/v3".into()),
+            asaas_sandbox_url: asaas.unwrap_or_else(|| "https://api-sandbox.asaas.com/v3".into()),
+            asaas_timeout: Duration::from_millis(env.parsed("ATENDE_ASAAS_TIMEOUT_MS", 10_000u64)?),
+            transcription_url: env.optional("ATENDE_TRANSCRIPTION_URL"),
+            transcription_key: env.optional("ATENDE_TRANSCRIPTION_KEY").map(Secret::new),
+            transcription_model: env
+                .optional("ATENDE_TRANSCRIPTION_MODEL")
+                .unwrap_or_else(|| "whisper-1".into()),
+            transcription_timeout: Duration::from_millis(
+                env.parsed("ATENDE_TRANSCRIPTION_TIMEOUT_MS", 120_000u64)?,
+            ),
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
     /// HS256 key for login sessions.
@@ -120,6 +159,7 @@ pub struct AwsSettings {
     pub storage: AwsStorage,
     pub auth: AuthSettings,
     pub meta: MetaSettings,
+    pub providers: ProviderSettings,
 }
 
 impl AwsSettings {
@@ -131,6 +171,7 @@ impl AwsSettings {
         );
         Ok(Self {
             meta,
+            providers: ProviderSettings::from_env(env)?,
             storage: AwsStorage::from_env(env)?,
             auth: AuthSettings {
                 jwt_secret: Secret::new(env.required("ATENDE_JWT_SECRET")?),
@@ -197,6 +238,7 @@ pub struct LocalSettings {
     /// Internal `ip:port` targets flows' HTTP nodes may call anyway (`ATENDE_HTTP_ALLOW`,
     /// comma-separated): a local integrator during development. Empty by default.
     pub http_allow: Vec<SocketAddr>,
+    pub providers: ProviderSettings,
 }
 
 impl LocalSettings {
@@ -228,6 +270,7 @@ impl LocalSettings {
             meta_app_secret: env.optional("ATENDE_META_APP_SECRET").map(Secret::new),
             meta_verify_token: env.optional("ATENDE_META_VERIFY_TOKEN").map(Secret::new),
             pollers_per_queue: env.parsed("ATENDE_POLLERS_PER_QUEUE", 4usize)?,
+            providers: ProviderSettings::from_env(env)?,
             http_allow: match env.optional("ATENDE_HTTP_ALLOW") {
                 None => Vec::new(),
                 Some(list) => list

@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod crm;
 pub mod flows;
+pub mod payments;
 pub mod routing;
 pub mod tags;
 pub mod teams;

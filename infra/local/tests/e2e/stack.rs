@@ -10,7 +10,9 @@ use atende_providers::whatsapp::signature;
 use atende_runtime::AppContext;
 use atende_runtime::context::Embedded;
 use atende_runtime::settings::{LocalAws, LocalSettings};
+use atende_testkit::fake_asaas::FakeAsaas;
 use atende_testkit::fake_graph::FakeGraph;
+use atende_testkit::fake_stt::FakeStt;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -48,6 +50,8 @@ pub struct Stack {
     store: Store,
     pub clock: ManualClock,
     pub graph: FakeGraph,
+    pub asaas: FakeAsaas,
+    pub stt: FakeStt,
     pub api: Router,
     pub webhook: Router,
     /// The registry's queue functions, drained as their event source mappings would.
@@ -78,19 +82,19 @@ impl Stack {
     /// A stack whose ports and reactions are first changed by `change`.
     pub async fn with_deps(change: impl FnOnce(&mut atende_core::Deps)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let graph = FakeGraph::start().await;
+        let fakes = Fakes::start().await;
         let clock = ManualClock::starting_now();
-        let settings = settings(dir.path(), &graph);
+        let settings = settings(dir.path(), &fakes);
         let (mut ctx, embedded) = AppContext::embedded(&settings, Arc::new(clock.clone())).unwrap();
         change(&mut ctx.deps);
-        Self::assemble(ctx, Store::Embedded(embedded), clock, graph, dir)
+        Self::assemble(ctx, Store::Embedded(embedded), clock, fakes, dir)
     }
 
     /// On fresh resources in moto, wired as `atende serve --aws` wires them.
     async fn on_moto() -> Self {
         let lease = atende_testkit::harness::moto_lease().await;
         let dir = tempfile::tempdir().unwrap();
-        let graph = FakeGraph::start().await;
+        let fakes = Fakes::start().await;
         let clock = ManualClock::starting_now();
         let aws = LocalAws {
             endpoint: lease.url.clone(),
@@ -99,17 +103,17 @@ impl Stack {
             names: atende_testkit::harness::fresh_names(),
         };
         let (ctx, queues) =
-            AppContext::local_on_aws(&settings(dir.path(), &graph), &aws, Arc::new(clock.clone()))
+            AppContext::local_on_aws(&settings(dir.path(), &fakes), &aws, Arc::new(clock.clone()))
                 .await
                 .unwrap();
-        Self::assemble(ctx, Store::Moto { lease, queues }, clock, graph, dir)
+        Self::assemble(ctx, Store::Moto { lease, queues }, clock, fakes, dir)
     }
 
     fn assemble(
         ctx: AppContext,
         store: Store,
         clock: ManualClock,
-        graph: FakeGraph,
+        fakes: Fakes,
         dir: tempfile::TempDir,
     ) -> Self {
         Self {
@@ -118,7 +122,9 @@ impl Stack {
             ctx,
             store,
             clock,
-            graph,
+            graph: fakes.graph,
+            asaas: fakes.asaas,
+            stt: fakes.stt,
             functions: atende_local::registry::queue_functions(),
             _dir: dir,
         }
@@ -207,6 +213,28 @@ impl Stack {
             .await
     }
 
+    /// Posts an Asaas event for `account` with `token` in `asaas-access-token`.
+    pub async fn post_asaas(&self, account: &str, token: &str, event: &Value) -> (StatusCode, Value) {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri(format!("/webhooks/asaas/{account}"))
+            .header("content-type", "application/json")
+            .header("asaas-access-token", token)
+            .body(Body::from(event.to_string()))
+            .unwrap();
+        respond(self.webhook.clone().oneshot(request).await.unwrap()).await
+    }
+
+    /// Serves the webhook function on a loopback port (for providers that post by
+    /// themselves); its base URL.
+    pub async fn serve_webhooks(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let router = self.webhook.clone();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        url
+    }
+
     pub async fn deliver(&self, payload: &Value) -> StatusCode {
         let body = payload.to_string();
         self.post_webhook(body.as_bytes(), Some(sign(body.as_bytes()))).await.0
@@ -241,6 +269,13 @@ impl Stack {
             if handled == 0 {
                 break;
             }
+        }
+    }
+
+    /// Runs one function of the registry until its queue has nothing visible.
+    pub async fn drain_function(&self, name: &str) {
+        for f in self.functions.iter().filter(|f| f.name == name) {
+            while f.drain_once(&self.ctx).await.unwrap() > 0 {}
         }
     }
 
@@ -398,14 +433,37 @@ impl Stack {
     }
 }
 
-fn settings(dir: &std::path::Path, graph: &FakeGraph) -> LocalSettings {
+/// The providers the stack talks to: Meta, Asaas, speech to text.
+struct Fakes {
+    graph: FakeGraph,
+    asaas: FakeAsaas,
+    stt: FakeStt,
+}
+
+impl Fakes {
+    async fn start() -> Self {
+        Self { graph: FakeGraph::start().await, asaas: FakeAsaas::start().await, stt: FakeStt::start().await }
+    }
+}
+
+fn settings(dir: &std::path::Path, fakes: &Fakes) -> LocalSettings {
+    let defaults = LocalSettings::in_dir(dir);
     LocalSettings {
+        providers: atende_runtime::settings::ProviderSettings {
+            asaas_production_url: fakes.asaas.base_url.clone(),
+            asaas_sandbox_url: fakes.asaas.base_url.clone(),
+            asaas_timeout: Duration::from_millis(400),
+            transcription_url: Some(fakes.stt.base_url.clone()),
+            transcription_key: Some(Secret::new(atende_testkit::fake_stt::KEY)),
+            transcription_model: "whisper-1".into(),
+            transcription_timeout: Duration::from_millis(600),
+        },
         tick_interval: Duration::from_secs(1),
-        graph_url: graph.base_url.clone(),
+        graph_url: fakes.graph.base_url.clone(),
         graph_timeout: Duration::from_millis(300),
         meta_app_secret: Some(Secret::new(APP_SECRET)),
         meta_verify_token: Some(Secret::new(VERIFY_TOKEN)),
-        ..LocalSettings::in_dir(dir)
+        ..defaults
     }
 }
 

@@ -15,6 +15,10 @@ pub struct Account {
     /// during which it can be cancelled.
     #[serde(default)]
     pub send_delay_seconds: u32,
+    /// Received audio and voice messages are transcribed (the deployment must have a
+    /// speech-to-text provider).
+    #[serde(default)]
+    pub transcription_enabled: bool,
     pub created_at: DateTime<Utc>,
     pub version: u64,
 }

@@ -45,6 +45,7 @@ pub async fn create_account(deps: &Deps, input: NewAccount) -> ServiceResult<Pro
         name: clean_name(&input.name)?,
         default_team_id: team.id.clone(),
         send_delay_seconds: 0,
+        transcription_enabled: false,
         created_at: now,
         version: 1,
     };

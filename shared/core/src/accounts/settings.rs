@@ -17,6 +17,8 @@ pub struct AccountPatch {
     /// 0–15 seconds.
     #[schema(minimum = 0, maximum = 15)]
     pub send_delay_seconds: Option<u32>,
+    /// Transcribe received audio and voice messages (needs the deployment's provider).
+    pub transcription_enabled: Option<bool>,
 }
 
 pub async fn get(deps: &Deps, caller: &Caller) -> ServiceResult<Account> {
@@ -34,6 +36,14 @@ pub async fn update(deps: &Deps, caller: &Caller, patch: AccountPatch) -> Servic
             return Err(ServiceError::invalid("the send delay is 0 to 15 seconds"));
         }
         account.send_delay_seconds = delay;
+    }
+    if let Some(on) = patch.transcription_enabled {
+        if on && !deps.transcriber.configured() {
+            return Err(ServiceError::conflict(
+                "this deployment has no speech-to-text provider (ATENDE_TRANSCRIPTION_URL)",
+            ));
+        }
+        account.transcription_enabled = on;
     }
     let read = account.version;
     account.version += 1;

@@ -192,6 +192,7 @@ async fn apply_message(deps: &Deps, event: InboundMessage) -> ServiceResult<Appl
             text: event.text.clone(),
             content: event.content.clone(),
             media: None,
+            transcription: None,
             provider_id: Some(event.provider_id.clone()),
             status: MessageStatus::Received,
             error: None,
@@ -227,6 +228,7 @@ async fn apply_message(deps: &Deps, event: InboundMessage) -> ServiceResult<Appl
             new_session: opened == sessions::Opened::New,
             at: now,
             keyword: crate::events::keyword_of(event.text.as_deref()),
+            audio: matches!(m.kind, MessageKind::Audio | MessageKind::Voice),
         }];
         let extra = vec![
             TransactItem::Put {

@@ -106,6 +106,7 @@ pub(crate) fn new_message(
         text: None,
         content: Value::Null,
         media: None,
+        transcription: None,
         provider_id: None,
         status: MessageStatus::Queued,
         error: None,
@@ -484,6 +485,31 @@ pub(crate) fn insert_message(m: &Message) -> ServiceResult<TransactItem> {
 pub async fn send_system(deps: &Deps, s: &Session, text: &str) -> ServiceResult<Message> {
     let mut m = new_message(deps, s, AuthorKind::System, None);
     m.text = Some(text.to_owned());
+    dispatch(deps, s, m).await
+}
+
+/// A feature's notice to the contact under an id the feature chose and kept beforehand,
+/// so a retried job finds the message instead of sending a second: the text inside the
+/// 24 h window, the approved `template` with its parameters outside it (without one, the
+/// text waits for the contact's next message, as every message outside the window does).
+pub async fn send_notice(
+    deps: &Deps,
+    s: &Session,
+    id: &str,
+    text: &str,
+    template: Option<(&str, &Value)>,
+) -> ServiceResult<Message> {
+    match load(deps, &s.account_id, id).await {
+        Ok(existing) => return Ok(existing),
+        Err(ServiceError::NotFound(_)) => {}
+        Err(e) => return Err(e),
+    }
+    let mut m = new_message(deps, s, AuthorKind::System, None);
+    m.id = id.to_owned();
+    m.text = Some(text.to_owned());
+    if let (false, Some((template_id, parameters))) = (sessions::window_open(s, deps.clock.now()), template) {
+        m = with_template(deps, s, m, template_id, parameters).await?;
+    }
     dispatch(deps, s, m).await
 }
 

@@ -292,7 +292,7 @@ pub struct MessageError {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Media {
     /// Where the bytes are in object storage (absent until fetched).
     pub blob_key: Option<String>,
@@ -301,6 +301,29 @@ pub struct Media {
     /// The provider's media id.
     pub provider_media_id: Option<String>,
     pub fetch_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TranscriptionStatus {
+    Processing,
+    Done,
+    Failed,
+}
+
+/// A voice note's transcript: `processing` until the provider answers, then `done` with
+/// the text or `failed` with the reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Transcription {
+    pub status: TranscriptionStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Calls made to the provider.
+    #[serde(default)]
+    pub provider_calls: u32,
+    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -324,6 +347,9 @@ pub struct Message {
     #[schema(value_type = Option<Object>)]
     pub content: Value,
     pub media: Option<Media>,
+    /// A received audio or voice message's text, when the account transcribes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transcription: Option<Transcription>,
     /// Provider id (`wamid`).
     pub provider_id: Option<String>,
     pub status: MessageStatus,

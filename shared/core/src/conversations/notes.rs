@@ -50,6 +50,32 @@ pub async fn add(deps: &Deps, caller: &Caller, session: &str, input: NoteText) -
     Ok(note)
 }
 
+/// The author of notes the system writes (a payment received, overdue, refunded).
+pub const SYSTEM_AUTHOR: &str = "system";
+
+/// A note by the system under an id the caller derives from what it records (so writing
+/// it again is a no-op): put with a not-exists condition, in the caller's transaction.
+pub fn system_note(
+    account: &str,
+    session: &str,
+    id: &str,
+    text: &str,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ServiceResult<crate::ports::TransactItem> {
+    let note = Note {
+        id: id.to_owned(),
+        session_id: session.to_owned(),
+        author_id: SYSTEM_AUTHOR.to_owned(),
+        text: text.to_owned(),
+        created_at: at,
+        edited_at: None,
+    };
+    Ok(crate::ports::TransactItem::Put {
+        item: to_item(&keys::note(account, session, id), &note)?,
+        condition: Some(Condition::NotExists),
+    })
+}
+
 pub async fn list(deps: &Deps, caller: &Caller, session: &str) -> ServiceResult<NoteList> {
     let access = Access::of(deps, caller).await?;
     sessions::readable(deps, &access, session).await?;

@@ -5,10 +5,12 @@ pub mod clock;
 pub mod http;
 pub mod ids;
 pub mod messaging;
+pub mod payments;
 pub mod queue;
 pub mod seal;
 pub mod table;
 pub mod templates;
+pub mod transcription;
 
 pub use blob::{Blob, BlobError, StoredBlob};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -18,6 +20,9 @@ pub use messaging::{
     ButtonValue, ButtonValueKind, ChannelAccess, HeaderValue, Messaging, NamedValue, OutboundChoice,
     OutboundContent, OutboundRequest, ProviderError, TemplateValues,
 };
+pub use payments::{
+    Charge, GatewayAccess, GatewayError, NewCharge, NewCustomer, PaymentEvent, PaymentGateway, PixCode,
+};
 pub use queue::{OutgoingMessage, Queue, QueueError, QueueSpec, ReceivedMessage};
 pub use seal::{SealError, Sealer};
 pub use table::{
@@ -25,3 +30,4 @@ pub use table::{
     TransactItem, UpdateOp,
 };
 pub use templates::{CatalogAccess, Created, RemoteTemplate, TemplateCatalog};
+pub use transcription::{Audio, TranscribeError, Transcriber};

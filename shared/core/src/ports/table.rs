@@ -240,6 +240,13 @@ pub enum TableError {
     Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+impl TableError {
+    /// Whether a write's (or a transaction's) condition did not hold: nothing was written.
+    pub fn is_condition_failure(&self) -> bool {
+        matches!(self, TableError::ConditionFailed | TableError::TransactionConditionFailed { .. })
+    }
+}
+
 #[async_trait]
 pub trait Table: Send + Sync {
     /// The item under `key`, unless absent or expired.

@@ -1,0 +1,73 @@
+//! Payments through Asaas (PRODUCT.md §10): an agent requests a Pix, boleto or card
+//! payment from a session; the `payments` function creates the charge at the provider,
+//! idempotently, and sends the contact the link; the provider's events move the payment
+//! forward (never back) with a history and, when it matters to the agent, a note in the
+//! session.
+//!
+//! - `model`: the records (a leaf: the port reads it too).
+//! - `settings`: the account's app, its key and webhook token sealed.
+//! - `requests`: what agents and admins do (request, cancel, refund, lists).
+//! - `charge`: the `payments` job that creates the charge and sends the link.
+//! - `events`: applying the provider's events, once each.
+//!
+//! Access patterns: a payment by id (get `A#<account>#PAY` / `P#<id>`); an account's
+//! payments, newest first (query that partition by the `P#` prefix; ids are time-ordered),
+//! filtered in memory: fine for the thousands of payments an account makes in a year, to
+//! be replaced by report counters (issue 14) if one ever holds far more.
+
+pub mod charge;
+pub mod events;
+pub mod model;
+pub mod requests;
+pub mod settings;
+
+pub use model::{HistoryEntry, Method, Payment, PaymentStatus};
+
+use crate::deps::Deps;
+use crate::error::{ServiceError, ServiceResult};
+use crate::keys;
+use crate::ports::{Condition, GatewayError, ProviderError};
+use crate::record::{from_item, to_item};
+
+pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<Payment> {
+    match deps.table.get(&keys::payment(account, id)).await? {
+        Some(item) => from_item(item),
+        None => Err(ServiceError::NotFound("payment")),
+    }
+}
+
+/// `p` as an item, with the condition that it is still the version it was read at (the
+/// version goes up by one).
+fn stamped(p: &mut Payment) -> ServiceResult<(crate::ports::Item, Condition)> {
+    let condition = if p.version == 0 { Condition::NotExists } else { Condition::version_is(p.version) };
+    p.version += 1;
+    Ok((to_item(&keys::payment(&p.account_id, &p.id), p)?, condition))
+}
+
+/// The put of `p` over the version it was read at, for a transaction.
+pub(crate) fn put_item(p: &mut Payment) -> ServiceResult<crate::ports::TransactItem> {
+    let (item, condition) = stamped(p)?;
+    Ok(crate::ports::TransactItem::Put { item, condition: Some(condition) })
+}
+
+/// Saves `p` over the version it was read at; a conflict when it changed meanwhile.
+pub(crate) async fn save(deps: &Deps, p: &mut Payment) -> ServiceResult<()> {
+    let (item, condition) = stamped(p)?;
+    deps.table.put(item, Some(condition)).await.map_err(crate::record::concurrent)
+}
+
+/// A provider failure as the API tells it: the provider's refusal is the caller's to mend
+/// (422), a failure of the provider's own is a 502 the same request may pass later.
+pub(crate) fn gateway_failure(e: GatewayError) -> ServiceError {
+    match e {
+        GatewayError::Refused(words) => ServiceError::invalid(format!("Asaas refused it: {words}")),
+        GatewayError::Unauthorized => {
+            ServiceError::invalid("Asaas refused the account's API key: check the payment settings")
+        }
+        GatewayError::NotFound => ServiceError::conflict("the charge no longer exists at Asaas"),
+        GatewayError::Timeout => ServiceError::Provider(ProviderError::Timeout),
+        GatewayError::RateLimited { .. } => ServiceError::Provider(ProviderError::Http(429)),
+        GatewayError::Unavailable(status) => ServiceError::Provider(ProviderError::Http(status)),
+        GatewayError::Transport(t) => ServiceError::Provider(ProviderError::Transport(t)),
+    }
+}
