@@ -62,7 +62,8 @@ fn with_extra(extra: Vec<Arc<dyn Reaction>>) -> impl FnOnce(&mut Deps) {
                 "csat.survey",
                 "campaigns.statuses",
                 "campaigns.template_hold",
-                "campaigns.quality_drop"
+                "campaigns.quality_drop",
+                "transcription.queue"
             ]
         );
         deps.reactions = Arc::new(Reactions::new(all.into_iter().chain(product.into_vec()).collect()));
