@@ -7,7 +7,9 @@ AWS contract tests use it to see SQS delays, visibility timeouts and deduplicati
 expire without sleeping. ``GET /__atende/sqs/next-visible?queue_url=URL&queue_url=...`` answers,
 for each queue in the order asked (``each``), how many seconds remain until its soonest
 message becomes visible (a millisecond for one visible already; ``null`` when it is empty): the end-to-end tests on moto move the
-clock by exactly that, as they do on the embedded queue.
+clock by exactly that, as they do on the embedded queue. DynamoDB requests are served one at
+a time: moto checks a write's condition and writes without a lock, where DynamoDB applies
+each conditional write atomically.
 
 Usage: python3 tools/moto_server.py --port 5000
 """
@@ -23,6 +25,7 @@ import moto.core.utils as moto_utils
 _real_utcnow = moto_utils.utcnow
 _offset = [0.0]
 _lock = threading.Lock()
+_dynamodb_lock = threading.Lock()
 
 
 def _shifted_utcnow():
@@ -90,6 +93,13 @@ def main():
         if environ.get("PATH_INFO") == "/__atende/ready":
             start_response("200 OK", [("Content-Type", "text/plain")])
             return [b"ready"]
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            # DynamoDB applies each conditional write and transaction atomically; moto
+            # checks a condition and then writes without a lock, so two requests racing on
+            # one item could both pass. One DynamoDB request at a time restores the
+            # guarantee the product relies on (the body is read inside the lock).
+            with _dynamodb_lock:
+                return list(moto_app(environ, start_response))
         return moto_app(environ, start_response)
 
     run_simple(args.host, args.port, app, threaded=True)
