@@ -9,6 +9,8 @@ use atende_core::conversations::{
     ArchivePolicy, AuthorKind, Classification, Direction, FlowRef, Media, Message, MessageError, MessageKind,
     MessageStatus, Reaction, Session, SessionStatus, Transcription,
 };
+use atende_core::payments::requests::{PaymentList, PaymentTotals};
+use atende_core::payments::{HistoryEntry, Method, Payment, PaymentStatus};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -207,4 +209,90 @@ impl From<Started> for StartedView {
 fn nullable_object() -> utoipa::openapi::schema::Object {
     use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
     ObjectBuilder::new().schema_type(SchemaType::from_iter([Type::Object, Type::Null])).build()
+}
+
+/// A payment as the API shows it: its stored record without the charge job's lease and
+/// the record's version.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = Payment)]
+pub struct PaymentView {
+    pub id: String,
+    pub session_id: String,
+    pub contact_id: String,
+    pub channel_id: String,
+    /// The agent who asked for it.
+    pub agent_id: String,
+    pub amount_cents: i64,
+    pub method: Method,
+    pub installments: u32,
+    pub description: String,
+    pub due_date: chrono::NaiveDate,
+    pub payer_name: String,
+    /// CPF or CNPJ, digits only.
+    pub payer_document: String,
+    pub status: PaymentStatus,
+    /// Asaas' charge id (`pay_…`).
+    pub charge_id: Option<String>,
+    /// The payer's page at Asaas.
+    pub invoice_url: Option<String>,
+    pub bank_slip_url: Option<String>,
+    /// *Pix copia e cola*.
+    pub pix_code: Option<String>,
+    pub refunded_cents: i64,
+    /// The message that carried the link.
+    pub message_id: Option<String>,
+    pub template_id: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Attempts at creating the charge at Asaas.
+    pub charge_attempts: u32,
+    pub history: Vec<HistoryEntry>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<Payment> for PaymentView {
+    fn from(p: Payment) -> Self {
+        Self {
+            id: p.id,
+            session_id: p.session_id,
+            contact_id: p.contact_id,
+            channel_id: p.channel_id,
+            agent_id: p.agent_id,
+            amount_cents: p.amount_cents,
+            method: p.method,
+            installments: p.installments,
+            description: p.description,
+            due_date: p.due_date,
+            payer_name: p.payer_name,
+            payer_document: p.payer_document,
+            status: p.status,
+            charge_id: p.charge_id,
+            invoice_url: p.invoice_url,
+            bank_slip_url: p.bank_slip_url,
+            pix_code: p.pix_code,
+            refunded_cents: p.refunded_cents,
+            message_id: p.message_id,
+            template_id: p.template_id,
+            error: p.error,
+            charge_attempts: p.charge_attempts,
+            history: p.history,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = PaymentList)]
+pub struct PaymentListView {
+    /// Newest first.
+    pub items: Vec<PaymentView>,
+    pub totals: PaymentTotals,
+}
+
+impl From<PaymentList> for PaymentListView {
+    fn from(l: PaymentList) -> Self {
+        Self { items: l.items.into_iter().map(PaymentView::from).collect(), totals: l.totals }
+    }
 }

@@ -155,8 +155,9 @@ async fn ingest_asaas(
     let body = body.map_err(too_large)?;
     let unauthorized = || ApiError::unauthorized("the asaas-access-token header is missing or wrong");
     let token = headers.get("asaas-access-token").and_then(|v| v.to_str().ok()).ok_or_else(unauthorized)?;
-    let stored = atende_core::payments::settings::stored(&ctx.deps, &account).await?;
-    let expected = stored.webhook_token.ok_or_else(unauthorized)?;
+    let expected = atende_core::payments::settings::webhook_token(&ctx.deps, &account)
+        .await?
+        .ok_or_else(unauthorized)?;
     if !bool::from(token.as_bytes().ct_eq(expected.expose().as_bytes())) {
         return Err(unauthorized());
     }

@@ -11,6 +11,13 @@ pub mod whatsapp;
 use async_trait::async_trait;
 use atende_core::ports::{ChannelAccess, Messaging, OutboundRequest, ProviderError};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// A provider's `Retry-After` in seconds (the form Asaas and OpenAI-compatible servers use).
+pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let seconds = headers.get("retry-after")?.to_str().ok()?.trim().parse::<u64>().ok()?;
+    Some(Duration::from_secs(seconds))
+}
 
 /// Sends through the provider of each channel.
 pub struct ProviderRouter {

@@ -66,12 +66,7 @@ impl Transcriber for OpenAiTranscriber {
         }
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = crate::retry_after(response.headers());
         let bytes = response.bytes().await.map_err(transport)?;
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         match status {

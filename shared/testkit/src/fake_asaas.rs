@@ -192,9 +192,10 @@ fn enter(state: &Shared, headers: &HeaderMap, route: &str) -> Result<Option<Faul
     Ok(inner.faults.get_mut(route).and_then(VecDeque::pop_front))
 }
 
-/// Applies a fault that comes before the work; `Ok` with the fault still to apply after.
-async fn before(fault: Option<Fault>) -> Result<Option<Fault>, Response> {
-    match fault {
+/// Lets a call of `route` in: the key checked, the call recorded, a fault that comes
+/// before the work applied; `Ok` with the fault still to apply after it.
+async fn admit(state: &Shared, headers: &HeaderMap, route: &str) -> Result<Option<Fault>, Response> {
+    match enter(state, headers, route)? {
         Some(Fault::Status(s)) => Err(error(s, "fault", "falha injetada")),
         Some(Fault::Stall(d)) => {
             tokio::time::sleep(d).await;
@@ -236,11 +237,7 @@ async fn list_customers(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let fault = match enter(&state, &headers, "GET /customers") {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let fault = match before(fault).await {
+    let fault = match admit(&state, &headers, "GET /customers").await {
         Ok(f) => f,
         Err(r) => return r,
     };
@@ -260,11 +257,7 @@ async fn create_customer(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    let fault = match enter(&state, &headers, "POST /customers") {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let fault = match before(fault).await {
+    let fault = match admit(&state, &headers, "POST /customers").await {
         Ok(f) => f,
         Err(r) => return r,
     };
@@ -288,11 +281,7 @@ async fn list_payments(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let fault = match enter(&state, &headers, "GET /payments") {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let fault = match before(fault).await {
+    let fault = match admit(&state, &headers, "GET /payments").await {
         Ok(f) => f,
         Err(r) => return r,
     };
@@ -313,11 +302,7 @@ async fn create_payment(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    let fault = match enter(&state, &headers, "POST /payments") {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let fault = match before(fault).await {
+    let fault = match admit(&state, &headers, "POST /payments").await {
         Ok(f) => f,
         Err(r) => return r,
     };
@@ -363,11 +348,7 @@ async fn get_payment(State(state): State<Shared>, headers: HeaderMap, Path(id): 
 }
 
 async fn pix_code(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let fault = match enter(&state, &headers, "GET /pixQrCode") {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let fault = match before(fault).await {
+    let fault = match admit(&state, &headers, "GET /pixQrCode").await {
         Ok(f) => f,
         Err(r) => return r,
     };
@@ -387,11 +368,7 @@ async fn pix_code(State(state): State<Shared>, headers: HeaderMap, Path(id): Pat
 }
 
 async fn delete_payment(State(state): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let fault = match enter(&state, &headers, "DELETE /payments") {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let fault = match before(fault).await {
+    let fault = match admit(&state, &headers, "DELETE /payments").await {
         Ok(f) => f,
         Err(r) => return r,
     };
@@ -418,11 +395,7 @@ async fn refund(
     Path(id): Path<String>,
     Json(body): Json<Value>,
 ) -> Response {
-    let fault = match enter(&state, &headers, "POST /refund") {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let fault = match before(fault).await {
+    let fault = match admit(&state, &headers, "POST /refund").await {
         Ok(f) => f,
         Err(r) => return r,
     };

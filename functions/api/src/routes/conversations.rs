@@ -36,8 +36,10 @@ pub async fn get_account(
     Ok(Json(account_settings::get(&ctx.deps, &c).await?))
 }
 
+/// Change the account (admins). 409: transcription asked of a deployment without a
+/// speech-to-text provider, or another change came first.
 #[utoipa::path(patch, path = "/v1/account", tag = "account", security(("bearer" = [])), request_body = AccountPatch,
-    responses((status = 200, body = Account), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Account), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn update_account(
     State(ctx): Ctx,
     Authenticated(c): Authenticated,

@@ -18,7 +18,7 @@
 use super::model::{HistoryEntry, Payment, PaymentStatus};
 use super::requests::{payer, remember_payer, template_values};
 use super::{load, put_item, save, settings};
-use crate::conversations::{messages, notes, sessions};
+use crate::conversations::{contacts, messages, notes, sessions};
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::jobs::{PaymentJob, enqueue_payment};
@@ -84,8 +84,27 @@ pub async fn create(deps: &Deps, account: &str, id: &str) -> ServiceResult<()> {
             Err(ServiceError::Conflict(_)) => continue,
             Err(e) => return Err(e),
         }
-        match charge(deps, &access, &p).await {
-            Ok(charge) => return recorded(deps, &access, id, account, charge).await,
+        let env = if access.sandbox { "sandbox" } else { "production" };
+        let mut known = payer(deps, account, &p.contact_id).await?.unwrap_or_default();
+        let customer = known.customers.get(env).filter(|_| known.document == p.payer_document).cloned();
+        let phone = match (&customer, contacts::load(deps, account, &p.contact_id).await) {
+            (Some(_), _) | (None, Err(ServiceError::NotFound(_))) => None,
+            (None, Ok(contact)) => contact.phone.map(|ph| ph.trim_start_matches('+').to_owned()),
+            (None, Err(e)) => return Err(e),
+        };
+        match charge(deps, &access, &p, customer, phone).await {
+            Ok((charge, customer)) => {
+                // Remembered for the payer's next charge (unless another payer took the contact).
+                if let Some(customer) = customer
+                    && (known.document == p.payer_document || known.document.is_empty())
+                {
+                    known.name = p.payer_name.clone();
+                    known.document = p.payer_document.clone();
+                    known.customers.insert(env.to_owned(), customer);
+                    remember_payer(deps, account, &p.contact_id, &known).await?;
+                }
+                return recorded(deps, &access, id, account, charge).await;
+            }
             Err(e) if e.is_transient() && p.charge_attempts < MAX_ATTEMPTS => {
                 tracing::warn!(payment_id = %p.id, attempt = p.charge_attempts, error = %e, "charge not made yet; retrying");
                 let wait = match e {
@@ -110,15 +129,35 @@ pub async fn create(deps: &Deps, account: &str, id: &str) -> ServiceResult<()> {
     Err(ServiceError::conflict("the payment kept changing while its charge was made"))
 }
 
-/// The customer (the payer's, found by document, or made) and the charge (found by our
-/// reference, or made).
-async fn charge(deps: &Deps, access: &GatewayAccess, p: &Payment) -> Result<Charge, GatewayError> {
+/// The charge (found by our reference, or made) and, when the payer's customer was not
+/// known yet, the customer it was made for (found by document, or made).
+async fn charge(
+    deps: &Deps,
+    access: &GatewayAccess,
+    p: &Payment,
+    known: Option<String>,
+    phone: Option<String>,
+) -> Result<(Charge, Option<String>), GatewayError> {
     if let Some(found) = deps.payments.find_charge(access, &p.id).await? {
-        return Ok(found);
+        return Ok((found, None));
     }
-    let customer = customer(deps, access, p).await?;
+    let (customer, learned) = match known {
+        Some(id) => (id, false),
+        None => match deps.payments.find_customer(access, &p.payer_document).await? {
+            Some(id) => (id, true),
+            None => {
+                let new = NewCustomer {
+                    name: p.payer_name.clone(),
+                    document: p.payer_document.clone(),
+                    phone,
+                    external_reference: p.contact_id.clone(),
+                };
+                (deps.payments.create_customer(access, &new).await?, true)
+            }
+        },
+    };
     let new = NewCharge {
-        customer_id: customer,
+        customer_id: customer.clone(),
         method: p.method,
         amount_cents: p.amount_cents,
         due_date: p.due_date,
@@ -126,42 +165,8 @@ async fn charge(deps: &Deps, access: &GatewayAccess, p: &Payment) -> Result<Char
         external_reference: p.id.clone(),
         installments: p.installments,
     };
-    deps.payments.create_charge(access, &new).await
-}
-
-async fn customer(deps: &Deps, access: &GatewayAccess, p: &Payment) -> Result<String, GatewayError> {
-    let env = if access.sandbox { "sandbox" } else { "production" };
-    let storage = |e: ServiceError| GatewayError::Transport(format!("storage: {e}"));
-    let mut known = payer(deps, &p.account_id, &p.contact_id).await.map_err(storage)?.unwrap_or_default();
-    if known.document == p.payer_document
-        && let Some(id) = known.customers.get(env)
-    {
-        return Ok(id.clone());
-    }
-    let id = match deps.payments.find_customer(access, &p.payer_document).await? {
-        Some(id) => id,
-        None => {
-            let phone = crate::conversations::contacts::load(deps, &p.account_id, &p.contact_id)
-                .await
-                .ok()
-                .and_then(|c| c.phone)
-                .map(|ph| ph.trim_start_matches('+').to_owned());
-            let new = NewCustomer {
-                name: p.payer_name.clone(),
-                document: p.payer_document.clone(),
-                phone,
-                external_reference: p.contact_id.clone(),
-            };
-            deps.payments.create_customer(access, &new).await?
-        }
-    };
-    if known.document == p.payer_document || known.document.is_empty() {
-        known.name = p.payer_name.clone();
-        known.document = p.payer_document.clone();
-        known.customers.insert(env.to_owned(), id.clone());
-        remember_payer(deps, &p.account_id, &p.contact_id, &known).await.map_err(storage)?;
-    }
-    Ok(id)
+    let charge = deps.payments.create_charge(access, &new).await?;
+    Ok((charge, learned.then_some(customer)))
 }
 
 /// Drops this attempt's lease (the provider was not reached, or failed): the next
@@ -231,9 +236,9 @@ async fn deliver(deps: &Deps, mut p: Payment) -> ServiceResult<()> {
     if matches!(p.status, PaymentStatus::Cancelled | PaymentStatus::Failed) {
         return Ok(());
     }
-    let access = settings::access(deps, &p.account_id).await?;
-    let charge = p.charge_id.clone().unwrap_or_default();
     if p.method == super::Method::Pix && p.pix_code.is_none() {
+        let access = settings::access(deps, &p.account_id).await?;
+        let charge = p.charge_id.clone().unwrap_or_default();
         match deps.payments.pix_code(&access, &charge).await {
             Ok(code) => p.pix_code = Some(code.payload),
             Err(e) if e.is_transient() => {

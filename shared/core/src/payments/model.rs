@@ -128,7 +128,8 @@ pub struct HistoryEntry {
     pub event_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+/// The stored record (the API shows it through a view without the lease and version).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Payment {
     pub id: String,
     pub account_id: String,

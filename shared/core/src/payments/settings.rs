@@ -88,13 +88,7 @@ pub async fn stored(deps: &Deps, account: &str) -> ServiceResult<Stored> {
             updated_at: None,
         });
     };
-    let open = |name: &str| -> ServiceResult<Option<Secret>> {
-        attr::get_s(&item, name)
-            .map(|v| deps.sealer.open(v).map(Secret::new))
-            .transpose()
-            .map_err(|e| ServiceError::Internal(format!("a payment secret does not open: {e}")))
-    };
-    let (api_key, webhook_token) = (open(API_KEY)?, open(WEBHOOK_TOKEN)?);
+    let (api_key, webhook_token) = (open(deps, &item, API_KEY)?, open(deps, &item, WEBHOOK_TOKEN)?);
     let record: Record = from_item(item)?;
     Ok(Stored {
         enabled: record.enabled,
@@ -103,6 +97,23 @@ pub async fn stored(deps: &Deps, account: &str) -> ServiceResult<Stored> {
         webhook_token,
         updated_at: Some(record.updated_at),
     })
+}
+
+/// The sealed secret `name` of a settings item, opened.
+fn open(deps: &Deps, item: &crate::ports::Item, name: &str) -> ServiceResult<Option<Secret>> {
+    attr::get_s(item, name)
+        .map(|v| deps.sealer.open(v).map(Secret::new))
+        .transpose()
+        .map_err(|e| ServiceError::Internal(format!("a payment secret does not open: {e}")))
+}
+
+/// The token the account's webhook deliveries must carry (`None`: none set, or no such
+/// account): only that secret is opened.
+pub async fn webhook_token(deps: &Deps, account: &str) -> ServiceResult<Option<Secret>> {
+    match deps.table.get(&keys::payment_settings(account)).await? {
+        Some(item) => open(deps, &item, WEBHOOK_TOKEN),
+        None => Ok(None),
+    }
 }
 
 /// The account's provider access (a conflict when payments are off).

@@ -67,12 +67,7 @@ fn transport(e: reqwest::Error) -> GatewayError {
 /// An Asaas answer: its JSON, or the error it means.
 async fn read(response: reqwest::Response) -> Result<Value, GatewayError> {
     let status = response.status().as_u16();
-    let retry_after = response
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
+    let retry_after = crate::retry_after(response.headers());
     let bytes = response.bytes().await.map_err(transport)?;
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     let words = || {
