@@ -55,12 +55,28 @@ pub async fn start_tuned(
     pollers: Option<usize>,
     prepare: impl FnOnce(AppContext, Embedded) -> (AppContext, Embedded),
 ) -> anyhow::Result<Product> {
+    start_configured(
+        rate,
+        |settings| {
+            if let Some(pollers) = pollers {
+                settings.pollers_per_queue = pollers;
+            }
+        },
+        prepare,
+    )
+    .await
+}
+
+/// [`start`], with `tune` changing the settings first (providers, pollers).
+pub async fn start_configured(
+    rate: u32,
+    tune: impl FnOnce(&mut LocalSettings),
+    prepare: impl FnOnce(AppContext, Embedded) -> (AppContext, Embedded),
+) -> anyhow::Result<Product> {
     let dir = tempfile::tempdir()?;
     let graph = FakeGraph::start().await;
     let mut settings = settings(dir.path(), &graph);
-    if let Some(pollers) = pollers {
-        settings.pollers_per_queue = pollers;
-    }
+    tune(&mut settings);
     let (ctx, embedded) =
         AppContext::embedded(&settings, std::sync::Arc::new(atende_core::ports::SystemClock))?;
     let (ctx, embedded) = prepare(ctx, embedded);
@@ -109,6 +125,18 @@ pub fn text(wamid: &str, wa_id: &str, body: &str) -> (String, String) {
         "messaging_product": "whatsapp", "metadata": {"display_phone_number": "1", "phone_number_id": PHONE_ID},
         "contacts": [{"profile": {"name": "Bench"}, "wa_id": wa_id}],
         "messages": [{"from": wa_id, "id": wamid, "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "text", "text": {"body": body}}]}}]}]});
+    let body = payload.to_string();
+    let sig = atende_providers::whatsapp::signature::sign(SECRET.as_bytes(), body.as_bytes());
+    (body, sig)
+}
+
+/// A signed Meta webhook body with one voice note (media `media_id`) from `wa_id`.
+pub fn voice(wamid: &str, wa_id: &str, media_id: &str) -> (String, String) {
+    let payload: Value = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "1", "phone_number_id": PHONE_ID},
+        "contacts": [{"profile": {"name": "Bench"}, "wa_id": wa_id}],
+        "messages": [{"from": wa_id, "id": wamid, "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "audio",
+            "audio": {"id": media_id, "mime_type": "audio/ogg; codecs=opus", "voice": true}}]}}]}]});
     let body = payload.to_string();
     let sig = atende_providers::whatsapp::signature::sign(SECRET.as_bytes(), body.as_bytes());
     (body, sig)

@@ -1,7 +1,9 @@
 //! `cargo run --release -p atende-bench -- <scenario> [--count N] [--connections N]`
 //!
 //! Scenarios: `ingest`, `e2e [--latency-rate R]`, `send`, `cost`, `import [--rows N]`,
-//! `search [--contacts N] [--queries N]`, `campaign [--recipients N] [--sample N]`, `flows [--contacts N]`, `coldstart`, `soak [--minutes N] [--rate R]`, or `all [--latency-rate R] [--soak-rate R]`. Each prints a table
+//! `search [--contacts N] [--queries N]`, `campaign [--recipients N] [--sample N]`, `flows [--contacts N]`,
+//! `payments [--count N]`, `transcription [--count N] [--rate R] [--pollers N]`, `coldstart`,
+//! `soak [--minutes N] [--rate R]`, or `all [--latency-rate R] [--soak-rate R]`. Each prints a table
 //! and writes `target/bench/<scenario>.json`. Everything runs on this machine: the local
 //! runtime in this process on embedded storage, the fake Graph API for Meta.
 
@@ -13,8 +15,10 @@ mod flows;
 mod harness;
 mod load;
 mod openloop;
+mod payments;
 mod report;
 mod soak;
+mod transcription;
 
 use anyhow::bail;
 
@@ -59,6 +63,15 @@ async fn main() -> anyhow::Result<()> {
         "import" => crm::import(flag("--rows", 5_000)?).await,
         "flows" => flows::run(flag("--contacts", 1_000)?).await,
         "search" => crm::search(flag("--contacts", 100_000)?, flag("--queries", 300)?).await,
+        "payments" => payments::run(flag("--count", 1_000)?, connections.min(32)).await,
+        "transcription" => {
+            transcription::run(
+                flag("--count", 1_000)?,
+                rate_flag("--rate")?.unwrap_or(50.0),
+                flag("--pollers", 4)?,
+            )
+            .await
+        }
         "coldstart" => coldstart::run(flag("--runs", 10)?).await,
         "soak" => soak::run(flag("--minutes", 10)? as u64, rate_flag("--rate")?).await,
         "all" => {
@@ -70,12 +83,14 @@ async fn main() -> anyhow::Result<()> {
             crm::search(100_000, 300).await?;
             campaign::campaign(100_000, 4_000).await?;
             flows::run(1_000).await?;
+            payments::run(1_000, connections.min(32)).await?;
+            transcription::run(1_000, 50.0, 4).await?;
             coldstart::run(10).await?;
             soak::run(10, rate_flag("--soak-rate")?).await
         }
         other => {
             bail!(
-                "unknown scenario {other}: ingest, e2e, send, cost, import, search, campaign, flows, coldstart, soak or all"
+                "unknown scenario {other}: ingest, e2e, send, cost, import, search, campaign, flows, payments, transcription, coldstart, soak or all"
             )
         }
     }

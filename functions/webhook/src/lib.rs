@@ -78,7 +78,8 @@ async fn verify_channel(
 ) -> Result<String, ApiError> {
     let by = atende_core::conversations::events::ChannelRef::Channel(channel);
     let found = channels::resolve(&ctx.deps, &by).await?.ok_or_else(|| ApiError::not_found("channel"))?;
-    handshake(q, found.verify_token.as_ref().unwrap_or(&ctx.meta.verify_token))
+    let own = found.verify_token(&ctx.deps).await?;
+    handshake(q, own.as_ref().unwrap_or(&ctx.meta.verify_token))
 }
 
 async fn ingest_app(
@@ -99,7 +100,7 @@ async fn ingest_channel(
     let body = body.map_err(too_large)?;
     let by = atende_core::conversations::events::ChannelRef::Channel(channel.clone());
     let found = channels::resolve(&ctx.deps, &by).await?.ok_or_else(|| ApiError::not_found("channel"))?;
-    let secret = found.app_secret.unwrap_or_else(|| ctx.meta.app_secret.clone());
+    let secret = found.app_secret(&ctx.deps).await?.unwrap_or_else(|| ctx.meta.app_secret.clone());
     ingest(&ctx, &secret, &headers, &body, webhook::Route::Channel(channel)).await
 }
 

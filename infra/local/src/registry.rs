@@ -25,3 +25,10 @@ pub fn all() -> Vec<FunctionSpec> {
     all.push(atende_scheduler::function());
     all
 }
+
+/// The functions that seal or open stored secrets (channel tokens, Asaas keys and webhook
+/// tokens), so the only ones allowed to decrypt the data key in AWS: the API (writes them,
+/// keeps templates at Meta, cancels and refunds at Asaas), the webhook (per-channel
+/// verification, Asaas' token), inbound (media downloads), send and bulk (sends), payments.
+/// A test holds the template's `SecretsKeyPolicy` to this list.
+pub const USES_SECRETS: &[&str] = &["api", "bulk", "inbound", "payments", "send", "webhook"];

@@ -13,6 +13,7 @@ pub enum KmsError {
     BadKey,
 }
 
+#[derive(Clone)]
 pub struct KmsKeys {
     client: aws_sdk_kms::Client,
     key_id: String,

@@ -56,6 +56,12 @@ impl From<TableError> for ServiceError {
     }
 }
 
+impl From<crate::ports::SealError> for ServiceError {
+    fn from(e: crate::ports::SealError) -> Self {
+        ServiceError::Internal(format!("a stored secret: {e}"))
+    }
+}
+
 impl From<serde_json::Error> for ServiceError {
     fn from(e: serde_json::Error) -> Self {
         ServiceError::Internal(format!("cannot encode or decode JSON: {e}"))

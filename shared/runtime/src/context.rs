@@ -83,7 +83,7 @@ fn assemble(
     blob: Arc<dyn atende_core::ports::Blob>,
     graph: Graph<'_>,
     clock: Arc<dyn Clock>,
-    seal_key: &[u8; 32],
+    sealer: Arc<dyn atende_core::ports::Sealer>,
 ) -> Deps {
     let ids: Arc<dyn atende_core::ports::Ids> = Arc::new(UlidIds::new(clock.clone()));
     // One Graph API client (one connection pool) sends messages and keeps templates.
@@ -103,7 +103,7 @@ fn assemble(
             graph.providers.transcription_timeout,
         )),
         http: Arc::new(atende_providers::outbound_http::GuardedHttp::new(graph.http_allow)),
-        sealer: Arc::new(crate::seal::AesGcmSealer::new(seal_key)),
+        sealer,
         table,
         queue,
         blob,
@@ -143,7 +143,7 @@ impl AppContext {
             Arc::new(blob.clone()),
             graph,
             clock,
-            &seal_key(&key),
+            local_sealer(&key),
         );
         let ctx = Self::local(settings, &key, deps);
         Ok((ctx, Embedded { table, queue, blob }))
@@ -174,7 +174,7 @@ impl AppContext {
             Arc::new(S3Blob::new(clients.s3.clone(), &aws.names.bucket)),
             Graph::of(settings),
             clock,
-            &seal_key(&key),
+            local_sealer(&key),
         );
         Ok((Self::local(settings, &key, deps), queues))
     }
@@ -249,9 +249,13 @@ pub async fn aws_deps(
     }
     let table: Arc<dyn atende_core::ports::Table> =
         Arc::new(DynamoTable::new(clients.dynamodb.clone(), &storage.table_name, clock.clone()));
-    let seal = match &storage.kms_key_id {
-        Some(key_id) => kms_data_key(table.as_ref(), &KmsKeys::new(clients.kms.clone(), key_id)).await?,
-        None => seal_key(master),
+    // The data key is had from KMS on the first secret sealed or opened, not at every cold
+    // start: only the functions that use secrets call KMS (and may).
+    let sealer: Arc<dyn atende_core::ports::Sealer> = match &storage.kms_key_id {
+        Some(key_id) => {
+            Arc::new(crate::seal::KmsSealer::new(table.clone(), KmsKeys::new(clients.kms.clone(), key_id)))
+        }
+        None => local_sealer(master),
     };
     Ok(assemble(
         table,
@@ -265,7 +269,7 @@ pub async fn aws_deps(
             providers,
         },
         clock,
-        &seal,
+        sealer,
     ))
 }
 
@@ -324,11 +328,11 @@ fn local_secret(dir: &Path) -> anyhow::Result<Secret> {
     Ok(Secret::new(secret))
 }
 
-/// The key that seals stored secrets, derived from the master secret.
-fn seal_key(master: &Secret) -> [u8; 32] {
+/// The sealer of stored secrets under a key derived from the master secret.
+fn local_sealer(master: &Secret) -> Arc<dyn atende_core::ports::Sealer> {
     let mut key = [0u8; 32];
     key.copy_from_slice(&hmac_subkey(master, b"secrets-at-rest")[..32]);
-    key
+    Arc::new(crate::seal::AesGcmSealer::new(&key))
 }
 
 /// A separate key per purpose, derived from the master secret.

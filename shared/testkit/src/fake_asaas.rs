@@ -47,6 +47,8 @@ struct Inner {
     faults: HashMap<String, VecDeque<Fault>>,
     webhook: Option<(String, String)>,
     counter: u64,
+    /// Every call waits this long before its work (a slow Asaas).
+    delay: Duration,
 }
 
 #[derive(Clone)]
@@ -86,6 +88,11 @@ impl FakeAsaas {
     /// `GET /pixQrCode`, `DELETE /payments`, `POST /refund`) fails with `fault`.
     pub fn fail_next(&self, route: &str, fault: Fault) {
         self.inner.lock().unwrap().faults.entry(route.to_owned()).or_default().push_back(fault);
+    }
+
+    /// Every call waits this long before doing its work.
+    pub fn set_delay(&self, delay: Duration) {
+        self.inner.lock().unwrap().delay = delay;
     }
 
     /// Where the fake posts events itself (only for `Fault::WebhookFirst` and
@@ -195,7 +202,12 @@ fn enter(state: &Shared, headers: &HeaderMap, route: &str) -> Result<Option<Faul
 /// Lets a call of `route` in: the key checked, the call recorded, a fault that comes
 /// before the work applied; `Ok` with the fault still to apply after it.
 async fn admit(state: &Shared, headers: &HeaderMap, route: &str) -> Result<Option<Fault>, Response> {
-    match enter(state, headers, route)? {
+    let fault = enter(state, headers, route)?;
+    let delay = state.lock().unwrap().delay;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    match fault {
         Some(Fault::Status(s)) => Err(error(s, "fault", "falha injetada")),
         Some(Fault::Stall(d)) => {
             tokio::time::sleep(d).await;

@@ -34,6 +34,11 @@ struct Inner {
     calls: u64,
     /// The size of every file received.
     files: Vec<usize>,
+    /// When each success was answered.
+    answered: Vec<std::time::Instant>,
+    /// Successful calls being worked on now, and the most there ever were.
+    in_flight: usize,
+    peak_in_flight: usize,
 }
 
 #[derive(Clone)]
@@ -70,6 +75,21 @@ impl FakeStt {
 
     pub fn calls(&self) -> u64 {
         self.inner.lock().unwrap().calls
+    }
+
+    /// The size of every file received, in order (a test tells its files apart by size).
+    pub fn files(&self) -> Vec<usize> {
+        self.inner.lock().unwrap().files.clone()
+    }
+
+    /// When each successful transcription was answered, in order.
+    pub fn answered(&self) -> Vec<std::time::Instant> {
+        self.inner.lock().unwrap().answered.clone()
+    }
+
+    /// The most calls the server worked on at once (the client's concurrency, seen from here).
+    pub fn peak_in_flight(&self) -> usize {
+        self.inner.lock().unwrap().peak_in_flight
     }
 }
 
@@ -126,8 +146,32 @@ async fn transcribe(
         }
         None => {}
     }
+    let flight = Flight::new(&state);
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    drop(flight);
+    state.lock().unwrap().answered.push(std::time::Instant::now());
     Json(json!({"text": TEXT})).into_response()
+}
+
+/// One call being worked on; it ends when dropped (also when the client gives up and the
+/// handler is cancelled).
+struct Flight(Arc<Mutex<Inner>>);
+
+impl Flight {
+    fn new(state: &Arc<Mutex<Inner>>) -> Self {
+        let mut inner = state.lock().unwrap();
+        inner.in_flight += 1;
+        inner.peak_in_flight = inner.peak_in_flight.max(inner.in_flight);
+        Self(state.clone())
+    }
+}
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        if let Ok(mut inner) = self.0.lock() {
+            inner.in_flight -= 1;
+        }
+    }
 }

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_atende");
 
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub child: Child,
+    pub base: String,
 }
 
 impl Drop for Server {
@@ -39,12 +39,23 @@ async fn start(data_dir: &std::path::Path, port: u16) -> Server {
 /// The binary on `port` and `data_dir`, Meta played by `graph_url`, as the crash tests
 /// start it (and start it again after killing it).
 fn spawn_with_meta(data_dir: &std::path::Path, port: u16, graph_url: &str) -> Child {
+    spawn_with(data_dir, port, graph_url, &[])
+}
+
+/// [`spawn_with_meta`], with more settings (other providers' URLs, their timeouts).
+pub(crate) fn spawn_with(
+    data_dir: &std::path::Path,
+    port: u16,
+    graph_url: &str,
+    settings: &[(&str, String)],
+) -> Child {
     Command::new(BIN)
         .env("ATENDE_ADDR", format!("127.0.0.1:{port}"))
         .env("ATENDE_DATA_DIR", data_dir)
         .env("ATENDE_LOG", "error")
         .env("ATENDE_META_APP_SECRET", crate::stack::APP_SECRET)
         .env("ATENDE_GRAPH_API_URL", graph_url)
+        .envs(settings.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .spawn()
         .unwrap()
@@ -53,9 +64,17 @@ fn spawn_with_meta(data_dir: &std::path::Path, port: u16, graph_url: &str) -> Ch
 /// An `atende` process with an account, Meta at `graph_url`, for the kill -9 tests: its
 /// data directory and port, so `spawn_with_meta` restarts the same installation.
 async fn killable(graph_url: &str) -> (tempfile::TempDir, u16, Server, String) {
+    killable_with(graph_url, &[]).await
+}
+
+/// [`killable`], with more settings (see [`spawn_with`]).
+pub(crate) async fn killable_with(
+    graph_url: &str,
+    settings: &[(&str, String)],
+) -> (tempfile::TempDir, u16, Server, String) {
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let child = spawn_with_meta(dir.path(), port, graph_url);
+    let child = spawn_with(dir.path(), port, graph_url, settings);
     let server = Server { child, base: format!("http://127.0.0.1:{port}") };
     wait_healthy(&server).await;
     create_account(dir.path(), "ana@acme.example");
@@ -64,7 +83,7 @@ async fn killable(graph_url: &str) -> (tempfile::TempDir, u16, Server, String) {
 }
 
 /// Waits for a process to listen (not a timer of ours): bounded, and it fails loudly.
-async fn wait_healthy(server: &Server) {
+pub(crate) async fn wait_healthy(server: &Server) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Ok(r) = reqwest::get(format!("{}/health", server.base)).await
@@ -96,7 +115,7 @@ fn create_account(data_dir: &std::path::Path, email: &str) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-async fn login(base: &str, email: &str) -> String {
+pub(crate) async fn login(base: &str, email: &str) -> String {
     let r = reqwest::Client::new()
         .post(format!("{base}/v1/auth/login"))
         .json(&json!({"email": email, "password": "correct horse"}))
@@ -213,7 +232,7 @@ async fn create_account_with_aws_writes_to_the_deployments_table() {
 }
 
 /// A call with the bearer token: its status and JSON body (`null` when it has none).
-async fn call_api(
+pub(crate) async fn call_api(
     http: &reqwest::Client,
     base: &str,
     token: &str,
@@ -231,13 +250,17 @@ async fn call_api(
 }
 
 /// A GET with the bearer token, as JSON; `None` on any failure (for polling).
-async fn get_json(http: &reqwest::Client, url: impl reqwest::IntoUrl, token: &str) -> Option<Value> {
+pub(crate) async fn get_json(
+    http: &reqwest::Client,
+    url: impl reqwest::IntoUrl,
+    token: &str,
+) -> Option<Value> {
     http.get(url).bearer_auth(token).send().await.ok()?.json().await.ok()
 }
 
 /// Polls `check` until it returns `Some` (the server processes queues in the background):
 /// bounded, and it fails loudly.
-async fn eventually<T, F, Fut>(what: &str, check: F) -> T
+pub(crate) async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,

@@ -2,6 +2,7 @@
 //! the same routers and consumers, in-process, on the injected clock.
 
 mod binary;
+mod binary_kills;
 mod cache;
 mod campaigns;
 mod catalog;

@@ -190,12 +190,12 @@ async fn a_channels_access_token_is_sealed_in_the_table_and_still_authenticates_
 }
 
 #[tokio::test]
-async fn on_aws_the_sealing_key_is_made_once_under_kms_and_every_cold_start_opens_the_same() {
+async fn on_aws_the_sealing_key_is_made_once_under_kms_on_first_use_and_every_process_opens_the_same() {
     use atende_aws::kms::{KmsKeys, create_key};
     use atende_aws::{AwsConnection, Clients, DynamoTable, provision};
-    use atende_core::ports::{Sealer, Table};
+    use atende_core::ports::{SealError, Sealer, Table};
     use atende_runtime::context::kms_data_key;
-    use atende_runtime::seal::AesGcmSealer;
+    use atende_runtime::seal::{AesGcmSealer, KmsSealer};
     use std::sync::Arc;
 
     let lease = atende_testkit::harness::moto_lease().await;
@@ -223,13 +223,31 @@ async fn on_aws_the_sealing_key_is_made_once_under_kms_and_every_cold_start_open
     let encrypted =
         atende_core::ports::table::attr::get_s(&stored, "encrypted_key").expect("its KMS-encrypted copy");
     assert!(encrypted.len() > 60, "KMS's ciphertext, not a bare 32-byte key: {encrypted}");
-    let sealed = AesGcmSealer::new(&a).seal("EAAB-token");
-    assert_eq!(AesGcmSealer::new(&b).open(&sealed).unwrap(), "EAAB-token");
+    let sealed = AesGcmSealer::new(&a).seal_text("EAAB-token");
+    assert_eq!(AesGcmSealer::new(&b).open_text(&sealed).unwrap(), "EAAB-token");
+    // The functions' sealer asks KMS on first use: what one process seals, another opens.
+    let table: Arc<dyn Table> = Arc::new(table);
+    let one = KmsSealer::new(table.clone(), kms.clone());
+    let other = KmsSealer::new(table, kms.clone());
+    let sealed = one.seal("EAAB-token").await.unwrap();
+    assert_eq!(other.open(&sealed).await.unwrap(), "EAAB-token");
+    assert_eq!(AesGcmSealer::new(&a).open_text(&sealed).unwrap(), "EAAB-token", "the same data key");
     let wrong = KmsKeys::new(clients.kms.clone(), "no-such-key");
-    let other_table = {
+    let other_table: Arc<dyn Table> = {
         let names = atende_testkit::harness::fresh_names();
         provision::ensure_all(&clients, &names, &[]).await.unwrap();
-        DynamoTable::new(clients.dynamodb.clone(), names.table, Arc::new(atende_core::ports::SystemClock))
+        Arc::new(DynamoTable::new(
+            clients.dynamodb.clone(),
+            names.table,
+            Arc::new(atende_core::ports::SystemClock),
+        ))
     };
-    assert!(kms_data_key(&other_table, &wrong).await.is_err(), "no KMS key, no silent fallback");
+    assert!(kms_data_key(other_table.as_ref(), &wrong).await.is_err(), "no KMS key, no silent fallback");
+    // Without KMS a secret neither seals nor opens (a 5xx, retried), and the failure is not
+    // kept: each use asks again.
+    let refused = KmsSealer::new(other_table, wrong);
+    for _ in 0..2 {
+        assert!(matches!(refused.seal("EAAB-token").await, Err(SealError::Unavailable(_))));
+    }
+    assert!(matches!(refused.open(&sealed).await, Err(SealError::Unavailable(_))));
 }

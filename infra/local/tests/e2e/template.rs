@@ -114,3 +114,24 @@ fn a_template_missing_a_registered_function_fails_the_check() {
     template["Resources"].as_mapping_mut().unwrap().remove("SendFunction");
     assert_ne!(declared(&template), registered());
 }
+
+#[test]
+fn only_the_functions_that_use_secrets_may_decrypt_the_data_key() {
+    let template = template();
+    let mut allowed = Vec::new();
+    for (id, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let policies = resource["Properties"]["Policies"].as_sequence().cloned().unwrap_or_default();
+        let decrypts = policies.iter().any(|p| match p {
+            Value::Tagged(tagged) => tagged.value.as_str() == Some("SecretsKeyPolicy"),
+            _ => false,
+        });
+        if decrypts {
+            allowed.push(id.as_str().unwrap().strip_suffix("Function").unwrap().to_lowercase());
+        }
+    }
+    allowed.sort();
+    assert_eq!(allowed, registry::USES_SECRETS);
+}

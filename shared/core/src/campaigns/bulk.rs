@@ -6,12 +6,12 @@
 //!
 //! Exactly once: the send claims the item (`queued → sending`, a conditional update)
 //! before calling the provider; a redelivered job finds it claimed and does nothing. A
-//! claim older than [`CLAIM_LEASE`] was interrupted by a crash mid-call: the item fails
+//! claim older than [`delivery::CLAIM_LEASE`] was interrupted by a crash mid-call: the item fails
 //! with that reason rather than risk a second send.
 
 use super::model::{CampaignStatus, RecipientStatus};
 use super::store;
-use crate::conversations::delivery::{self, CLAIM_LEASE, Lane, MAX_ATTEMPTS, Outcome, Slot};
+use crate::conversations::delivery::{self, Lane, MAX_ATTEMPTS, Outcome, Slot};
 use crate::conversations::meta_errors::{self, Verdict, judge};
 use crate::conversations::{channels, inbound};
 use crate::deps::Deps;
@@ -25,7 +25,6 @@ use crate::record::{from_item, ts};
 use crate::time::business_hours;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::time::Duration as StdDuration;
 
 /// Where a bulk message lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -339,7 +338,7 @@ pub async fn deliver(deps: &Deps, account: &str, list_name: &str, item: &str) ->
     match b.status {
         RecipientStatus::Queued => {}
         RecipientStatus::Sending => {
-            if b.claimed_at.is_some_and(|at| now > at + CLAIM_LEASE) {
+            let Some(wait) = delivery::claim_wait(b.claimed_at, now) else {
                 fail(
                     deps,
                     account,
@@ -350,8 +349,8 @@ pub async fn deliver(deps: &Deps, account: &str, list_name: &str, item: &str) ->
                 )
                 .await?;
                 return Ok(Outcome::Done);
-            }
-            return Ok(Outcome::RetryAfter(StdDuration::from_secs(CLAIM_LEASE.num_seconds() as u64)));
+            };
+            return Ok(Outcome::RetryAfter(wait));
         }
         _ => return Ok(Outcome::Done),
     }
@@ -372,6 +371,8 @@ pub async fn deliver(deps: &Deps, account: &str, list_name: &str, item: &str) ->
         Gate::Hold => return Ok(Outcome::Done),
         Gate::Go { rate } => rate,
     };
+    // The token is opened before the claim: a key that cannot be had fails nothing.
+    let access = channel.access(deps).await?;
     let Some(to) = b.wa_id.clone() else {
         fail(deps, account, &list, item, None, "The contact has no WhatsApp number.").await?;
         return Ok(Outcome::Done);
@@ -397,7 +398,7 @@ pub async fn deliver(deps: &Deps, account: &str, list_name: &str, item: &str) ->
         reply_to: None,
     };
     delivery::on_time(deps, account, &b.channel_id, rate, Lane::Bulk, slot).await?;
-    match deps.messaging.send(&channel.access(), &request).await {
+    match deps.messaging.send(&access, &request).await {
         Ok(provider_id) => {
             record_sent(deps, account, &list, item, &b, &provider_id).await?;
             Ok(Outcome::Done)

@@ -8,7 +8,7 @@ use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
 use crate::ports::table::attr;
-use crate::ports::{ChannelAccess, Condition, Index, Item, Query, SortCondition, TransactItem};
+use crate::ports::{ChannelAccess, Condition, Index, Item, Query, SortCondition, StoredSecret, TransactItem};
 use crate::record::{concurrent, from_item, to_item};
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
@@ -70,23 +70,42 @@ pub struct ChannelList {
     pub items: Vec<Channel>,
 }
 
-/// A channel with what the webhook and the providers need (never leaves the server).
+/// A channel with what the webhook and the providers need (never leaves the server). The
+/// secrets stay sealed until one is used, so reading a channel needs no key.
 #[derive(Debug, Clone)]
 pub struct ChannelWithSecrets {
     pub channel: Channel,
-    pub access_token: Secret,
-    pub app_secret: Option<Secret>,
-    pub verify_token: Option<Secret>,
+    pub access_token: StoredSecret,
+    pub app_secret: Option<StoredSecret>,
+    pub verify_token: Option<StoredSecret>,
 }
 
 impl ChannelWithSecrets {
-    pub fn access(&self) -> ChannelAccess {
-        ChannelAccess {
+    /// What the provider needs to send on the channel (its token opened).
+    pub async fn access(&self, deps: &Deps) -> ServiceResult<ChannelAccess> {
+        Ok(ChannelAccess {
             channel_id: self.channel.id.clone(),
             sandbox: self.channel.kind == ChannelKind::Sandbox,
             phone_number_id: self.channel.phone_number_id.clone(),
-            access_token: self.access_token.clone(),
-        }
+            access_token: self.access_token.open(deps.sealer.as_ref()).await?,
+        })
+    }
+
+    /// The channel's own Meta app secret, when it has one, opened.
+    pub async fn app_secret(&self, deps: &Deps) -> ServiceResult<Option<Secret>> {
+        open_optional(deps, self.app_secret.as_ref()).await
+    }
+
+    /// The channel's own webhook verify token, when it has one, opened.
+    pub async fn verify_token(&self, deps: &Deps) -> ServiceResult<Option<Secret>> {
+        open_optional(deps, self.verify_token.as_ref()).await
+    }
+}
+
+async fn open_optional(deps: &Deps, secret: Option<&StoredSecret>) -> ServiceResult<Option<Secret>> {
+    match secret {
+        Some(s) => Ok(Some(s.open(deps.sealer.as_ref()).await?)),
+        None => Ok(None),
     }
 }
 
@@ -99,46 +118,35 @@ fn pointer(key: crate::ports::Key, account: &str, channel: &str) -> Item {
     ])
 }
 
-/// The channel's record with its secrets sealed beside it.
-fn with_secrets(
+/// The channel's record with its secrets sealed beside it (one already sealed is kept as
+/// it is: rewriting a channel opens nothing).
+async fn with_secrets(
     deps: &Deps,
     channel: &Channel,
-    token: &Secret,
-    app: Option<&Secret>,
-    verify: Option<&Secret>,
+    token: &StoredSecret,
+    app: Option<&StoredSecret>,
+    verify: Option<&StoredSecret>,
 ) -> ServiceResult<Item> {
     let mut item = to_item(&keys::channel(&channel.account_id, &channel.id), channel)?;
-    let seal = |s: &Secret| {
-        attr::s(if s.expose().is_empty() { String::new() } else { deps.sealer.seal(s.expose()) })
-    };
-    item.insert(ACCESS_TOKEN.into(), seal(token));
+    let sealer = deps.sealer.as_ref();
+    item.insert(ACCESS_TOKEN.into(), attr::s(token.to_stored(sealer).await?));
     if let Some(s) = app {
-        item.insert(APP_SECRET.into(), seal(s));
+        item.insert(APP_SECRET.into(), attr::s(s.to_stored(sealer).await?));
     }
     if let Some(s) = verify {
-        item.insert(VERIFY_TOKEN.into(), seal(s));
+        item.insert(VERIFY_TOKEN.into(), attr::s(s.to_stored(sealer).await?));
     }
     Ok(item)
 }
 
-/// A channel item's record and opened secrets (a secret stored before sealing existed is
+/// A channel item's record and its secrets as stored (one stored before sealing existed is
 /// read as it is, and sealed at the channel's next write).
-fn split(deps: &Deps, item: Item) -> ServiceResult<ChannelWithSecrets> {
-    let secret = |name: &str| -> ServiceResult<Option<Secret>> {
-        match attr::get_s(&item, name) {
-            None => Ok(None),
-            Some(v) if v.starts_with("sealed:") => deps
-                .sealer
-                .open(v)
-                .map(|plain| Some(Secret::new(plain)))
-                .map_err(|e| ServiceError::Internal(format!("a channel secret does not open: {e}"))),
-            Some(v) => Ok(Some(Secret::new(v))),
-        }
-    };
+fn split(item: Item) -> ServiceResult<ChannelWithSecrets> {
+    let secret = |name: &str| attr::get_s(&item, name).map(|v| StoredSecret::from_stored(v.to_owned()));
     let (access_token, app_secret, verify_token) = (
-        secret(ACCESS_TOKEN)?.unwrap_or_else(|| Secret::new("")),
-        secret(APP_SECRET)?,
-        secret(VERIFY_TOKEN)?,
+        secret(ACCESS_TOKEN).unwrap_or_else(|| StoredSecret::Plain(Secret::new(""))),
+        secret(APP_SECRET),
+        secret(VERIFY_TOKEN),
     );
     Ok(ChannelWithSecrets { channel: from_item(item)?, access_token, app_secret, verify_token })
 }
@@ -146,16 +154,16 @@ fn split(deps: &Deps, item: Item) -> ServiceResult<ChannelWithSecrets> {
 /// A channel with its secrets, through the configuration cache (at most
 /// [`crate::cache::CONFIG_TTL`] old when another process changed it).
 pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<ChannelWithSecrets> {
-    found(deps, deps.configuration(&keys::channel(account, id)).await?)
+    found(deps.configuration(&keys::channel(account, id)).await?)
 }
 
 /// The same, read fresh: for changing it (the write is conditional on its version).
 async fn load_fresh(deps: &Deps, account: &str, id: &str) -> ServiceResult<ChannelWithSecrets> {
-    found(deps, deps.table.get(&keys::channel(account, id)).await?)
+    found(deps.table.get(&keys::channel(account, id)).await?)
 }
 
-fn found(deps: &Deps, item: Option<Item>) -> ServiceResult<ChannelWithSecrets> {
-    item.map_or(Err(ServiceError::NotFound("channel")), |i| split(deps, i))
+fn found(item: Option<Item>) -> ServiceResult<ChannelWithSecrets> {
+    item.map_or(Err(ServiceError::NotFound("channel")), split)
 }
 
 /// This process wrote these channel items: drop their cached reads.
@@ -206,10 +214,11 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewChannel) -> ServiceR
             item: with_secrets(
                 deps,
                 &channel,
-                &token,
-                input.app_secret.as_ref(),
-                input.verify_token.as_ref(),
-            )?,
+                &StoredSecret::Plain(token),
+                input.app_secret.map(StoredSecret::Plain).as_ref(),
+                input.verify_token.map(StoredSecret::Plain).as_ref(),
+            )
+            .await?,
             condition: Some(Condition::NotExists),
         },
         TransactItem::Put {
@@ -251,7 +260,7 @@ pub async fn list(deps: &Deps, caller: &Caller) -> ServiceResult<ChannelList> {
             .after(cursor);
         let page = deps.table.query(q).await?;
         for item in page.items {
-            let channel = split(deps, item)?.channel;
+            let channel = split(item)?.channel;
             if channel.removed_at.is_none() {
                 items.push(channel);
             }
@@ -297,7 +306,7 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ChannelPatch)
         c.rate_limit_per_second = valid_rate(rate)?;
     }
     if let Some(token) = patch.access_token {
-        full.access_token = token;
+        full.access_token = StoredSecret::Plain(token);
     }
     let read = full.channel.version;
     full.channel.version += 1;
@@ -307,7 +316,8 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ChannelPatch)
         &full.access_token,
         full.app_secret.as_ref(),
         full.verify_token.as_ref(),
-    )?;
+    )
+    .await?;
     deps.table.put(item, Some(Condition::version_is(read))).await.map_err(concurrent)?;
     forget(deps, &[keys::channel(&caller.account_id, id)]);
     Ok(full.channel)
@@ -325,7 +335,7 @@ pub async fn remove(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()>
     full.channel.version += 1;
     full.channel.active = false;
     full.channel.removed_at = Some(deps.clock.now());
-    let item = with_secrets(deps, &full.channel, &Secret::new(""), None, None)?;
+    let item = with_secrets(deps, &full.channel, &StoredSecret::Plain(Secret::new("")), None, None).await?;
     deps.table
         .transact(vec![
             TransactItem::Put { item, condition: Some(Condition::version_is(read)) },

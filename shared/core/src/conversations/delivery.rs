@@ -16,7 +16,7 @@ use crate::ports::{
     Cmp, Condition, HeaderValue, Item, OutboundChoice, OutboundContent, OutboundRequest, TableError,
     TemplateValues, TransactItem, UpdateOp,
 };
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 use std::time::Duration as StdDuration;
 
@@ -24,6 +24,14 @@ use std::time::Duration as StdDuration;
 pub const MAX_ATTEMPTS: u32 = 5;
 /// A claim older than this was interrupted (the send function died mid-call).
 pub const CLAIM_LEASE: Duration = Duration::seconds(60);
+
+/// For a record found `sending` (claimed by an earlier delivery of its job): `None` once
+/// the claim has expired (that delivery died mid-call: the record fails), otherwise how
+/// long until it does, so the job looks again just after (not a whole lease later).
+pub(crate) fn claim_wait(claimed_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<StdDuration> {
+    let expires = claimed_at.unwrap_or(now) + CLAIM_LEASE;
+    (now <= expires).then(|| (expires - now).to_std().unwrap_or_default() + StdDuration::from_millis(100))
+}
 /// How long presigned media links given to the provider live.
 const MEDIA_LINK_TTL: StdDuration = StdDuration::from_secs(3600);
 
@@ -48,7 +56,7 @@ pub async fn run(deps: &Deps, job: OutboundJob) -> ServiceResult<Outcome> {
             if channel.channel.removed_at.is_some() {
                 return Ok(Outcome::Done);
             }
-            match deps.messaging.mark_read(&channel.access(), &provider_id).await {
+            match deps.messaging.mark_read(&channel.access(deps).await?, &provider_id).await {
                 Ok(()) => Ok(Outcome::Done),
                 Err(e) => match judge(&e) {
                     Verdict::Retry => Ok(Outcome::Retry(e.to_string())),
@@ -211,11 +219,11 @@ async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome>
         // Queued before its status flipped (see release_waiting): shortly.
         MessageStatus::WaitingReply => return Ok(Outcome::RetryAfter(StdDuration::from_secs(1))),
         MessageStatus::Sending => {
-            if m.claimed_at.is_some_and(|at| now > at + CLAIM_LEASE) {
+            let Some(wait) = claim_wait(m.claimed_at, now) else {
                 fail(deps, account, id, None, "The send was interrupted: the message may not have reached the customer. Send it again if needed.").await?;
                 return Ok(Outcome::Done);
-            }
-            return Ok(Outcome::RetryAfter(StdDuration::from_secs(CLAIM_LEASE.num_seconds() as u64)));
+            };
+            return Ok(Outcome::RetryAfter(wait));
         }
         _ => return Ok(Outcome::Done),
     }
@@ -239,6 +247,8 @@ async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome>
             .await?;
         return Ok(Outcome::Done);
     }
+    // The token is opened before the claim: a key that cannot be had fails nothing.
+    let access = channel.access(deps).await?;
     let rate = channel.channel.rate_limit_per_second;
     let slot = match take_slot(deps, account, &channel.channel.id, rate, Lane::Interactive).await? {
         Slot::Busy(wait) => return Ok(Outcome::RetryAfter(wait)),
@@ -259,7 +269,7 @@ async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome>
     };
     let request = OutboundRequest { to, content: content_of(deps, &m).await?, reply_to: m.reply_to.clone() };
     on_time(deps, account, &channel.channel.id, rate, Lane::Interactive, slot).await?;
-    match deps.messaging.send(&channel.access(), &request).await {
+    match deps.messaging.send(&access, &request).await {
         Ok(provider_id) => {
             record_sent(deps, account, &m, &provider_id).await?;
             Ok(Outcome::Done)

@@ -273,7 +273,11 @@ async fn fetch_media(
         fetch_error: None,
     };
     let access = match channels::load(deps, account, channel).await {
-        Ok(c) => c.access(),
+        Ok(c) => c.access(deps).await,
+        Err(e) => Err(e),
+    };
+    let access = match access {
+        Ok(a) => a,
         Err(e) => {
             media.fetch_error = Some(e.to_string());
             return media;

@@ -27,8 +27,17 @@ use chrono::Duration;
 
 /// Attempts at creating a charge before the payment fails.
 pub const MAX_ATTEMPTS: u32 = 6;
-/// How long an attempt may hold the payment while it talks to the provider.
-const LEASE: Duration = Duration::seconds(90);
+/// Calls one attempt makes at most before the charge exists (find and create the
+/// customer, find and create the charge).
+const CALLS_PER_ATTEMPT: u32 = 4;
+
+/// How long an attempt may hold the payment while it talks to the provider: its calls at
+/// the client's timeout each, and a margin for the writes around them. Sized from the
+/// timeout so that a process killed mid-attempt delays the retry no longer than needed.
+fn lease(deps: &Deps) -> Duration {
+    let calls = deps.payments.call_timeout() * CALLS_PER_ATTEMPT;
+    Duration::from_std(calls).unwrap_or(Duration::seconds(90)) + Duration::seconds(10)
+}
 
 fn backoff(attempt: u32) -> std::time::Duration {
     std::time::Duration::from_secs(15 * 2u64.pow(attempt.saturating_sub(1).min(5)))
@@ -78,7 +87,7 @@ pub async fn create(deps: &Deps, account: &str, id: &str) -> ServiceResult<()> {
             Err(e) => return Err(e),
         };
         p.charge_attempts += 1;
-        p.creating_until = Some(now + LEASE);
+        p.creating_until = Some(now + lease(deps));
         match save(deps, &mut p).await {
             Ok(()) => {}
             Err(ServiceError::Conflict(_)) => continue,

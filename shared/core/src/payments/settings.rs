@@ -6,8 +6,8 @@ use crate::accounts::Caller;
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
-use crate::ports::GatewayAccess;
 use crate::ports::table::attr;
+use crate::ports::{GatewayAccess, StoredSecret};
 use crate::record::{from_item, to_item};
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
@@ -57,22 +57,24 @@ pub struct PaymentSettingsView {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
-/// The stored settings and their opened secrets.
+/// The stored settings, their secrets still sealed.
 pub struct Stored {
     pub enabled: bool,
     pub environment: Environment,
-    pub api_key: Option<Secret>,
-    pub webhook_token: Option<Secret>,
+    pub api_key: Option<StoredSecret>,
+    pub webhook_token: Option<StoredSecret>,
     updated_at: Option<DateTime<Utc>>,
 }
 
 impl Stored {
-    /// How to reach the provider for this account; a conflict when the app is off.
-    pub fn access(&self) -> ServiceResult<GatewayAccess> {
+    /// How to reach the provider for this account (the key opened); a conflict when the
+    /// app is off.
+    pub async fn access(&self, deps: &Deps) -> ServiceResult<GatewayAccess> {
         match (&self.api_key, self.enabled) {
-            (Some(key), true) => {
-                Ok(GatewayAccess { sandbox: self.environment == Environment::Sandbox, api_key: key.clone() })
-            }
+            (Some(key), true) => Ok(GatewayAccess {
+                sandbox: self.environment == Environment::Sandbox,
+                api_key: key.open(deps.sealer.as_ref()).await?,
+            }),
             _ => Err(ServiceError::conflict("payments are not enabled for this account")),
         }
     }
@@ -88,7 +90,7 @@ pub async fn stored(deps: &Deps, account: &str) -> ServiceResult<Stored> {
             updated_at: None,
         });
     };
-    let (api_key, webhook_token) = (open(deps, &item, API_KEY)?, open(deps, &item, WEBHOOK_TOKEN)?);
+    let (api_key, webhook_token) = (stored_secret(&item, API_KEY), stored_secret(&item, WEBHOOK_TOKEN));
     let record: Record = from_item(item)?;
     Ok(Stored {
         enabled: record.enabled,
@@ -99,26 +101,26 @@ pub async fn stored(deps: &Deps, account: &str) -> ServiceResult<Stored> {
     })
 }
 
-/// The sealed secret `name` of a settings item, opened.
-fn open(deps: &Deps, item: &crate::ports::Item, name: &str) -> ServiceResult<Option<Secret>> {
-    attr::get_s(item, name)
-        .map(|v| deps.sealer.open(v).map(Secret::new))
-        .transpose()
-        .map_err(|e| ServiceError::Internal(format!("a payment secret does not open: {e}")))
+/// The secret `name` of a settings item, as stored.
+fn stored_secret(item: &crate::ports::Item, name: &str) -> Option<StoredSecret> {
+    attr::get_s(item, name).map(|v| StoredSecret::from_stored(v.to_owned()))
 }
 
 /// The token the account's webhook deliveries must carry (`None`: none set, or no such
 /// account): only that secret is opened.
 pub async fn webhook_token(deps: &Deps, account: &str) -> ServiceResult<Option<Secret>> {
     match deps.table.get(&keys::payment_settings(account)).await? {
-        Some(item) => open(deps, &item, WEBHOOK_TOKEN),
+        Some(item) => match stored_secret(&item, WEBHOOK_TOKEN) {
+            Some(token) => Ok(Some(token.open(deps.sealer.as_ref()).await?)),
+            None => Ok(None),
+        },
         None => Ok(None),
     }
 }
 
 /// The account's provider access (a conflict when payments are off).
 pub async fn access(deps: &Deps, account: &str) -> ServiceResult<GatewayAccess> {
-    stored(deps, account).await?.access()
+    stored(deps, account).await?.access(deps).await
 }
 
 fn view(account: &str, s: &Stored) -> PaymentSettingsView {
@@ -160,8 +162,8 @@ pub async fn put(
             return Err(ServiceError::invalid("webhook_token has 32 to 255 characters and no spaces"));
         }
     }
-    let api_key = input.api_key.or(before.api_key);
-    let webhook_token = input.webhook_token.or(before.webhook_token);
+    let api_key = input.api_key.map(StoredSecret::Plain).or(before.api_key);
+    let webhook_token = input.webhook_token.map(StoredSecret::Plain).or(before.webhook_token);
     if input.enabled && (api_key.is_none() || webhook_token.is_none()) {
         return Err(ServiceError::invalid("enabling payments needs the api_key and the webhook_token"));
     }
@@ -170,7 +172,7 @@ pub async fn put(
     let mut item = to_item(&keys::payment_settings(&caller.account_id), &record)?;
     for (name, secret) in [(API_KEY, &api_key), (WEBHOOK_TOKEN, &webhook_token)] {
         if let Some(s) = secret {
-            item.insert(name.into(), attr::s(deps.sealer.seal(s.expose())));
+            item.insert(name.into(), attr::s(s.to_stored(deps.sealer.as_ref()).await?));
         }
     }
     deps.table.put(item, None).await?;

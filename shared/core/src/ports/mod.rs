@@ -24,7 +24,7 @@ pub use payments::{
     Charge, GatewayAccess, GatewayError, NewCharge, NewCustomer, PaymentEvent, PaymentGateway, PixCode,
 };
 pub use queue::{OutgoingMessage, Queue, QueueError, QueueSpec, ReceivedMessage};
-pub use seal::{SealError, Sealer};
+pub use seal::{SealError, Sealer, StoredSecret};
 pub use table::{
     AttributeValue, Cmp, Condition, Index, Item, Key, Page, Query, SortCondition, Table, TableError,
     TransactItem, UpdateOp,

@@ -102,6 +102,9 @@ impl GatewayError {
 
 #[async_trait]
 pub trait PaymentGateway: Send + Sync {
+    /// The longest one call may take before the client gives up (a charge attempt's lease
+    /// is sized from it).
+    fn call_timeout(&self) -> std::time::Duration;
     /// The first customer with this document, if any.
     async fn find_customer(
         &self,

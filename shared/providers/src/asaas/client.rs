@@ -18,6 +18,7 @@ pub struct Asaas {
     http: reqwest::Client,
     production: String,
     sandbox: String,
+    timeout: Duration,
 }
 
 impl Asaas {
@@ -32,6 +33,7 @@ impl Asaas {
             http,
             production: production.trim_end_matches('/').to_owned(),
             sandbox: sandbox.trim_end_matches('/').to_owned(),
+            timeout,
         }
     }
 
@@ -139,6 +141,10 @@ fn charge_of(v: &Value) -> Option<Charge> {
 
 #[async_trait]
 impl PaymentGateway for Asaas {
+    fn call_timeout(&self) -> Duration {
+        self.timeout
+    }
+
     async fn find_customer(
         &self,
         access: &GatewayAccess,

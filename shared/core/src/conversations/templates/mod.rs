@@ -98,7 +98,7 @@ fn provider_failure(e: ProviderError) -> ServiceError {
 }
 
 /// What the catalogue needs for a Cloud channel; `None` for the sandbox (no Meta).
-fn catalog_access(c: &ChannelWithSecrets) -> ServiceResult<Option<CatalogAccess>> {
+async fn catalog_access(deps: &Deps, c: &ChannelWithSecrets) -> ServiceResult<Option<CatalogAccess>> {
     if c.channel.kind == ChannelKind::Sandbox {
         return Ok(None);
     }
@@ -110,7 +110,7 @@ fn catalog_access(c: &ChannelWithSecrets) -> ServiceResult<Option<CatalogAccess>
     Ok(Some(CatalogAccess {
         waba_id,
         app_id: c.channel.app_id.clone(),
-        access_token: c.access_token.clone(),
+        access_token: c.access_token.open(deps.sealer.as_ref()).await?,
     }))
 }
 
@@ -146,7 +146,7 @@ async fn example_handle(deps: &Deps, access: &CatalogAccess, t: &Template) -> Se
 pub async fn create(deps: &Deps, caller: &Caller, input: NewTemplate) -> ServiceResult<Template> {
     caller.require_admin()?;
     let channel = channels::load(deps, &caller.account_id, &input.channel_id).await?;
-    let access = catalog_access(&channel)?;
+    let access = catalog_access(deps, &channel).await?;
     let mut template = Template::pending(
         deps.ids.new_id(),
         &caller.account_id,
@@ -259,7 +259,7 @@ pub async fn edit(deps: &Deps, caller: &Caller, id: &str, input: TemplateEdit) -
     caller.require_admin()?;
     let mut t = load(deps, &caller.account_id, id).await?;
     let channel = channels::load(deps, &caller.account_id, &t.channel_id).await?;
-    let access = catalog_access(&channel)?;
+    let access = catalog_access(deps, &channel).await?;
     if access.is_some()
         && !matches!(t.status, TemplateStatus::Approved | TemplateStatus::Rejected | TemplateStatus::Paused)
     {
@@ -294,7 +294,7 @@ pub async fn delete(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()>
     caller.require_admin()?;
     let t = load(deps, &caller.account_id, id).await?;
     let channel = channels::load(deps, &caller.account_id, &t.channel_id).await?;
-    if let Some(access) = catalog_access(&channel)?
+    if let Some(access) = catalog_access(deps, &channel).await?
         && t.meta_id.is_some()
         && t.status != TemplateStatus::Deleted
     {

@@ -181,7 +181,7 @@ fn adopt(t: &mut Template, r: &RemoteTemplate) {
 pub async fn sync(deps: &Deps, caller: &Caller, channel_id: &str) -> ServiceResult<SyncReport> {
     caller.require_admin()?;
     let channel = channels::load(deps, &caller.account_id, channel_id).await?;
-    let Some(access) = catalog_access(&channel)? else {
+    let Some(access) = catalog_access(deps, &channel).await? else {
         return Err(ServiceError::invalid(
             "the sandbox keeps its templates here: there is nothing at Meta to sync",
         ));
