@@ -273,38 +273,6 @@ pub async fn aws_deps(
     ))
 }
 
-/// The deployment's data key for sealing secrets (envelope encryption): its copy encrypted
-/// under the KMS key is kept in the table; the first cold start has KMS make one and stores
-/// it with a not-exists condition (two racing starts keep the first), every start has KMS
-/// decrypt the stored copy.
-pub async fn kms_data_key(table: &dyn atende_core::ports::Table, kms: &KmsKeys) -> anyhow::Result<[u8; 32]> {
-    use atende_core::ports::table::attr;
-    use base64::Engine;
-    use base64::engine::general_purpose::STANDARD;
-    let key = atende_core::keys::sealing_key();
-    for _ in 0..2 {
-        if let Some(item) = table.get(&key).await.context("reading the sealing key")? {
-            let encrypted = attr::get_s(&item, "encrypted_key")
-                .and_then(|e| STANDARD.decode(e).ok())
-                .context("the stored sealing key is not base64")?;
-            return kms.decrypt(&encrypted).await.context("KMS did not decrypt the sealing key");
-        }
-        let (plain, encrypted) = kms.generate().await.context("KMS did not make a data key")?;
-        let item = atende_core::ports::Item::from([
-            ("pk".to_owned(), attr::s(&key.pk)),
-            ("sk".to_owned(), attr::s(&key.sk)),
-            ("encrypted_key".to_owned(), attr::s(STANDARD.encode(&encrypted))),
-        ]);
-        match table.put(item, Some(atende_core::ports::Condition::NotExists)).await {
-            Ok(()) => return Ok(plain),
-            // Another start stored one first: use that one.
-            Err(atende_core::ports::TableError::ConditionFailed) => continue,
-            Err(e) => return Err(e).context("storing the sealing key"),
-        }
-    }
-    anyhow::bail!("the sealing key could neither be read nor stored")
-}
-
 /// The local runtime's master secret: generated once, kept in `<data dir>/secret.key`
 /// (mode 0600), so sessions and blob links survive restarts.
 fn local_secret(dir: &Path) -> anyhow::Result<Secret> {

@@ -6,6 +6,7 @@
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
+use anyhow::Context;
 use async_trait::async_trait;
 use atende_aws::kms::KmsKeys;
 use atende_core::ports::{SealError, Sealer, Table};
@@ -58,7 +59,7 @@ impl Sealer for AesGcmSealer {
     }
 }
 
-/// The AWS sealer: the deployment's data key (see [`crate::context::kms_data_key`]) is
+/// The AWS sealer: the deployment's data key (see [`kms_data_key`]) is
 /// had from KMS on first use and kept for the life of the process; a failure is not kept,
 /// so the next use asks again.
 pub struct KmsSealer {
@@ -75,7 +76,7 @@ impl KmsSealer {
     async fn sealer(&self) -> Result<&AesGcmSealer, SealError> {
         self.sealer
             .get_or_try_init(|| async {
-                crate::context::kms_data_key(self.table.as_ref(), &self.kms)
+                kms_data_key(self.table.as_ref(), &self.kms)
                     .await
                     .map(|key| AesGcmSealer::new(&key))
                     .map_err(|e| SealError::Unavailable(format!("{e:#}")))
@@ -93,6 +94,38 @@ impl Sealer for KmsSealer {
     async fn open(&self, sealed: &str) -> Result<String, SealError> {
         self.sealer().await?.open_text(sealed)
     }
+}
+
+/// The deployment's data key for sealing secrets (envelope encryption): its copy encrypted
+/// under the KMS key is kept in the table; the first cold start has KMS make one and stores
+/// it with a not-exists condition (two racing starts keep the first), every start has KMS
+/// decrypt the stored copy.
+pub async fn kms_data_key(table: &dyn atende_core::ports::Table, kms: &KmsKeys) -> anyhow::Result<[u8; 32]> {
+    use atende_core::ports::table::attr;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    let key = atende_core::keys::sealing_key();
+    for _ in 0..2 {
+        if let Some(item) = table.get(&key).await.context("reading the sealing key")? {
+            let encrypted = attr::get_s(&item, "encrypted_key")
+                .and_then(|e| STANDARD.decode(e).ok())
+                .context("the stored sealing key is not base64")?;
+            return kms.decrypt(&encrypted).await.context("KMS did not decrypt the sealing key");
+        }
+        let (plain, encrypted) = kms.generate().await.context("KMS did not make a data key")?;
+        let item = atende_core::ports::Item::from([
+            ("pk".to_owned(), attr::s(&key.pk)),
+            ("sk".to_owned(), attr::s(&key.sk)),
+            ("encrypted_key".to_owned(), attr::s(STANDARD.encode(&encrypted))),
+        ]);
+        match table.put(item, Some(atende_core::ports::Condition::NotExists)).await {
+            Ok(()) => return Ok(plain),
+            // Another start stored one first: use that one.
+            Err(atende_core::ports::TableError::ConditionFailed) => continue,
+            Err(e) => return Err(e).context("storing the sealing key"),
+        }
+    }
+    anyhow::bail!("the sealing key could neither be read nor stored")
 }
 
 #[cfg(test)]

@@ -194,7 +194,7 @@ async fn on_aws_the_sealing_key_is_made_once_under_kms_on_first_use_and_every_pr
     use atende_aws::kms::{KmsKeys, create_key};
     use atende_aws::{AwsConnection, Clients, DynamoTable, provision};
     use atende_core::ports::{SealError, Sealer, Table};
-    use atende_runtime::context::kms_data_key;
+    use atende_runtime::seal::kms_data_key;
     use atende_runtime::seal::{AesGcmSealer, KmsSealer};
     use std::sync::Arc;
 
