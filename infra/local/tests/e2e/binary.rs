@@ -265,7 +265,16 @@ where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
-    let deadline = Instant::now() + Duration::from_secs(120);
+    eventually_within(what, Duration::from_secs(120), check).await
+}
+
+/// [`eventually`], waiting up to `limit`.
+pub(crate) async fn eventually_within<T, F, Fut>(what: &str, limit: Duration, check: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
     loop {
         if let Some(v) = check().await {
             return v;
