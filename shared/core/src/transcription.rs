@@ -17,7 +17,7 @@ use crate::error::{ServiceError, ServiceResult};
 use crate::events::DomainEvent;
 use crate::jobs::{TranscriptionJob, enqueue_transcription};
 use crate::keys;
-use crate::ports::{Audio, Condition, TableError, UpdateOp};
+use crate::ports::{Audio, Condition, TableError, TranscribeError, UpdateOp};
 
 /// Calls to the provider for one message before it fails.
 pub const MAX_ATTEMPTS: u32 = 5;
@@ -164,24 +164,21 @@ pub async fn run(deps: &Deps, job: &TranscriptionJob) -> ServiceResult<()> {
     let audio = Audio { filename: filename(&mime, media.filename.as_deref()), mime, bytes: stored.bytes };
     match deps.transcriber.transcribe(&audio, LANGUAGE).await {
         Ok(text) => finish(deps, account, id, Ok(text)).await,
-        Err(e) if e.is_transient() && attempts < MAX_ATTEMPTS => {
-            tracing::warn!(message_id = %id, attempt = attempts, error = %e, "transcription retried");
-            let wait = match e {
-                crate::ports::TranscribeError::RateLimited { retry_after: Some(d) } => {
-                    d.max(backoff(attempts))
-                }
-                _ => backoff(attempts),
-            };
+        Err(TranscribeError::Outage(outage)) if attempts < MAX_ATTEMPTS => {
+            tracing::warn!(message_id = %id, attempt = attempts, error = %outage, "transcription retried");
+            let wait = outage.wait(backoff(attempts));
             enqueue_transcription(deps, job, wait.min(std::time::Duration::from_secs(900))).await
         }
-        Err(e) => {
-            let reason = if e.is_transient() {
-                format!("the provider failed {attempts} times; the last: {e}")
-            } else {
-                e.to_string()
-            };
-            finish(deps, account, id, Err(reason)).await
+        Err(TranscribeError::Outage(outage)) => {
+            finish(
+                deps,
+                account,
+                id,
+                Err(format!("the provider failed {attempts} times; the last: {outage}")),
+            )
+            .await
         }
+        Err(e) => finish(deps, account, id, Err(e.to_string())).await,
     }
 }
 

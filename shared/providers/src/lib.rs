@@ -9,7 +9,7 @@ pub mod transcription;
 pub mod whatsapp;
 
 use async_trait::async_trait;
-use atende_core::ports::{ChannelAccess, Messaging, OutboundRequest, ProviderError};
+use atende_core::ports::{ChannelAccess, Messaging, Outage, OutboundRequest, ProviderError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +17,21 @@ use std::time::Duration;
 pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     let seconds = headers.get("retry-after")?.to_str().ok()?.trim().parse::<u64>().ok()?;
     Some(Duration::from_secs(seconds))
+}
+
+/// A request that got no answer: the client's timeout, or no connection.
+pub(crate) fn unanswered(e: reqwest::Error) -> Outage {
+    if e.is_timeout() { Outage::Timeout } else { Outage::Transport(e.to_string()) }
+}
+
+/// An answer's status that is no mistake of the caller's: 429 (with its `Retry-After`),
+/// or a failure of the provider's own.
+pub(crate) fn outage(status: u16, headers: &reqwest::header::HeaderMap) -> Outage {
+    if status == 429 {
+        Outage::RateLimited { retry_after: retry_after(headers) }
+    } else {
+        Outage::Unavailable(status)
+    }
 }
 
 /// Sends through the provider of each channel.

@@ -4,7 +4,7 @@
 //! the answer is `{"text": "…"}`; errors `{"error": {"message"}}`.
 
 use async_trait::async_trait;
-use atende_core::ports::{Audio, TranscribeError, Transcriber};
+use atende_core::ports::{Audio, Outage, TranscribeError, Transcriber};
 use atende_core::secret::Secret;
 use serde_json::Value;
 use std::time::Duration;
@@ -30,10 +30,6 @@ impl OpenAiTranscriber {
             model: model.to_owned(),
         }
     }
-}
-
-fn transport(e: reqwest::Error) -> TranscribeError {
-    if e.is_timeout() { TranscribeError::Timeout } else { TranscribeError::Transport(e.to_string()) }
 }
 
 #[async_trait]
@@ -64,25 +60,24 @@ impl Transcriber for OpenAiTranscriber {
         if let Some(key) = &self.key {
             request = request.bearer_auth(key.expose());
         }
-        let response = request.send().await.map_err(transport)?;
+        let response = request.send().await.map_err(crate::unanswered)?;
         let status = response.status().as_u16();
-        let retry_after = crate::retry_after(response.headers());
-        let bytes = response.bytes().await.map_err(transport)?;
+        let outage = crate::outage(status, response.headers());
+        let bytes = response.bytes().await.map_err(crate::unanswered)?;
         let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         match status {
             200..=299 => body["text"]
                 .as_str()
                 .map(|t| t.trim().to_owned())
-                .ok_or_else(|| TranscribeError::Transport("the answer has no text".into())),
+                .ok_or_else(|| Outage::Transport("the answer has no text".into()).into()),
             413 => Err(TranscribeError::TooLarge(MAX_BYTES)),
-            429 => Err(TranscribeError::RateLimited { retry_after }),
-            400..=499 => Err(TranscribeError::Refused(
+            400..=499 if status != 429 => Err(TranscribeError::Refused(
                 body["error"]["message"]
                     .as_str()
                     .map(str::to_owned)
                     .unwrap_or_else(|| format!("HTTP {status}")),
             )),
-            _ => Err(TranscribeError::Unavailable(status)),
+            _ => Err(outage.into()),
         }
     }
 }

@@ -114,14 +114,10 @@ pub async fn create(deps: &Deps, account: &str, id: &str) -> ServiceResult<()> {
                 }
                 return recorded(deps, &access, id, account, charge).await;
             }
-            Err(e) if e.is_transient() && p.charge_attempts < MAX_ATTEMPTS => {
-                tracing::warn!(payment_id = %p.id, attempt = p.charge_attempts, error = %e, "charge not made yet; retrying");
-                let wait = match e {
-                    GatewayError::RateLimited { retry_after: Some(d) } => d.max(backoff(p.charge_attempts)),
-                    _ => backoff(p.charge_attempts),
-                };
+            Err(GatewayError::Outage(outage)) if p.charge_attempts < MAX_ATTEMPTS => {
+                tracing::warn!(payment_id = %p.id, attempt = p.charge_attempts, error = %outage, "charge not made yet; retrying");
                 release(deps, account, id).await?;
-                return again(deps, &p, wait).await;
+                return again(deps, &p, outage.wait(backoff(p.charge_attempts))).await;
             }
             Err(e) => {
                 let reason = match e {
@@ -250,9 +246,9 @@ async fn deliver(deps: &Deps, mut p: Payment) -> ServiceResult<()> {
         let charge = p.charge_id.clone().unwrap_or_default();
         match deps.payments.pix_code(&access, &charge).await {
             Ok(code) => p.pix_code = Some(code.payload),
-            Err(e) if e.is_transient() => {
-                tracing::warn!(payment_id = %p.id, error = %e, "no Pix code yet; retrying");
-                return again(deps, &p, backoff(1)).await;
+            Err(GatewayError::Outage(outage)) => {
+                tracing::warn!(payment_id = %p.id, error = %outage, "no Pix code yet; retrying");
+                return again(deps, &p, outage.wait(backoff(1))).await;
             }
             // The link still lets the payer pay by Pix on the provider's page.
             Err(e) => tracing::warn!(payment_id = %p.id, error = %e, "no Pix code; sending the link alone"),

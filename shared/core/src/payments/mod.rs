@@ -26,7 +26,7 @@ pub use model::{HistoryEntry, Method, Payment, PaymentStatus};
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
-use crate::ports::{Condition, GatewayError, ProviderError};
+use crate::ports::{Condition, GatewayError};
 use crate::record::{from_item, to_item};
 
 pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<Payment> {
@@ -65,9 +65,6 @@ pub(crate) fn gateway_failure(e: GatewayError) -> ServiceError {
             ServiceError::invalid("Asaas refused the account's API key: check the payment settings")
         }
         GatewayError::NotFound => ServiceError::conflict("the charge no longer exists at Asaas"),
-        GatewayError::Timeout => ServiceError::Provider(ProviderError::Timeout),
-        GatewayError::RateLimited { .. } => ServiceError::Provider(ProviderError::Http(429)),
-        GatewayError::Unavailable(status) => ServiceError::Provider(ProviderError::Http(status)),
-        GatewayError::Transport(t) => ServiceError::Provider(ProviderError::Transport(t)),
+        GatewayError::Outage(outage) => ServiceError::Provider(outage.into()),
     }
 }

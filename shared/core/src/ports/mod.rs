@@ -5,6 +5,7 @@ pub mod clock;
 pub mod http;
 pub mod ids;
 pub mod messaging;
+pub mod outage;
 pub mod payments;
 pub mod queue;
 pub mod seal;
@@ -20,6 +21,7 @@ pub use messaging::{
     ButtonValue, ButtonValueKind, ChannelAccess, HeaderValue, Messaging, NamedValue, OutboundChoice,
     OutboundContent, OutboundRequest, ProviderError, TemplateValues,
 };
+pub use outage::Outage;
 pub use payments::{
     Charge, GatewayAccess, GatewayError, NewCharge, NewCustomer, PaymentEvent, PaymentGateway, PixCode,
 };

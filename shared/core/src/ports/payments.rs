@@ -1,6 +1,7 @@
 //! The payments port: a payment provider's charges and its event deliveries, in neutral
 //! terms (Asaas is the implementation, `atende_providers::asaas`).
 
+use super::outage::Outage;
 use crate::payments::model::{Method, PaymentStatus};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -76,35 +77,16 @@ pub enum GatewayError {
     Unauthorized,
     #[error("not found at the provider")]
     NotFound,
-    #[error("too many requests")]
-    RateLimited { retry_after: Option<Duration> },
-    /// A failure of the provider's own (5xx) that may pass.
-    #[error("the provider answered HTTP {0}")]
-    Unavailable(u16),
-    #[error("the provider did not answer in time")]
-    Timeout,
-    #[error("could not reach the provider: {0}")]
-    Transport(String),
-}
-
-impl GatewayError {
-    /// Whether the same request may succeed later (and so is retried).
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            GatewayError::RateLimited { .. }
-                | GatewayError::Unavailable(_)
-                | GatewayError::Timeout
-                | GatewayError::Transport(_)
-        )
-    }
+    /// A failure that may pass: retried.
+    #[error(transparent)]
+    Outage(#[from] Outage),
 }
 
 #[async_trait]
 pub trait PaymentGateway: Send + Sync {
     /// The longest one call may take before the client gives up (a charge attempt's lease
     /// is sized from it).
-    fn call_timeout(&self) -> std::time::Duration;
+    fn call_timeout(&self) -> Duration;
     /// The first customer with this document, if any.
     async fn find_customer(
         &self,

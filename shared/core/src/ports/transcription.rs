@@ -1,8 +1,8 @@
 //! The speech-to-text port: one audio file in, its text out (an OpenAI-compatible
 //! transcription endpoint is the implementation, `atende_providers::transcription`).
 
+use super::outage::Outage;
 use async_trait::async_trait;
-use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Audio {
@@ -23,27 +23,9 @@ pub enum TranscribeError {
     /// The provider refused the file or the request (4xx): retrying changes nothing.
     #[error("the provider refused it: {0}")]
     Refused(String),
-    #[error("too many requests")]
-    RateLimited { retry_after: Option<Duration> },
-    #[error("the provider answered HTTP {0}")]
-    Unavailable(u16),
-    #[error("the provider did not answer in time")]
-    Timeout,
-    #[error("could not reach the provider: {0}")]
-    Transport(String),
-}
-
-impl TranscribeError {
-    /// Whether the same request may succeed later (and so is retried).
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            TranscribeError::RateLimited { .. }
-                | TranscribeError::Unavailable(_)
-                | TranscribeError::Timeout
-                | TranscribeError::Transport(_)
-        )
-    }
+    /// A failure that may pass: retried.
+    #[error(transparent)]
+    Outage(#[from] Outage),
 }
 
 #[async_trait]

@@ -6,7 +6,7 @@ use super::status_from_asaas;
 use async_trait::async_trait;
 use atende_core::payments::Method;
 use atende_core::ports::{
-    Charge, GatewayAccess, GatewayError, NewCharge, NewCustomer, PaymentGateway, PixCode,
+    Charge, GatewayAccess, GatewayError, NewCharge, NewCustomer, Outage, PaymentGateway, PixCode,
 };
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -57,20 +57,16 @@ impl Asaas {
         if let Some(b) = body {
             request = request.json(b);
         }
-        let response = request.send().await.map_err(transport)?;
+        let response = request.send().await.map_err(crate::unanswered)?;
         read(response).await
     }
-}
-
-fn transport(e: reqwest::Error) -> GatewayError {
-    if e.is_timeout() { GatewayError::Timeout } else { GatewayError::Transport(e.to_string()) }
 }
 
 /// An Asaas answer: its JSON, or the error it means.
 async fn read(response: reqwest::Response) -> Result<Value, GatewayError> {
     let status = response.status().as_u16();
-    let retry_after = crate::retry_after(response.headers());
-    let bytes = response.bytes().await.map_err(transport)?;
+    let outage = crate::outage(status, response.headers());
+    let bytes = response.bytes().await.map_err(crate::unanswered)?;
     let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     let words = || {
         body["errors"]
@@ -89,10 +85,14 @@ async fn read(response: reqwest::Response) -> Result<Value, GatewayError> {
         200..=299 => Ok(body),
         401 | 403 => Err(GatewayError::Unauthorized),
         404 => Err(GatewayError::NotFound),
-        429 => Err(GatewayError::RateLimited { retry_after }),
-        400..=499 => Err(GatewayError::Refused(words())),
-        _ => Err(GatewayError::Unavailable(status)),
+        400..=499 if status != 429 => Err(GatewayError::Refused(words())),
+        _ => Err(outage.into()),
     }
+}
+
+/// An answer without a field it must have: the provider's failure (retried).
+fn no_field(what: &str) -> GatewayError {
+    Outage::Transport(what.to_owned()).into()
 }
 
 fn billing_type(method: Method) -> &'static str {
@@ -175,10 +175,7 @@ impl PaymentGateway for Asaas {
             body["mobilePhone"] = json!(phone.strip_prefix("55").unwrap_or(phone));
         }
         let created = self.call(access, reqwest::Method::POST, "customers", &[], Some(&body)).await?;
-        created["id"]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or_else(|| GatewayError::Transport("the customer answer has no id".into()))
+        created["id"].as_str().map(str::to_owned).ok_or_else(|| no_field("the customer answer has no id"))
     }
 
     async fn find_charge(
@@ -199,7 +196,7 @@ impl PaymentGateway for Asaas {
     ) -> Result<Charge, GatewayError> {
         let created =
             self.call(access, reqwest::Method::POST, "payments", &[], Some(&charge_body(charge))).await?;
-        charge_of(&created).ok_or_else(|| GatewayError::Transport("the charge answer has no id".into()))
+        charge_of(&created).ok_or_else(|| no_field("the charge answer has no id"))
     }
 
     async fn pix_code(&self, access: &GatewayAccess, charge_id: &str) -> Result<PixCode, GatewayError> {
@@ -209,7 +206,7 @@ impl PaymentGateway for Asaas {
             payload: code["payload"]
                 .as_str()
                 .map(str::to_owned)
-                .ok_or_else(|| GatewayError::Transport("the Pix answer has no payload".into()))?,
+                .ok_or_else(|| no_field("the Pix answer has no payload"))?,
             expires: code["expirationDate"].as_str().map(str::to_owned),
         })
     }

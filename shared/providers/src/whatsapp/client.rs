@@ -44,7 +44,7 @@ impl CloudApi {
 }
 
 pub(super) fn transport(e: reqwest::Error) -> ProviderError {
-    if e.is_timeout() { ProviderError::Timeout } else { ProviderError::Transport(e.to_string()) }
+    crate::unanswered(e).into()
 }
 
 /// A Graph API answer: the JSON body, or Meta's `error.code` when there is one.
