@@ -119,27 +119,26 @@ pub async fn start_configured(
     Ok(Product { running, base, admin, token, graph, queue, _dir: dir })
 }
 
-/// A signed Meta webhook body with one text message from `wa_id`.
-pub fn text(wamid: &str, wa_id: &str, body: &str) -> (String, String) {
+/// A signed Meta webhook body with one message from `wa_id`: `kind` (`text`, `audio`) and
+/// its object.
+fn message(wamid: &str, wa_id: &str, kind: &str, content: Value) -> (String, String) {
     let payload: Value = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
         "messaging_product": "whatsapp", "metadata": {"display_phone_number": "1", "phone_number_id": PHONE_ID},
         "contacts": [{"profile": {"name": "Bench"}, "wa_id": wa_id}],
-        "messages": [{"from": wa_id, "id": wamid, "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "text", "text": {"body": body}}]}}]}]});
+        "messages": [{"from": wa_id, "id": wamid, "timestamp": chrono::Utc::now().timestamp().to_string(), "type": kind, kind: content}]}}]}]});
     let body = payload.to_string();
     let sig = atende_providers::whatsapp::signature::sign(SECRET.as_bytes(), body.as_bytes());
     (body, sig)
 }
 
+/// A signed Meta webhook body with one text message from `wa_id`.
+pub fn text(wamid: &str, wa_id: &str, body: &str) -> (String, String) {
+    message(wamid, wa_id, "text", json!({"body": body}))
+}
+
 /// A signed Meta webhook body with one voice note (media `media_id`) from `wa_id`.
 pub fn voice(wamid: &str, wa_id: &str, media_id: &str) -> (String, String) {
-    let payload: Value = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
-        "messaging_product": "whatsapp", "metadata": {"display_phone_number": "1", "phone_number_id": PHONE_ID},
-        "contacts": [{"profile": {"name": "Bench"}, "wa_id": wa_id}],
-        "messages": [{"from": wa_id, "id": wamid, "timestamp": chrono::Utc::now().timestamp().to_string(), "type": "audio",
-            "audio": {"id": media_id, "mime_type": "audio/ogg; codecs=opus", "voice": true}}]}}]}]});
-    let body = payload.to_string();
-    let sig = atende_providers::whatsapp::signature::sign(SECRET.as_bytes(), body.as_bytes());
-    (body, sig)
+    message(wamid, wa_id, "audio", json!({"id": media_id, "mime_type": "audio/ogg; codecs=opus", "voice": true}))
 }
 
 /// A signed status webhook.

@@ -16,7 +16,7 @@ fn client(connections: usize) -> reqwest::Client {
 
 /// Posts every request with `connections` concurrent workers; returns each latency and
 /// the wall time.
-async fn hammer(
+pub(crate) async fn hammer(
     http: &reqwest::Client,
     url: &str,
     requests: Arc<Vec<Option<(String, String)>>>,
@@ -229,29 +229,13 @@ async fn visible_latency(
         .map(|(n, w)| harness::text(w, &harness::wa(n % contacts), "latency"))
         .collect();
     let answers = openloop::post_at_rate(http, &url, bodies, rate).await?;
-    let samples: Vec<(&String, &openloop::Answered)> = wamids
-        .iter()
-        .zip(&answers)
-        .enumerate()
-        .filter(|(n, _)| n % contacts < WATCHED)
-        .map(|(_, s)| s)
-        .collect();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while samples.iter().any(|(w, _)| watcher.seen(w).is_none()) {
-        anyhow::ensure!(Instant::now() < deadline, "not every watched message became visible");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let visible = samples
-        .iter()
-        .map(|(w, a)| {
-            watcher.seen(w).map(|seen| seen.saturating_duration_since(a.answered)).unwrap_or_default()
-        })
-        .collect();
+    let visible =
+        openloop::acknowledged_to_seen(&watcher, &wamids, &answers, |n| n % contacts < WATCHED).await?;
     watcher.stop().await;
     Ok(VisibleLatency {
         rate,
         messages,
-        samples: samples.len(),
+        samples: visible.len(),
         visible: latencies(visible),
         answered: latencies(answers.iter().map(openloop::Answered::latency).collect()),
     })

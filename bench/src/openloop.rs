@@ -119,6 +119,30 @@ impl Watcher {
     }
 }
 
+/// For the requests `watched` picks (by index) among `wamids` (their provider message ids,
+/// in request order) and `answers`: the time from each one's acknowledgement to `watcher`
+/// first seeing it (waited for up to two minutes).
+pub async fn acknowledged_to_seen(
+    watcher: &Watcher,
+    wamids: &[String],
+    answers: &[Answered],
+    watched: impl Fn(usize) -> bool,
+) -> anyhow::Result<Vec<Duration>> {
+    let samples: Vec<(&String, &Answered)> =
+        wamids.iter().zip(answers).enumerate().filter(|(n, _)| watched(*n)).map(|(_, s)| s).collect();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while samples.iter().any(|(w, _)| watcher.seen(w).is_none()) {
+        anyhow::ensure!(Instant::now() < deadline, "not every watched message became visible");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(samples
+        .iter()
+        .map(|(w, a)| {
+            watcher.seen(w).map(|seen| seen.saturating_duration_since(a.answered)).unwrap_or_default()
+        })
+        .collect())
+}
+
 /// The pending sessions as the admin sees them through the API, each once (a session whose
 /// place in the list moves while it is paged through may come twice).
 pub async fn pending_sessions(http: &reqwest::Client, product: &Product) -> anyhow::Result<Vec<Value>> {

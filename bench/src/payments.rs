@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 const TOKEN: &str = "bench-asaas-webhook-token-0123456789";
 
 /// A valid CPF (check digits computed) for payer `n`.
-pub(crate) fn cpf(n: usize) -> String {
+fn cpf(n: usize) -> String {
     let base: Vec<u32> =
         format!("{:09}", 100_000_000 + n % 800_000_000).chars().filter_map(|c| c.to_digit(10)).collect();
     let digit = |digits: &[u32]| {
@@ -36,7 +36,7 @@ pub(crate) fn cpf(n: usize) -> String {
 }
 
 /// Runs `work` on every item with `connections` at a time; each result in item order.
-pub(crate) async fn each<I, T, F, Fut>(items: Vec<I>, connections: usize, work: F) -> anyhow::Result<Vec<T>>
+async fn each<I, T, F, Fut>(items: Vec<I>, connections: usize, work: F) -> anyhow::Result<Vec<T>>
 where
     I: Send + 'static,
     T: Send + 'static,
@@ -66,16 +66,6 @@ where
     Ok(all.into_iter().map(|(_, t)| t).collect())
 }
 
-/// A deterministic shuffle (xorshift), so a run replays.
-fn shuffle<T>(items: &mut [T], mut seed: u64) {
-    for i in (1..items.len()).rev() {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        items.swap(i, (seed % (i as u64 + 1)) as usize);
-    }
-}
-
 /// Every payment through the API (the admin's list), by id.
 async fn payments(p: &Product, http: &reqwest::Client) -> anyhow::Result<(Vec<Value>, Value)> {
     let list = call(p, http, reqwest::Method::GET, "/v1/payments", None).await?;
@@ -84,30 +74,17 @@ async fn payments(p: &Product, http: &reqwest::Client) -> anyhow::Result<(Vec<Va
 }
 
 /// `count` contacts write in; the admin takes each session. Their ids.
-pub(crate) async fn open_sessions(
+async fn open_sessions(
     p: &Arc<Product>,
     http: &reqwest::Client,
     count: usize,
     connections: usize,
 ) -> anyhow::Result<Vec<String>> {
-    let url = format!("{}/webhooks/whatsapp", p.base);
-    let h = http.clone();
-    each((0..count).collect(), connections, move |_, n| {
-        let (http, url) = (h.clone(), url.clone());
-        async move {
-            let (body, sig) = harness::text(&format!("wamid.open.{n}"), &harness::wa(n), "oi, quero pagar");
-            let r = http
-                .post(&url)
-                .header("content-type", "application/json")
-                .header("x-hub-signature-256", sig)
-                .body(body)
-                .send()
-                .await?;
-            ensure!(r.status() == 200, "webhook answered {}", r.status());
-            Ok(())
-        }
-    })
-    .await?;
+    let opening = (0..count)
+        .map(|n| Some(harness::text(&format!("wamid.open.{n}"), &harness::wa(n), "oi, quero pagar")))
+        .collect();
+    crate::load::hammer(http, &format!("{}/webhooks/whatsapp", p.base), Arc::new(opening), connections)
+        .await?;
     let started = Instant::now();
     let sessions = loop {
         let sessions = crate::openloop::ids(&crate::openloop::pending_sessions(http, p).await?);
@@ -215,7 +192,7 @@ pub async fn run(count: usize, connections: usize) -> anyhow::Result<()> {
     let mut events = asaas.take_events();
     let made = events.len();
     events.extend(events.clone());
-    shuffle(&mut events, 0x9E37_79B9_7F4A_7C15);
+    atende_testkit::shuffle(&mut events, 0x9E37_79B9_7F4A_7C15);
     let url = format!("{}/webhooks/asaas/{}", p.base, p.admin.account_id);
     let delivered = events.len();
     let h = http.clone();

@@ -49,7 +49,6 @@ async fn one_run(count: usize, rate: f64, pollers: usize, transcribe: bool) -> a
     let p = product(&stt, pollers).await?;
     let http = reqwest::Client::new();
     if transcribe {
-        openloop::get_json(&http, &p, "/v1/account").await?; // the token works
         let r = http
             .patch(format!("{}/v1/account", p.base))
             .bearer_auth(&p.token)
@@ -88,22 +87,8 @@ async fn one_run(count: usize, rate: f64, pollers: usize, transcribe: bool) -> a
         .collect();
     let first = Instant::now();
     let answers = openloop::post_at_rate(&http, &url, bodies, rate).await?;
-    let samples: Vec<(&String, &openloop::Answered)> = wamids
-        .iter()
-        .zip(&answers)
-        .enumerate()
-        .filter(|(n, _)| n % CONTACTS < WATCHED)
-        .map(|(_, s)| s)
-        .collect();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while samples.iter().any(|(w, _)| watcher.seen(w).is_none()) {
-        ensure!(Instant::now() < deadline, "not every watched voice note became visible");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let visible: Vec<Duration> = samples
-        .iter()
-        .map(|(w, a)| watcher.seen(w).map(|s| s.saturating_duration_since(a.answered)).unwrap_or_default())
-        .collect();
+    let visible =
+        openloop::acknowledged_to_seen(&watcher, &wamids, &answers, |n| n % CONTACTS < WATCHED).await?;
     watcher.stop().await;
 
     let transcripts = if transcribe {
@@ -130,7 +115,8 @@ async fn one_run(count: usize, rate: f64, pollers: usize, transcribe: bool) -> a
         None
     };
     p.running.stop().await?;
-    Ok(Run { visible: latencies(visible), samples: samples.len(), transcripts })
+    let samples = visible.len();
+    Ok(Run { visible: latencies(visible), samples, transcripts })
 }
 
 /// Voice notes whose transcript is `done`, through the API.

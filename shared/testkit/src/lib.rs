@@ -9,3 +9,11 @@ pub mod fake_stt;
 pub mod faults;
 pub mod fixtures;
 pub mod harness;
+
+/// Shuffles `items` as a provider reorders its deliveries, the same way for the same
+/// `seed` (so a failure replays).
+pub fn shuffle<T>(items: &mut [T], seed: u64) {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    items.shuffle(&mut rand::rngs::StdRng::seed_from_u64(seed));
+}

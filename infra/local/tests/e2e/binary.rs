@@ -231,6 +231,37 @@ async fn create_account_with_aws_writes_to_the_deployments_table() {
     assert!(item.item.is_some(), "the account is in the deployment's table");
 }
 
+/// Posts a signed Meta webhook until it is answered 200, as Meta retries.
+pub(crate) async fn deliver_meta(http: &reqwest::Client, base: &str, payload: &Value) {
+    let body = payload.to_string();
+    let sig =
+        atende_providers::whatsapp::signature::sign(crate::stack::APP_SECRET.as_bytes(), body.as_bytes());
+    loop {
+        let sent = http
+            .post(format!("{base}/webhooks/whatsapp"))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", &sig)
+            .body(body.clone())
+            .send()
+            .await;
+        if sent.is_ok_and(|r| r.status() == 200) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `payload` (a pywa fixture) as sent by customer `wa`, with message id `id`.
+pub(crate) fn from_customer(mut payload: Value, wa: &str, id: &str) -> Value {
+    let m = crate::stack::first_event(&mut payload, "messages");
+    m["from"] = json!(wa);
+    m["id"] = json!(id);
+    m["timestamp"] = json!(chrono::Utc::now().timestamp().to_string());
+    payload["entry"][0]["changes"][0]["value"]["contacts"] =
+        json!([{"profile": {"name": "Cliente"}, "wa_id": wa}]);
+    payload
+}
+
 /// A call with the bearer token: its status and JSON body (`null` when it has none).
 pub(crate) async fn call_api(
     http: &reqwest::Client,
@@ -696,7 +727,7 @@ async fn after_a_kill_9_mid_campaign_every_recipient_is_sent_exactly_once_or_fai
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn after_a_kill_9_mid_flow_each_bot_message_is_sent_once_or_failed_with_a_reason_and_none_skipped() {
-    use crate::stack::{APP_SECRET, FIXTURE_PHONE_ID, text_from_customer};
+    use crate::stack::{FIXTURE_PHONE_ID, text_from_customer};
     use std::sync::Arc;
     const CONTACTS: usize = 120;
     const BOT_MESSAGES: usize = 5;
@@ -744,28 +775,10 @@ async fn after_a_kill_9_mid_flow_each_bot_message_is_sent_once_or_failed_with_a_
         let http = http.clone();
         let base = base.clone();
         move |wa: String, id: String, text: String| {
-            let http = http.clone();
-            let url = format!("{base}/webhooks/whatsapp");
+            let (http, base) = (http.clone(), base.clone());
             async move {
-                let mut payload = text_from_customer(&id, &text, chrono::Utc::now());
-                crate::stack::first_event(&mut payload, "messages")["from"] = json!(wa);
-                payload["entry"][0]["changes"][0]["value"]["contacts"] =
-                    json!([{"profile": {"name": "Cliente"}, "wa_id": wa}]);
-                let body = payload.to_string();
-                let sig = atende_providers::whatsapp::signature::sign(APP_SECRET.as_bytes(), body.as_bytes());
-                loop {
-                    let sent = http
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .header("x-hub-signature-256", &sig)
-                        .body(body.clone())
-                        .send()
-                        .await;
-                    if sent.is_ok_and(|r| r.status() == 200) {
-                        return;
-                    }
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
+                let payload = from_customer(text_from_customer(&id, &text, chrono::Utc::now()), &wa, &id);
+                deliver_meta(&http, &base, &payload).await
             }
         }
     };

@@ -5,9 +5,10 @@
 //! `processing`, and a note done before the kill is never sent to the provider again.
 
 use crate::binary::{
-    Server, call_api, eventually, eventually_within, get_json, killable_with, login, spawn_with, wait_healthy,
+    Server, call_api, deliver_meta, eventually, eventually_within, from_customer, get_json, killable_with,
+    login, spawn_with, wait_healthy,
 };
-use crate::stack::{APP_SECRET, FIXTURE_PHONE_ID, first_event, fixture, text_from_customer};
+use crate::stack::{FIXTURE_PHONE_ID, first_event, fixture, text_from_customer};
 use atende_testkit::fake_asaas::{API_KEY, FakeAsaas};
 use atende_testkit::fake_graph::FakeGraph;
 use atende_testkit::fake_stt::{self, FakeStt};
@@ -35,36 +36,6 @@ async fn restart(server: &mut Server, start: impl Fn() -> std::process::Child) {
     wait_healthy(server).await;
 }
 
-/// Posts a signed Meta webhook until it is answered 200, as Meta retries.
-async fn deliver_meta(http: &reqwest::Client, base: &str, payload: &Value) {
-    let body = payload.to_string();
-    let sig = atende_providers::whatsapp::signature::sign(APP_SECRET.as_bytes(), body.as_bytes());
-    loop {
-        let sent = http
-            .post(format!("{base}/webhooks/whatsapp"))
-            .header("content-type", "application/json")
-            .header("x-hub-signature-256", &sig)
-            .body(body.clone())
-            .send()
-            .await;
-        if sent.is_ok_and(|r| r.status() == 200) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// `payload` (a pywa fixture) as sent by customer `wa`, with message id `id`.
-fn from_customer(mut payload: Value, wa: &str, id: &str) -> Value {
-    let m = first_event(&mut payload, "messages");
-    m["from"] = json!(wa);
-    m["id"] = json!(id);
-    m["timestamp"] = json!(chrono::Utc::now().timestamp().to_string());
-    payload["entry"][0]["changes"][0]["value"]["contacts"] =
-        json!([{"profile": {"name": "Cliente"}, "wa_id": wa}]);
-    payload
-}
-
 /// The pending sessions, once there are `count` of them.
 async fn pending(http: &reqwest::Client, base: &str, token: &str, count: usize) -> Vec<Value> {
     eventually("every session open", || async {
@@ -87,16 +58,6 @@ async fn channel(http: &reqwest::Client, base: &str, token: &str) {
     )
     .await;
     assert_eq!(status, 201, "{channel}");
-}
-
-/// A deterministic shuffle (xorshift), so a failure replays.
-fn shuffle<T>(items: &mut [T], mut seed: u64) {
-    for i in (1..items.len()).rev() {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        items.swap(i, (seed % (i as u64 + 1)) as usize);
-    }
 }
 
 fn events_in(p: &Value, event: &str) -> usize {
@@ -221,7 +182,7 @@ async fn after_a_kill_9_mid_payments_each_has_one_charge_its_link_once_and_every
     }
     let mut events = asaas.take_events();
     events.extend(events.clone());
-    shuffle(&mut events, 0x05EE_D0FA_5AA5);
+    atende_testkit::shuffle(&mut events, 0x05EE_D0FA_5AA5);
     let total = events.len();
     let account = get_json(&http, format!("{base}/v1/account"), &token).await.unwrap();
     let url = format!("{base}/webhooks/asaas/{}", account["id"].as_str().unwrap());

@@ -52,16 +52,6 @@ fn history_events(p: &Value) -> Vec<String> {
     p["history"].as_array().unwrap().iter().map(|h| h["event"].as_str().unwrap().to_owned()).collect()
 }
 
-/// A deterministic shuffle (xorshift), so a failure replays.
-fn shuffle<T>(items: &mut [T], mut seed: u64) {
-    for i in (1..items.len()).rev() {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        items.swap(i, (seed % (i as u64 + 1)) as usize);
-    }
-}
-
 async fn paying_tenant(stack: &Stack, wamid: &str) -> (Tenant, String) {
     let t = stack.tenant("Cobra").await;
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
@@ -213,7 +203,7 @@ async fn every_asaas_webhook_twice_shuffled_ends_each_payment_right_with_a_compl
     assert!(stack.queue_is_empty(atende_core::queues::PAYMENTS).await);
 
     let mut deliveries: Vec<Value> = first.iter().chain(first.iter()).cloned().collect();
-    shuffle(&mut deliveries, 0x5eed);
+    atende_testkit::shuffle(&mut deliveries, 0x5eed);
     for e in &deliveries {
         let (status, body) = stack.post_asaas(&t.account, TOKEN, e).await;
         assert_eq!(status, StatusCode::OK, "{body}");
@@ -245,7 +235,7 @@ async fn every_asaas_webhook_twice_shuffled_ends_each_payment_right_with_a_compl
     assert_eq!(second.len(), 2);
     let mut deliveries: Vec<Value> =
         second.iter().chain(second.iter()).chain(first.iter().take(4)).cloned().collect();
-    shuffle(&mut deliveries, 0xfeed);
+    atende_testkit::shuffle(&mut deliveries, 0xfeed);
     for e in &deliveries {
         assert_eq!(stack.post_asaas(&t.account, TOKEN, e).await.0, StatusCode::OK);
     }

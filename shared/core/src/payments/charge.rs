@@ -69,7 +69,7 @@ pub async fn create(deps: &Deps, account: &str, id: &str) -> ServiceResult<()> {
             Err(e) => return Err(e),
         };
         if p.charge_id.is_some() {
-            return deliver(deps, p).await;
+            return deliver(deps, p, None).await;
         }
         if p.status != PaymentStatus::Requested {
             return Ok(()); // cancelled or failed meanwhile
@@ -223,7 +223,7 @@ async fn recorded(
             p.history.push(entry);
         }
         match save(deps, &mut p).await {
-            Ok(()) => return deliver(deps, p).await,
+            Ok(()) => return deliver(deps, p, Some(access)).await,
             Err(ServiceError::Conflict(_)) => continue,
             Err(e) => return Err(e),
         }
@@ -231,8 +231,9 @@ async fn recorded(
     Err(ServiceError::conflict("the payment kept changing while its charge was recorded"))
 }
 
-/// The Pix code (for Pix) and the link message, each once.
-async fn deliver(deps: &Deps, mut p: Payment) -> ServiceResult<()> {
+/// The Pix code (for Pix) and the link message, each once. `access`: the account's, when
+/// the caller has it open already (otherwise it is opened only if the Pix code is needed).
+async fn deliver(deps: &Deps, mut p: Payment, access: Option<&GatewayAccess>) -> ServiceResult<()> {
     if p.message_id.is_some()
         && p.history.iter().any(|h| h.event == "link_sent" || h.event == "link_not_sent")
     {
@@ -242,9 +243,16 @@ async fn deliver(deps: &Deps, mut p: Payment) -> ServiceResult<()> {
         return Ok(());
     }
     if p.method == super::Method::Pix && p.pix_code.is_none() {
-        let access = settings::access(deps, &p.account_id).await?;
+        let opened;
+        let access = match access {
+            Some(a) => a,
+            None => {
+                opened = settings::access(deps, &p.account_id).await?;
+                &opened
+            }
+        };
         let charge = p.charge_id.clone().unwrap_or_default();
-        match deps.payments.pix_code(&access, &charge).await {
+        match deps.payments.pix_code(access, &charge).await {
             Ok(code) => p.pix_code = Some(code.payload),
             Err(GatewayError::Outage(outage)) => {
                 tracing::warn!(payment_id = %p.id, error = %outage, "no Pix code yet; retrying");

@@ -135,7 +135,7 @@ pub async fn request(
     if session.status != SessionStatus::InProgress {
         return Err(ServiceError::conflict("assume the session before requesting a payment"));
     }
-    settings::access(deps, &caller.account_id).await?;
+    settings::require_enabled(deps, &caller.account_id).await?;
     if !(1..=MAX_CENTS).contains(&input.amount_cents) {
         return Err(ServiceError::invalid("amount_cents is 1 to 100000000 (R$ 1.000.000,00)"));
     }

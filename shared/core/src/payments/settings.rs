@@ -70,11 +70,16 @@ impl Stored {
     /// How to reach the provider for this account (the key opened); a conflict when the
     /// app is off.
     pub async fn access(&self, deps: &Deps) -> ServiceResult<GatewayAccess> {
+        Ok(GatewayAccess {
+            sandbox: self.environment == Environment::Sandbox,
+            api_key: self.ready()?.open(deps.sealer.as_ref()).await?,
+        })
+    }
+
+    /// The key, still sealed, when the app is on; a conflict otherwise.
+    fn ready(&self) -> ServiceResult<&StoredSecret> {
         match (&self.api_key, self.enabled) {
-            (Some(key), true) => Ok(GatewayAccess {
-                sandbox: self.environment == Environment::Sandbox,
-                api_key: key.open(deps.sealer.as_ref()).await?,
-            }),
+            (Some(key), true) => Ok(key),
             _ => Err(ServiceError::conflict("payments are not enabled for this account")),
         }
     }
@@ -121,6 +126,12 @@ pub async fn webhook_token(deps: &Deps, account: &str) -> ServiceResult<Option<S
 /// The account's provider access (a conflict when payments are off).
 pub async fn access(deps: &Deps, account: &str) -> ServiceResult<GatewayAccess> {
     stored(deps, account).await?.access(deps).await
+}
+
+/// A conflict when payments are off for the account (nothing opened: for a request, which
+/// does not talk to the provider).
+pub async fn require_enabled(deps: &Deps, account: &str) -> ServiceResult<()> {
+    stored(deps, account).await?.ready().map(|_| ())
 }
 
 fn view(account: &str, s: &Stored) -> PaymentSettingsView {
