@@ -138,7 +138,12 @@ pub fn text(wamid: &str, wa_id: &str, body: &str) -> (String, String) {
 
 /// A signed Meta webhook body with one voice note (media `media_id`) from `wa_id`.
 pub fn voice(wamid: &str, wa_id: &str, media_id: &str) -> (String, String) {
-    message(wamid, wa_id, "audio", json!({"id": media_id, "mime_type": "audio/ogg; codecs=opus", "voice": true}))
+    message(
+        wamid,
+        wa_id,
+        "audio",
+        json!({"id": media_id, "mime_type": "audio/ogg; codecs=opus", "voice": true}),
+    )
 }
 
 /// A signed status webhook.

@@ -906,7 +906,7 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
     assert_eq!(status, StatusCode::OK);
     let b_payment = "01PAYMENTOFBETA0000000000".to_owned();
     let now = api.clock.now();
-    let payment = atende_core::payments::Payment {
+    let mut payment = atende_core::payments::Payment {
         id: b_payment.clone(),
         account_id: b.account.account.id.clone(),
         session_id: b_session.clone(),
@@ -934,13 +934,9 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         history: Vec::new(),
         created_at: now,
         updated_at: now,
-        version: 1,
+        version: 0,
     };
-    let mut item: atende_core::ports::Item = serde_dynamo::to_item(&payment).unwrap();
-    let key = atende_core::keys::payment(&payment.account_id, &b_payment);
-    item.insert("pk".into(), atende_core::ports::table::attr::s(&key.pk));
-    item.insert("sk".into(), atende_core::ports::table::attr::s(&key.sk));
-    api.ctx.deps.table.put(item, None).await.unwrap();
+    atende_core::payments::save(&api.ctx.deps, &mut payment).await.unwrap();
     let before = snapshot(&api, &b.admin_token, &b_team).await;
     let before_conversation = conversation_snapshot(&api, &b.admin_token, &b_session).await;
 

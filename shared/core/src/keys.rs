@@ -511,13 +511,23 @@ pub fn payments_pk(account: &str) -> String {
 }
 
 pub const PAYMENT_PREFIX: &str = "P#";
-/// `A#<account>#PAY` / `P#<payment>`: a payment and its history.
+/// `A#<account>#PAY` / `P#<payment>`: a payment and its history. Indexed by session on
+/// gsi1 (`A#<account>#SPAY#<session>` / `<payment>`) and by contact on gsi2
+/// (`A#<account>#CPAY#<contact>` / `<payment>`).
 pub fn payment(account: &str, payment: &str) -> Key {
     Key::new(payments_pk(account), format!("{PAYMENT_PREFIX}{payment}"))
 }
 
 /// `A#<account>#PAY` / `E#<event>`: a provider event already applied (written in the
 /// same transaction as its change, so a redelivery finds it).
+pub fn session_payments_gsi1pk(account: &str, session: &str) -> String {
+    format!("A#{account}#SPAY#{session}")
+}
+
+pub fn contact_payments_gsi2pk(account: &str, contact: &str) -> String {
+    format!("A#{account}#CPAY#{contact}")
+}
+
 pub fn payment_event(account: &str, event: &str) -> Key {
     Key::new(payments_pk(account), format!("E#{event}"))
 }

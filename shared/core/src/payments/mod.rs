@@ -41,7 +41,17 @@ pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<Payment
 fn stamped(p: &mut Payment) -> ServiceResult<(crate::ports::Item, Condition)> {
     let condition = if p.version == 0 { Condition::NotExists } else { Condition::version_is(p.version) };
     p.version += 1;
-    Ok((to_item(&keys::payment(&p.account_id, &p.id), p)?, condition))
+    let mut item = to_item(&keys::payment(&p.account_id, &p.id), p)?;
+    // A session's and a contact's payments are read through these, not by reading all.
+    for (name, value) in [
+        ("gsi1pk", keys::session_payments_gsi1pk(&p.account_id, &p.session_id)),
+        ("gsi1sk", p.id.clone()),
+        ("gsi2pk", keys::contact_payments_gsi2pk(&p.account_id, &p.contact_id)),
+        ("gsi2sk", p.id.clone()),
+    ] {
+        item.insert(name.into(), crate::ports::table::attr::s(value));
+    }
+    Ok((item, condition))
 }
 
 /// The put of `p` over the version it was read at, for a transaction.
@@ -50,8 +60,9 @@ pub(crate) fn put_item(p: &mut Payment) -> ServiceResult<crate::ports::TransactI
     Ok(crate::ports::TransactItem::Put { item, condition: Some(condition) })
 }
 
-/// Saves `p` over the version it was read at; a conflict when it changed meanwhile.
-pub(crate) async fn save(deps: &Deps, p: &mut Payment) -> ServiceResult<()> {
+/// Saves `p` over the version it was read at (a new one: version 0); a conflict when it
+/// changed meanwhile.
+pub async fn save(deps: &Deps, p: &mut Payment) -> ServiceResult<()> {
     let (item, condition) = stamped(p)?;
     deps.table.put(item, Some(condition)).await.map_err(crate::record::concurrent)
 }

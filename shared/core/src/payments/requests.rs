@@ -451,8 +451,9 @@ pub async fn list(deps: &Deps, caller: &Caller, filter: PaymentFilter) -> Servic
 pub async fn of_session(deps: &Deps, caller: &Caller, session_id: &str) -> ServiceResult<PaymentList> {
     let access = Access::of(deps, caller).await?;
     sessions::readable(deps, &access, session_id).await?;
-    let items: Vec<Payment> =
-        all(deps, &caller.account_id).await?.into_iter().filter(|p| p.session_id == session_id).collect();
+    let q = Query::partition(Index::Gsi1, keys::session_payments_gsi1pk(&caller.account_id, session_id))
+        .backward();
+    let items: Vec<Payment> = query_all(deps, q).await?;
     Ok(PaymentList { totals: totals(&items), items })
 }
 
@@ -462,7 +463,9 @@ pub async fn of_contact(deps: &Deps, caller: &Caller, contact_id: &str) -> Servi
     let access = Access::of(deps, caller).await?;
     let mut readable: BTreeMap<String, bool> = BTreeMap::new();
     let mut items = Vec::new();
-    for p in all(deps, &caller.account_id).await?.into_iter().filter(|p| p.contact_id == contact_id) {
+    let q = Query::partition(Index::Gsi2, keys::contact_payments_gsi2pk(&caller.account_id, contact_id))
+        .backward();
+    for p in query_all::<Payment>(deps, q).await? {
         // Each session read once, however many payments it has.
         let may = match readable.get(&p.session_id) {
             Some(may) => *may,
