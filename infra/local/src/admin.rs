@@ -43,6 +43,7 @@ pub async fn run(settings: LocalSettings, command: AdminCommand) -> anyhow::Resu
                     "https://graph.facebook.com",
                     "v23.0",
                     &settings.providers,
+                    settings.limits,
                     Arc::new(SystemClock),
                     &master,
                 )

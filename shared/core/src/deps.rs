@@ -4,8 +4,8 @@
 use crate::error::ServiceResult;
 use crate::events::DomainEvent;
 use crate::ports::{
-    Blob, Clock, HttpCalls, Ids, Messaging, PaymentGateway, Queue, Sealer, Table, TemplateCatalog,
-    Transcriber,
+    Blob, Clock, HttpCalls, Ids, Messaging, PaymentGateway, Queue, RateLimiter, Sealer, Table,
+    TemplateCatalog, Transcriber,
 };
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -28,6 +28,9 @@ pub struct Deps {
     pub transcriber: Arc<dyn Transcriber>,
     /// Seals secrets (channel tokens) before they are stored.
     pub sealer: Arc<dyn Sealer>,
+    /// The request buckets of the API's limits, and the limits (deployment settings).
+    pub limiter: Arc<dyn RateLimiter>,
+    pub limits: crate::limits::ApiLimits,
     pub reactions: Arc<Reactions>,
     /// Configuration read on the hot paths, cached per process (see [`crate::cache`]).
     pub config: Arc<crate::cache::ConfigCache>,

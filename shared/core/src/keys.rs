@@ -81,6 +81,12 @@ pub fn sealing_key() -> Key {
     Key::new("SEALKEY", "v1")
 }
 
+/// `RATE#<bucket>` / `B`: one request bucket of the API's limits (in AWS; locally they
+/// live in memory). An exception to account-first keys: the bucket's name holds its owner.
+pub fn rate_bucket(bucket: &str) -> Key {
+    Key::new(format!("RATE#{bucket}"), "B")
+}
+
 pub const TAG_PREFIX: &str = "TAG#";
 /// `A#<account>` / `TAG#<tag>`: a tag (name and colour).
 pub fn tag(account: &str, tag: &str) -> Key {

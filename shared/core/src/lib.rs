@@ -16,6 +16,7 @@ pub mod features;
 pub mod flows;
 pub mod jobs;
 pub mod keys;
+pub mod limits;
 pub mod payments;
 pub mod ports;
 pub mod privacy;

@@ -11,7 +11,10 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::middleware::Next;
-use axum::response::Response;
+use atende_core::limits::Decision;
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
+use sha2::Digest;
 
 pub use crate::jwt::Auth;
 
@@ -39,8 +42,41 @@ pub async fn require_caller(
         login::caller_for(&ctx.deps, &account, &user).await?
     };
     tracing::Span::current().record("account", caller.account_id.as_str());
+    // The API's limits: the account's bucket, and the token's when one was used (by a
+    // digest: the token itself is never kept).
+    let token = tokens::looks_like_api_token(credential.expose())
+        .then(|| hex::encode(sha2::Sha256::digest(credential.expose().as_bytes())));
+    let decision = atende_core::limits::admit(&ctx.deps, &caller.account_id, token.as_deref()).await?;
+    if !decision.allowed {
+        return Ok(refused(decision));
+    }
     request.extensions_mut().insert(caller);
-    Ok(next.run(request).await)
+    let mut response = next.run(request).await;
+    rate_headers(response.headers_mut(), &decision);
+    Ok(response)
+}
+
+/// `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds until the bucket
+/// is full again), as the IETF draft on rate limit headers names them.
+fn rate_headers(headers: &mut axum::http::HeaderMap, d: &Decision) {
+    let secs = |d: std::time::Duration| d.as_secs() + u64::from(d.subsec_nanos() > 0);
+    headers.insert("ratelimit-limit", HeaderValue::from(d.limit));
+    headers.insert("ratelimit-remaining", HeaderValue::from(d.remaining));
+    headers.insert("ratelimit-reset", HeaderValue::from(secs(d.reset)));
+    if !d.allowed {
+        headers.insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs(d.retry_after).max(1)));
+    }
+}
+
+/// The 429: the error body, `Retry-After` and the limit's headers.
+fn refused(d: Decision) -> Response {
+    let body = crate::http_error::utoipa_schema::ErrorBody {
+        error: "rate_limited".into(),
+        message: "too many requests for this account or API token; wait for Retry-After seconds".into(),
+    };
+    let mut response = (axum::http::StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+    rate_headers(response.headers_mut(), &d);
+    response
 }
 
 /// The caller of an authenticated route.

@@ -61,6 +61,7 @@ struct Graph<'a> {
     /// Internal targets user-given URLs may reach anyway (local development only).
     http_allow: Vec<std::net::SocketAddr>,
     providers: &'a ProviderSettings,
+    limits: atende_core::limits::ApiLimits,
 }
 
 impl<'a> Graph<'a> {
@@ -71,6 +72,7 @@ impl<'a> Graph<'a> {
             timeout: settings.graph_timeout,
             http_allow: settings.http_allow.clone(),
             providers: &settings.providers,
+            limits: settings.limits,
         }
     }
 }
@@ -84,6 +86,7 @@ fn assemble(
     graph: Graph<'_>,
     clock: Arc<dyn Clock>,
     sealer: Arc<dyn atende_core::ports::Sealer>,
+    limiter: Arc<dyn atende_core::ports::RateLimiter>,
 ) -> Deps {
     let ids: Arc<dyn atende_core::ports::Ids> = Arc::new(UlidIds::new(clock.clone()));
     // One Graph API client (one connection pool) sends messages and keeps templates.
@@ -104,6 +107,8 @@ fn assemble(
         )),
         http: Arc::new(atende_providers::outbound_http::GuardedHttp::new(graph.http_allow)),
         sealer,
+        limiter,
+        limits: graph.limits,
         table,
         queue,
         blob,
@@ -144,6 +149,7 @@ impl AppContext {
             graph,
             clock,
             local_sealer(&key),
+            Arc::new(crate::limits::MemoryLimiter::default()),
         );
         let ctx = Self::local(settings, &key, deps);
         Ok((ctx, Embedded { table, queue, blob }))
@@ -168,13 +174,16 @@ impl AppContext {
         let queues = provision::ensure_all(&clients, &aws.names, &atende_core::queues::all())
             .await
             .with_context(|| format!("preparing the table, queues and bucket on {}", aws.endpoint))?;
+        let table: Arc<dyn atende_core::ports::Table> =
+            Arc::new(DynamoTable::new(clients.dynamodb.clone(), &aws.names.table, clock.clone()));
         let deps = assemble(
-            Arc::new(DynamoTable::new(clients.dynamodb.clone(), &aws.names.table, clock.clone())),
+            table.clone(),
             Arc::new(SqsQueue::new(clients.sqs.clone(), queues.clone())),
             Arc::new(S3Blob::new(clients.s3.clone(), &aws.names.bucket)),
             Graph::of(settings),
             clock,
             local_sealer(&key),
+            Arc::new(crate::limits::TableLimiter::new(table)),
         );
         Ok((Self::local(settings, &key, deps), queues))
     }
@@ -207,6 +216,7 @@ impl AppContext {
             &settings.meta.graph_url,
             &settings.meta.graph_version,
             &settings.providers,
+            settings.limits,
             clock.clone(),
             &settings.auth.jwt_secret,
         )
@@ -227,6 +237,7 @@ pub async fn aws_deps(
     graph_url: &str,
     graph_version: &str,
     providers: &ProviderSettings,
+    limits: atende_core::limits::ApiLimits,
     clock: Arc<dyn Clock>,
     master: &Secret,
 ) -> anyhow::Result<Deps> {
@@ -258,7 +269,7 @@ pub async fn aws_deps(
         None => local_sealer(master),
     };
     Ok(assemble(
-        table,
+        table.clone(),
         Arc::new(SqsQueue::new(clients.sqs.clone(), queues)),
         Arc::new(S3Blob::new(clients.s3.clone(), &storage.media_bucket)),
         Graph {
@@ -267,9 +278,12 @@ pub async fn aws_deps(
             timeout: std::time::Duration::from_secs(10),
             http_allow: Vec::new(),
             providers,
+            limits,
         },
         clock,
         sealer,
+        // Shared by every instance of the deployment.
+        Arc::new(crate::limits::TableLimiter::new(table)),
     ))
 }
 

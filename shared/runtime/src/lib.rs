@@ -13,6 +13,7 @@ pub mod function;
 pub mod http;
 pub mod http_error;
 pub mod jwt;
+pub mod limits;
 pub mod lambda;
 pub mod seal;
 pub mod settings;

@@ -1,6 +1,7 @@
 //! Settings, from environment variables only. A missing or malformed variable is an error
 //! that names it.
 
+use atende_core::limits::ApiLimits;
 use atende_core::secret::Secret;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -160,6 +161,24 @@ pub struct AwsSettings {
     pub auth: AuthSettings,
     pub meta: MetaSettings,
     pub providers: ProviderSettings,
+    pub limits: ApiLimits,
+}
+
+/// The API's limits: `ATENDE_RATE_ACCOUNT_BURST` / `_PER_MINUTE` for each account,
+/// `ATENDE_RATE_TOKEN_BURST` / `_PER_MINUTE` for each API token (defaults in
+/// `atende_core::limits`).
+pub fn api_limits(env: &Env<'_>) -> Result<ApiLimits, SettingsError> {
+    use atende_core::limits as l;
+    Ok(ApiLimits {
+        account: l::Limit::per_minute(
+            env.parsed("ATENDE_RATE_ACCOUNT_BURST", l::ACCOUNT_BURST)?,
+            env.parsed("ATENDE_RATE_ACCOUNT_PER_MINUTE", l::ACCOUNT_PER_MINUTE)?,
+        ),
+        token: l::Limit::per_minute(
+            env.parsed("ATENDE_RATE_TOKEN_BURST", l::TOKEN_BURST)?,
+            env.parsed("ATENDE_RATE_TOKEN_PER_MINUTE", l::TOKEN_PER_MINUTE)?,
+        ),
+    })
 }
 
 impl AwsSettings {
@@ -172,6 +191,7 @@ impl AwsSettings {
         Ok(Self {
             meta,
             providers: ProviderSettings::from_env(env)?,
+            limits: api_limits(env)?,
             storage: AwsStorage::from_env(env)?,
             auth: AuthSettings {
                 jwt_secret: Secret::new(env.required("ATENDE_JWT_SECRET")?),
@@ -239,6 +259,8 @@ pub struct LocalSettings {
     /// comma-separated): a local integrator during development. Empty by default.
     pub http_allow: Vec<SocketAddr>,
     pub providers: ProviderSettings,
+    /// The API's limits (see [`api_limits`]).
+    pub limits: ApiLimits,
 }
 
 impl LocalSettings {
@@ -271,6 +293,7 @@ impl LocalSettings {
             meta_verify_token: env.optional("ATENDE_META_VERIFY_TOKEN").map(Secret::new),
             pollers_per_queue: env.parsed("ATENDE_POLLERS_PER_QUEUE", 4usize)?,
             providers: ProviderSettings::from_env(env)?,
+            limits: api_limits(env)?,
             http_allow: match env.optional("ATENDE_HTTP_ALLOW") {
                 None => Vec::new(),
                 Some(list) => list

@@ -4,6 +4,7 @@ pub mod blob;
 pub mod clock;
 pub mod http;
 pub mod ids;
+pub mod limits;
 pub mod messaging;
 pub mod outage;
 pub mod payments;
@@ -17,6 +18,7 @@ pub use blob::{Blob, BlobError, StoredBlob};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use http::{HttpCalls, HttpError, HttpRequest, HttpResponse};
 pub use ids::{Ids, UlidIds};
+pub use limits::RateLimiter;
 pub use messaging::{
     ButtonValue, ButtonValueKind, ChannelAccess, HeaderValue, Messaging, NamedValue, OutboundChoice,
     OutboundContent, OutboundRequest, ProviderError, TemplateValues,

@@ -1,0 +1,57 @@
+//! Request limits (PRODUCT.md §13): every `/v1` request is taken from its account's token
+//! bucket and, when it came with an API token, from that token's too; a request finding
+//! either empty is refused (429) until a token grows back. The limits are deployment
+//! settings; the buckets live behind [`crate::ports::RateLimiter`] (memory locally, the
+//! table in AWS, shared by every instance).
+
+pub mod bucket;
+
+pub use bucket::{Bucket, Decision, Limit};
+
+use crate::deps::Deps;
+use crate::error::ServiceResult;
+
+/// The API's limits.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ApiLimits {
+    /// Every request of an account (its people and its integrations together).
+    pub account: Limit,
+    /// Every request made with one API token, in the spirit of Helena's public API:
+    /// 1,000 requests per 5 minutes, with bursts.
+    pub token: Limit,
+}
+
+/// The defaults: an account may make 600 requests at once and 3,000 a minute (its whole
+/// team's screens and integrations); one API token 200 at once and 200 a minute (Helena's
+/// 1,000 per 5 minutes).
+pub const ACCOUNT_BURST: u32 = 600;
+pub const ACCOUNT_PER_MINUTE: u32 = 3_000;
+pub const TOKEN_BURST: u32 = 200;
+pub const TOKEN_PER_MINUTE: u32 = 200;
+
+impl Default for ApiLimits {
+    fn default() -> Self {
+        Self {
+            account: Limit::per_minute(ACCOUNT_BURST, ACCOUNT_PER_MINUTE),
+            token: Limit::per_minute(TOKEN_BURST, TOKEN_PER_MINUTE),
+        }
+    }
+}
+
+/// Takes one request of `account` (and of the API token `token`, a digest of it, when
+/// one was used) from its buckets: refused when either is empty; the figures of the
+/// tighter one otherwise.
+pub async fn admit(deps: &Deps, account: &str, token: Option<&str>) -> ServiceResult<Decision> {
+    let now = deps.clock.now();
+    let limits = deps.limits;
+    let mut decision = deps.limiter.take(&format!("account:{account}"), limits.account, now).await?;
+    if decision.allowed
+        && let Some(token) = token
+    {
+        let by_token = deps.limiter.take(&format!("token:{token}"), limits.token, now).await?;
+        if !by_token.allowed || by_token.remaining < decision.remaining {
+            decision = by_token;
+        }
+    }
+    Ok(decision)
+}
