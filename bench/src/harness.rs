@@ -36,6 +36,8 @@ pub fn settings(dir: &std::path::Path, graph: &FakeGraph) -> LocalSettings {
         graph_url: graph.base_url.clone(),
         graph_timeout: Duration::from_secs(5),
         meta_app_secret: Some(Secret::new(SECRET)),
+        // The scenarios measure the product, one account at full speed: no request limit.
+        limits: atende_core::limits::ApiLimits::none(),
         ..LocalSettings::in_dir(dir)
     }
 }
@@ -94,6 +96,7 @@ pub async fn start_configured(
         account_id: created.account.id.clone(),
         user_id: created.admin.id.clone(),
         profile: Profile::Admin,
+        source: None,
     };
     channels::create(
         &ctx.deps,

@@ -52,6 +52,7 @@ fn resources() -> OpenApiRouter<AppContext> {
         .merge(routes::campaigns::router())
         .merge(routes::flows::router())
         .merge(routes::payments::router())
+        .merge(routes::audit::router())
 }
 
 /// The operations of every route, public and authenticated.

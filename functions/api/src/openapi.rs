@@ -35,8 +35,8 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The answers every route can give besides its own, declared on each operation: 401 for
-/// authenticated routes; 400 (does not fit the schema) and 422 (fits, breaks a rule the
+/// The answers every route can give besides its own, declared on each operation: 401 and
+/// 429 (the request limits) for authenticated routes; 400 (does not fit the schema) and 422 (fits, breaks a rule the
 /// schema cannot state) for routes taking a body or query parameters; 413/415 for bodies;
 /// 404 for routes naming a resource in their path or by an `…_id` query parameter; 500 and
 /// 503 everywhere. Routes naming resources in their body declare their 404 themselves.
@@ -79,6 +79,7 @@ impl Modify for StandardResponses {
                 };
                 if operation.security.is_some() {
                     add("401", "No valid session or API token.");
+                    add("429", "The account's or the API token's request limit is reached; see Retry-After.");
                 }
                 if body || in_query {
                     add("400", "The request does not fit the schema.");

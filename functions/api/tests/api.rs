@@ -670,6 +670,7 @@ const ISOLATED_ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/payments"),
     ("get", "/v1/payment-settings"),
     ("put", "/v1/payment-settings"),
+    ("get", "/v1/audit"),
 ];
 
 #[tokio::test]
@@ -1183,6 +1184,7 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         "/v1/flows",
         "/v1/payments",
         "/v1/payment-settings",
+        "/v1/audit",
     ] {
         let (status, listed) = api.call(Method::GET, path, Some(&a.admin_token), None).await;
         assert_eq!(status, StatusCode::OK);
@@ -1649,3 +1651,270 @@ async fn tags_rename_everywhere_at_once_filter_contacts_and_a_deleted_one_leaves
 
 #[path = "api/crm.rs"]
 mod crm;
+
+/// One request as a client at `source` would send it: status, headers, body.
+async fn send_from(
+    api: &Api,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+    source: Option<[u8; 4]>,
+) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let mut request = Request::builder().method(method).uri(path);
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let mut request = match body {
+        Some(b) => request.header("content-type", "application/json").body(Body::from(b.to_string())),
+        None => request.body(Body::empty()),
+    }
+    .unwrap();
+    if let Some(ip) = source {
+        request.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((ip, 40000))));
+    }
+    let response = api.router.clone().oneshot(request).await.unwrap();
+    let (status, headers) = (response.status(), response.headers().clone());
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (status, headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+fn header(headers: &axum::http::HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.parse().ok()
+}
+
+/// `count` requests of `GET /v1/me` with `token`, all at once: (allowed, refused).
+async fn hammer(api: &Api, token: &str, count: usize) -> (usize, usize) {
+    let calls = (0..count).map(|_| send_from(api, Method::GET, "/v1/me", Some(token), None, None));
+    let mut counts = (0, 0);
+    for (status, headers, body) in futures::future::join_all(calls).await {
+        match status {
+            StatusCode::OK => counts.0 += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert_eq!(body["error"], "rate_limited", "{body}");
+                assert!(header(&headers, "retry-after").is_some_and(|s| s >= 1), "{headers:?}");
+                assert_eq!(header(&headers, "ratelimit-remaining"), Some(0));
+                counts.1 += 1;
+            }
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    counts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_thousand_requests_at_once_from_one_account_get_429s_with_retry_after_while_another_account_is_unaffected()
+ {
+    let api = Api::new();
+    let a = api.tenant("Acme").await;
+    let b = api.tenant("Beta").await;
+    // The clock stands still: exactly the burst passes.
+    let burst = atende_core::limits::ACCOUNT_BURST as usize;
+    assert_eq!(hammer(&api, &a.admin_token, 1_000).await, (burst, 1_000 - burst));
+    let (status, headers, _) = send_from(&api, Method::GET, "/v1/me", Some(&a.admin_token), None, None).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        header(&headers, "retry-after"),
+        Some(1),
+        "a token grows back in 20 ms: one second, rounded up"
+    );
+    assert_eq!(header(&headers, "ratelimit-limit"), Some(burst as u64));
+    // Another account has its own bucket.
+    let (status, headers, _) = send_from(&api, Method::GET, "/v1/me", Some(&b.admin_token), None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header(&headers, "ratelimit-remaining"), Some(burst as u64 - 1));
+    assert_eq!(hammer(&api, &b.admin_token, 100).await, (100, 0));
+    // A second later, a second's worth (3,000 a minute) passes again.
+    api.clock.advance(chrono::Duration::seconds(1));
+    assert_eq!(hammer(&api, &a.admin_token, 100).await, (50, 50));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_api_token_spends_its_own_bucket_first_and_its_refusals_leave_the_accounts_alone() {
+    let api = Api::new();
+    let a = api.tenant("Acme").await;
+    let (_, created) =
+        api.call(Method::POST, "/v1/api-tokens", Some(&a.admin_token), Some(json!({"name": "ERP"}))).await;
+    let token = created["token"].as_str().unwrap().to_owned();
+    let per_token = atende_core::limits::TOKEN_BURST as usize;
+    assert_eq!(hammer(&api, &token, 300).await, (per_token, 300 - per_token));
+    // The account spent what the token passed (and the call above), not its refusals.
+    let left = atende_core::limits::ACCOUNT_BURST as usize - per_token - 1;
+    assert_eq!(hammer(&api, &a.admin_token, left + 10).await, (left, 10));
+}
+
+async fn attempt(
+    api: &Api,
+    email: &str,
+    password: &str,
+    source: [u8; 4],
+) -> (StatusCode, Option<u64>, Value) {
+    let body = json!({"email": email, "password": password});
+    let (status, headers, body) =
+        send_from(api, Method::POST, "/v1/auth/login", None, Some(body), Some(source)).await;
+    (status, header(&headers, "retry-after"), body)
+}
+
+/// Wrong passwords for `email` until `failures` were counted, waiting out each slowdown on
+/// the clock: the answers in order.
+async fn fail_logins(
+    api: &Api,
+    email: &str,
+    failures: usize,
+    source: [u8; 4],
+) -> Vec<(StatusCode, Option<u64>)> {
+    let mut answers = Vec::new();
+    let mut counted = 0;
+    while counted < failures {
+        let (status, wait, body) = attempt(api, email, "not the password", source).await;
+        answers.push((status, wait));
+        match status {
+            StatusCode::UNAUTHORIZED => counted += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert_eq!(body["error"], "too_many_attempts", "{body}");
+                api.clock.advance(chrono::Duration::seconds(wait.unwrap() as i64));
+            }
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    answers
+}
+
+#[tokio::test]
+async fn twenty_wrong_passwords_slow_the_next_attempt_and_the_right_password_works_after_the_lock_expires() {
+    let api = Api::new();
+    let a = api.tenant("Acme").await;
+    let agent = api.create_user(&a.admin_token, "ana@acme.example", "agent").await;
+    let office = [203, 0, 113, 9];
+    let answers = fail_logins(&api, "ana@acme.example", 20, office).await;
+    let unauthorized = StatusCode::UNAUTHORIZED;
+    assert!(answers[..5].iter().all(|(s, _)| *s == unauthorized), "five at full speed: {answers:?}");
+    // Then each next attempt waits twice as long as the one before: 1 s, 2 s, 4 s…
+    let waits: Vec<u64> = answers.iter().filter_map(|(_, w)| *w).collect();
+    assert_eq!(&waits[..4], &[1, 2, 4, 8], "{answers:?}");
+    assert!(waits.windows(2).all(|w| w[1] >= w[0]) && *waits.last().unwrap() <= 300);
+    // The twentieth locked the e-mail for 15 minutes: even the right password waits.
+    let (status, wait, _) = attempt(&api, "ana@acme.example", "password123", office).await;
+    assert_eq!((status, wait), (StatusCode::TOO_MANY_REQUESTS, Some(900)));
+    api.clock.advance(chrono::Duration::seconds(899));
+    let (status, _, _) = attempt(&api, "ana@acme.example", "password123", office).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    api.clock.advance(chrono::Duration::seconds(1));
+    let (status, _, body) = attempt(&api, "ana@acme.example", "password123", office).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // The success cleared the e-mail's count: a typo now is a plain 401.
+    assert_eq!(attempt(&api, "ana@acme.example", "typo", office).await.0, unauthorized);
+    // The lock is in the account's audit log, with the address it came from.
+    let (_, log) = api.call(Method::GET, "/v1/audit?action=login.locked", Some(&a.admin_token), None).await;
+    let entry = &log["items"][0];
+    assert_eq!(entry["target_id"], agent.as_str());
+    assert_eq!(entry["actor_id"], Value::Null, "the system locked it");
+    assert_eq!(entry["source"], "203.0.113.9");
+}
+
+#[tokio::test]
+async fn an_unknown_email_is_throttled_exactly_like_a_known_one() {
+    // The same story on two installations (their clocks move the same way): once for a
+    // user's e-mail, once for an e-mail of nobody.
+    let mut stories = Vec::new();
+    for email in ["ana@acme.example", "nobody@acme.example"] {
+        let api = Api::new();
+        let a = api.tenant("Acme").await;
+        api.create_user(&a.admin_token, "ana@acme.example", "agent").await;
+        let answers = fail_logins(&api, email, 20, [198, 51, 100, 1]).await;
+        let locked = attempt(&api, email, "x", [198, 51, 100, 1]).await;
+        stories.push((answers, locked));
+    }
+    assert_eq!(stories[0], stories[1]);
+    assert_eq!(stories[0].1.0, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn one_address_guessing_at_many_emails_is_slowed_while_other_addresses_log_in() {
+    let api = Api::new();
+    let a = api.tenant("Acme").await;
+    api.create_user(&a.admin_token, "ana@acme.example", "agent").await;
+    let attacker = [192, 0, 2, 66];
+    for i in 0..20 {
+        let (status, _, _) = attempt(&api, &format!("guess{i}@acme.example"), "x", attacker).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // Twenty failures from one address: its next attempt waits, whatever the e-mail.
+    let (status, wait, _) = attempt(&api, "ana@acme.example", "password123", attacker).await;
+    assert_eq!((status, wait), (StatusCode::TOO_MANY_REQUESTS, Some(1)));
+    let (status, _, _) = attempt(&api, "ana@acme.example", "password123", [198, 51, 100, 7]).await;
+    assert_eq!(status, StatusCode::OK, "another address is not slowed");
+}
+
+#[tokio::test]
+async fn admin_actions_are_in_the_audit_log_with_who_what_when_and_from_where_and_only_admins_read_it() {
+    let api = Api::new();
+    let a = api.tenant("Acme").await;
+    let admin = a.account.admin.id.clone();
+    let from = Some([203, 0, 113, 20]);
+    let user =
+        json!({"email": "bia@acme.example", "password": "password123", "name": "Bia", "profile": "agent"});
+    let (_, _, created) =
+        send_from(&api, Method::POST, "/v1/users", Some(&a.admin_token), Some(user), from).await;
+    let bia = created["id"].as_str().unwrap().to_owned();
+    api.clock.advance(chrono::Duration::seconds(1));
+    let (_, _, team) = send_from(
+        &api,
+        Method::POST,
+        "/v1/teams",
+        Some(&a.admin_token),
+        Some(json!({"name": "Vendas"})),
+        from,
+    )
+    .await;
+    api.clock.advance(chrono::Duration::seconds(1));
+    let (_, _, token) = send_from(
+        &api,
+        Method::POST,
+        "/v1/api-tokens",
+        Some(&a.admin_token),
+        Some(json!({"name": "ERP"})),
+        from,
+    )
+    .await;
+    api.clock.advance(chrono::Duration::seconds(1));
+    let path = format!("/v1/api-tokens/{}", token["id"].as_str().unwrap());
+    send_from(&api, Method::DELETE, &path, Some(&a.admin_token), None, from).await;
+    let (status, log) = api.call(Method::GET, "/v1/audit", Some(&a.admin_token), None).await;
+    assert_eq!(status, StatusCode::OK, "{log}");
+    let actions: Vec<&str> =
+        log["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(
+        actions,
+        ["api_token.revoked", "api_token.created", "team.created", "user.created"],
+        "newest first"
+    );
+    let first = &log["items"][3];
+    assert_eq!(
+        (first["actor_id"].as_str(), first["target_id"].as_str()),
+        (Some(admin.as_str()), Some(bia.as_str()))
+    );
+    assert_eq!(first["source"], "203.0.113.20");
+    assert_eq!(log["items"][2]["target_id"], team["id"]);
+    assert!(!log.to_string().contains(token["token"].as_str().unwrap()), "a token's secret is never logged");
+    // A period and an action select; pages follow on without loss.
+    let since = log["items"][1]["at"].as_str().unwrap();
+    let (_, recent) = api
+        .call(
+            Method::GET,
+            &format!("/v1/audit?since={}", since.replace('+', "%2B")),
+            Some(&a.admin_token),
+            None,
+        )
+        .await;
+    assert_eq!(recent["items"].as_array().unwrap().len(), 2, "{recent}");
+    let (_, page) = api.call(Method::GET, "/v1/audit?limit=3", Some(&a.admin_token), None).await;
+    let next = page["next_cursor"].as_str().unwrap();
+    let (_, rest) =
+        api.call(Method::GET, &format!("/v1/audit?limit=3&cursor={next}"), Some(&a.admin_token), None).await;
+    assert_eq!(rest["items"][0]["action"], "user.created");
+    // Agents may not read it.
+    let bia_token = api.login("bia@acme.example", "password123").await;
+    let (status, body) = api.call(Method::GET, "/v1/audit", Some(&bia_token), None).await;
+    assert_error(status, &body, StatusCode::FORBIDDEN);
+}

@@ -98,7 +98,7 @@ async fn start_on(
     let addr = listener.local_addr()?;
     let mut server_stop = stopped;
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(async move {
                 let _ = server_stop.wait_for(|stop| *stop).await;
             })

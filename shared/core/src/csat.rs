@@ -249,8 +249,12 @@ async fn send_survey(deps: &Deps, account: &str, session_id: &str) -> ServiceRes
         let text = format!("{}\nResponda com um número de {low} a {high}.", settings.question.trim());
         messages::send_system(deps, &s, &text).await?;
     } else if let (Some(template), Some(agent)) = (&settings.template_id, &s.completed_by) {
-        let author =
-            Caller { account_id: account.to_owned(), user_id: agent.clone(), profile: Profile::Admin };
+        let author = Caller {
+            account_id: account.to_owned(),
+            user_id: agent.clone(),
+            profile: Profile::Admin,
+            source: None,
+        };
         messages::send_template_as(deps, &author, &s, template, serde_json::json!([])).await?;
     }
     Ok(())

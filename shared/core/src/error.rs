@@ -24,6 +24,9 @@ pub enum ServiceError {
     /// No valid credentials.
     #[error("{0}")]
     Unauthenticated(String),
+    /// Too many attempts: the caller may try again after `retry_after` (login throttling).
+    #[error("{message}")]
+    TooManyAttempts { message: String, retry_after: std::time::Duration },
     /// A listing's cursor is not one it returned.
     #[error("the cursor is not one this listing returned")]
     BadCursor,

@@ -1,7 +1,9 @@
 //! Every key pattern of the single table, one function per access pattern.
 //!
-//! Every partition key starts with the account (`A#<account>`), with one exception: the
-//! login lookup `EMAIL#<email>`, which must be found before the account is known.
+//! Every partition key starts with the account (`A#<account>`), with these exceptions, all
+//! read before an account is known or across accounts: the login lookup `EMAIL#<email>`,
+//! the failed logins `LOGIN#…`, the request buckets `RATE#…`, the channel lookups, the
+//! sealing key and the timers.
 
 use crate::ports::Key;
 
@@ -85,6 +87,19 @@ pub fn sealing_key() -> Key {
 /// live in memory). An exception to account-first keys: the bucket's name holds its owner.
 pub fn rate_bucket(bucket: &str) -> Key {
     Key::new(format!("RATE#{bucket}"), "B")
+}
+
+/// `LOGIN#<kind>#<digest>` / `F`: the recent failed logins of one e-mail or one source
+/// address (`kind` `email` or `source`, the value as a SHA-256 digest). Outside the
+/// accounts: an attempt is throttled before its account is known (or for e-mails of none).
+pub fn login_failures(kind: &str, digest: &str) -> Key {
+    Key::new(format!("LOGIN#{kind}#{digest}"), "F")
+}
+
+pub const AUDIT_PREFIX: &str = "AUDIT#";
+/// `A#<account>` / `AUDIT#<at ms>#<id>`: one entry of the account's audit log, by time.
+pub fn audit_entry(account: &str, at_ms: i64, id: &str) -> Key {
+    Key::new(account_pk(account), format!("{AUDIT_PREFIX}{at_ms:014}#{id}"))
 }
 
 pub const TAG_PREFIX: &str = "TAG#";

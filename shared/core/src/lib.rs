@@ -4,6 +4,7 @@
 //! `atende-embedded` and `atende-aws`; HTTP lives in `atende-runtime` and the functions.
 
 pub mod accounts;
+pub mod audit;
 pub mod cache;
 pub mod campaigns;
 pub mod conversations;

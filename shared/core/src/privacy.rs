@@ -14,6 +14,7 @@
 //! Counts and reports keep their numbers: sessions, messages and their statuses remain.
 
 use crate::accounts::Caller;
+use crate::audit;
 use crate::conversations::contacts::{self, block_number};
 use crate::conversations::model::{Contact, ContactStatus, Message, Note, Session, SessionStatus};
 use crate::conversations::{messages, sessions};
@@ -179,6 +180,7 @@ pub async fn request_erasure(deps: &Deps, caller: &Caller, contact_id: &str) -> 
         let job = RoutingJob::EraseContact { account_id: account.clone(), contact_id: contact_id.to_owned() };
         jobs::enqueue_routing(deps, &job).await?;
     }
+    audit::record(deps, caller, "contact.erased", Some(contact_id), serde_json::json!({})).await?;
     Ok(erasure)
 }
 

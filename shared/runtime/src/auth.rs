@@ -6,13 +6,13 @@
 use crate::context::AppContext;
 use crate::http_error::ApiError;
 use atende_core::accounts::{Caller, login, tokens};
+use atende_core::limits::Decision;
 use atende_core::secret::Secret;
 use axum::extract::{FromRequestParts, Request, State};
+use axum::http::HeaderValue;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::middleware::Next;
-use atende_core::limits::Decision;
-use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Response};
 use sha2::Digest;
 
@@ -33,7 +33,7 @@ pub async fn require_caller(
     let credential = bearer(request.headers()).ok_or_else(|| {
         ApiError::unauthorized("send a session or API token as `Authorization: Bearer <token>`")
     })?;
-    let caller = if tokens::looks_like_api_token(credential.expose()) {
+    let mut caller = if tokens::looks_like_api_token(credential.expose()) {
         tokens::authenticate(&ctx.deps, &credential).await?
     } else {
         let (account, user) = ctx.auth.verify(credential.expose()).ok_or_else(|| {
@@ -41,6 +41,7 @@ pub async fn require_caller(
         })?;
         login::caller_for(&ctx.deps, &account, &user).await?
     };
+    caller.source = crate::source::of(request.extensions());
     tracing::Span::current().record("account", caller.account_id.as_str());
     // The API's limits: the account's bucket, and the token's when one was used (by a
     // digest: the token itself is never kept).

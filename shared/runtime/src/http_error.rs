@@ -26,11 +26,13 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// Sent as `Retry-After` (whole seconds, at least one).
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into() }
+        Self { status, code, message: message.into(), retry_after: None }
     }
 
     pub fn not_found(what: &str) -> Self {
@@ -81,6 +83,10 @@ impl From<ServiceError> for ApiError {
             ServiceError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             ServiceError::Invalid(m) => ApiError::unprocessable(m),
             ServiceError::Unauthenticated(m) => ApiError::unauthorized(m),
+            ServiceError::TooManyAttempts { message, retry_after } => ApiError {
+                retry_after: Some(retry_after),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", message)
+            },
             ServiceError::BadCursor => ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_cursor",
@@ -118,6 +124,13 @@ fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(ErrorBody { error: self.code.to_owned(), message: self.message })).into_response()
+        let mut response =
+            (self.status, Json(ErrorBody { error: self.code.to_owned(), message: self.message }))
+                .into_response();
+        if let Some(wait) = self.retry_after {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.max(1).into());
+        }
+        response
     }
 }

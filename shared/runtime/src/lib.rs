@@ -13,10 +13,11 @@ pub mod function;
 pub mod http;
 pub mod http_error;
 pub mod jwt;
-pub mod limits;
 pub mod lambda;
+pub mod limits;
 pub mod seal;
 pub mod settings;
+pub mod source;
 pub mod telemetry;
 
 pub use context::AppContext;

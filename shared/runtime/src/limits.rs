@@ -47,9 +47,9 @@ impl TableLimiter {
     }
 }
 
-/// Attempts at a take before the request is refused for a moment (instances racing on one
-/// bucket: it is being emptied anyway).
-const ATTEMPTS: usize = 5;
+/// Attempts at a take before the request is refused for a moment (so many instances
+/// racing on one bucket that it is being emptied anyway).
+const ATTEMPTS: usize = 16;
 
 #[async_trait]
 impl RateLimiter for TableLimiter {
@@ -65,7 +65,9 @@ impl RateLimiter for TableLimiter {
             });
             let (decision, after) = bucket::take(stored, limit, now);
             // Gone once it would be full again anyway (DynamoDB's TTL; the sweep locally).
-            let expires = now + chrono::Duration::from_std(decision.reset).unwrap_or_default() + chrono::Duration::minutes(1);
+            let expires = now
+                + chrono::Duration::from_std(decision.reset).unwrap_or_default()
+                + chrono::Duration::minutes(1);
             let item = Item::from([
                 ("pk".to_owned(), attr::s(&k.pk)),
                 ("sk".to_owned(), attr::s(&k.sk)),
@@ -74,7 +76,8 @@ impl RateLimiter for TableLimiter {
                 (VERSION.to_owned(), attr::n(version + 1)),
                 (TTL.to_owned(), attr::n(expires.timestamp())),
             ]);
-            let condition = if found.is_some() { Condition::version_is(version as u64) } else { Condition::NotExists };
+            let condition =
+                if found.is_some() { Condition::version_is(version as u64) } else { Condition::NotExists };
             match self.table.put(item, Some(condition)).await {
                 Ok(()) => return Ok(decision),
                 Err(TableError::ConditionFailed) => continue,

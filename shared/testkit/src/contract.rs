@@ -51,6 +51,7 @@ macro_rules! contract_suite {
             an_unknown_queue_is_an_error,
             blob_put_get_delete_round_trip,
             a_presigned_url_serves_the_object,
+            a_request_bucket_in_the_table_admits_exactly_its_burst_to_racing_takers,
         );
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {
@@ -590,4 +591,40 @@ impl NowSecs for atende_core::ports::ManualClock {
         use atende_core::ports::Clock;
         self.now().timestamp()
     }
+}
+
+/// The API's limits shared by the instances of a deployment: takers racing on one bucket
+/// in the table pass exactly its burst while the clock stands still, then its refill.
+pub async fn a_request_bucket_in_the_table_admits_exactly_its_burst_to_racing_takers(a: &Adapters) {
+    use atende_core::limits::Limit;
+    use atende_core::ports::Clock;
+    use atende_core::ports::RateLimiter;
+    let limiter = std::sync::Arc::new(atende_runtime::limits::TableLimiter::new(a.table.clone()));
+    let limit = Limit::per_minute(50, 600);
+    let now = a.clock.now();
+    let takers = (0..4).map(|_| {
+        let limiter = limiter.clone();
+        tokio::spawn(async move {
+            let mut allowed = 0;
+            for _ in 0..30 {
+                allowed +=
+                    usize::from(limiter.take("account:racing", limit, now).await.expect("take").allowed);
+            }
+            allowed
+        })
+    });
+    let mut allowed = 0;
+    for taker in takers {
+        allowed += taker.await.expect("taker");
+    }
+    assert_eq!(allowed, 50, "exactly the burst, however the takes interleave");
+    let other = limiter.take("account:other", limit, now).await.expect("take");
+    assert!(other.allowed && other.remaining == 49, "another bucket is untouched");
+    // Ten a second grow back: one second later, ten more.
+    let later = now + chrono::Duration::seconds(1);
+    let mut again = 0;
+    for _ in 0..15 {
+        again += usize::from(limiter.take("account:racing", limit, later).await.expect("take").allowed);
+    }
+    assert_eq!(again, 10);
 }

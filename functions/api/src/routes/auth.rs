@@ -4,6 +4,7 @@ use atende_core::accounts::users::{self, MePatch};
 use atende_runtime::auth::Authenticated;
 use atende_runtime::extract::JsonBody;
 use atende_runtime::http_error::utoipa_schema::ErrorBody;
+use atende_runtime::source::Source;
 use atende_runtime::{ApiError, AppContext};
 use axum::Json;
 use axum::extract::State;
@@ -23,12 +24,14 @@ pub struct LoginResponse {
 
 /// Log in with email and password.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = Credentials,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody),
+        (status = 429, description = "Too many failed logins for this e-mail or address; see Retry-After.", body = ErrorBody)))]
 pub async fn login(
     State(ctx): State<AppContext>,
+    Source(source): Source,
     JsonBody(credentials): JsonBody<Credentials>,
 ) -> Result<Json<LoginResponse>, ApiError> {
-    let user = login::login(&ctx.deps, &credentials).await?;
+    let user = login::login(&ctx.deps, &credentials, source).await?;
     let (token, expires_at) = ctx.auth.issue(&user)?;
     Ok(Json(LoginResponse { token, expires_at, user }))
 }

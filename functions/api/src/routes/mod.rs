@@ -1,5 +1,6 @@
 //! Handlers: parse, call the domain with the caller, answer. No rule lives here.
 
+pub mod audit;
 pub mod auth;
 pub mod campaigns;
 pub mod contacts;

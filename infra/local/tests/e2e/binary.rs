@@ -55,6 +55,9 @@ pub(crate) fn spawn_with(
         .env("ATENDE_LOG", "error")
         .env("ATENDE_META_APP_SECRET", crate::stack::APP_SECRET)
         .env("ATENDE_GRAPH_API_URL", graph_url)
+        // The crash tests hammer one account: the request limits are not what they test.
+        .env("ATENDE_RATE_ACCOUNT_BURST", "1000000")
+        .env("ATENDE_RATE_TOKEN_BURST", "1000000")
         .envs(settings.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::null())
         .spawn()

@@ -14,7 +14,12 @@ async fn a_setting_changed_by_another_process_takes_effect_within_the_cache_boun
     let stack = Stack::new().await;
     let t = stack.tenant("Acme").await;
     let channel = stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
-    let admin = Caller { account_id: t.account.clone(), user_id: t.admin.clone(), profile: Profile::Admin };
+    let admin = Caller {
+        account_id: t.account.clone(),
+        user_id: t.admin.clone(),
+        profile: Profile::Admin,
+        source: None,
+    };
     // Another instance of the functions: the same storage, its own cache.
     let other = atende_core::Deps { config: Default::default(), ..stack.ctx.deps.clone() };
     let here = &stack.ctx.deps;

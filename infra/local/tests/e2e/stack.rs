@@ -459,6 +459,9 @@ fn settings(dir: &std::path::Path, fakes: &Fakes) -> LocalSettings {
             transcription_timeout: Duration::from_millis(600),
         },
         tick_interval: Duration::from_secs(1),
+        // The clock stands still: a bucket would never refill (the limits' own tests set
+        // the defaults back).
+        limits: atende_core::limits::ApiLimits::none(),
         graph_url: fakes.graph.base_url.clone(),
         graph_timeout: Duration::from_millis(300),
         meta_app_secret: Some(Secret::new(APP_SECRET)),

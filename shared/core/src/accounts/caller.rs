@@ -10,6 +10,9 @@ pub struct Caller {
     pub account_id: String,
     pub user_id: String,
     pub profile: Profile,
+    /// Where the request came from (the client's address), when the runtime knows it: what
+    /// the audit log records.
+    pub source: Option<std::net::IpAddr>,
 }
 
 impl Caller {

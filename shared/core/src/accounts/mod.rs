@@ -2,6 +2,7 @@
 
 pub mod caller;
 pub mod login;
+pub mod login_guard;
 pub mod model;
 pub mod password;
 pub mod provisioning;

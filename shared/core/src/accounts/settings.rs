@@ -3,6 +3,7 @@
 use super::caller::Caller;
 use super::model::Account;
 use super::teams::load_account;
+use crate::audit;
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
@@ -51,5 +52,10 @@ pub async fn update(deps: &Deps, caller: &Caller, patch: AccountPatch) -> Servic
         .put(to_item(&keys::account(&account.id), &account)?, Some(Condition::version_is(read)))
         .await
         .map_err(concurrent)?;
+    let detail = serde_json::json!({
+        "send_delay_seconds": account.send_delay_seconds,
+        "transcription_enabled": account.transcription_enabled,
+    });
+    audit::record(deps, caller, "settings.updated", Some(&account.id), detail).await?;
     Ok(account)
 }

@@ -3,6 +3,7 @@
 use super::caller::Caller;
 use super::model::{Account, Membership, Team, Visibility};
 use super::users::{self, clean_name};
+use crate::audit;
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
@@ -107,6 +108,8 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewTeam) -> ServiceResu
         version: 1,
     };
     deps.table.transact(vec![team_writes(&team)?]).await.map_err(concurrent)?;
+    audit::record(deps, caller, "team.created", Some(&team.id), serde_json::json!({"name": team.name}))
+        .await?;
     Ok(team)
 }
 
@@ -169,6 +172,8 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: TeamPatch) ->
         team.is_default = true;
     }
     deps.table.transact(writes).await.map_err(concurrent)?;
+    audit::record(deps, caller, "team.updated", Some(&team.id), serde_json::json!({"name": team.name}))
+        .await?;
     Ok(team)
 }
 
@@ -271,6 +276,9 @@ pub async fn set_member(
         membership_write(&account.id, &membership),
     ];
     deps.table.transact(writes).await.map_err(concurrent)?;
+    let detail =
+        serde_json::json!({"user_id": user.id, "member": roles.member, "supervisor": roles.supervisor});
+    audit::record(deps, caller, "team.members_changed", Some(&team.id), detail).await?;
     match deps.table.get(&keys::membership(&account.id, &team.id, &user.id)).await? {
         Some(item) => from_item(item),
         None => Err(ServiceError::conflict("the membership changed meanwhile; retry")),
@@ -283,7 +291,10 @@ pub async fn remove_member(deps: &Deps, caller: &Caller, team: &str, user: &str)
     load_team(deps, &account, team).await?;
     let key = keys::membership(&account.id, team, user);
     match deps.table.delete(&key, Some(Condition::Exists)).await {
-        Ok(()) => Ok(()),
+        Ok(()) => {
+            let detail = serde_json::json!({"user_id": user, "removed": true});
+            audit::record(deps, caller, "team.members_changed", Some(team), detail).await
+        }
         Err(crate::ports::TableError::ConditionFailed) => Err(ServiceError::NotFound("membership")),
         Err(other) => Err(other.into()),
     }

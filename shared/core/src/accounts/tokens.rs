@@ -4,6 +4,7 @@
 use super::caller::Caller;
 use super::model::ApiToken;
 use super::users::{self, clean_name};
+use crate::audit;
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
@@ -62,6 +63,8 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewApiToken) -> Service
     let mut item = to_item(&keys::api_token(&meta.account_id, &meta.id), &meta)?;
     item.insert(SECRET_HASH.into(), attr::s(hash_secret(&secret)));
     deps.table.put(item, Some(Condition::NotExists)).await?;
+    audit::record(deps, caller, "api_token.created", Some(&meta.id), serde_json::json!({"name": meta.name}))
+        .await?;
     let token = format!("{PREFIX}{}_{}_{secret}", meta.account_id, meta.id);
     Ok(CreatedApiToken { meta, token })
 }
@@ -76,7 +79,7 @@ pub async fn list(deps: &Deps, caller: &Caller) -> ServiceResult<ApiTokenList> {
 pub async fn revoke(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()> {
     caller.require_admin()?;
     match deps.table.delete(&keys::api_token(&caller.account_id, id), Some(Condition::Exists)).await {
-        Ok(()) => Ok(()),
+        Ok(()) => audit::record(deps, caller, "api_token.revoked", Some(id), serde_json::json!({})).await,
         Err(TableError::ConditionFailed) => Err(ServiceError::NotFound("API token")),
         Err(other) => Err(other.into()),
     }
@@ -101,5 +104,5 @@ pub async fn authenticate(deps: &Deps, credential: &Secret) -> ServiceResult<Cal
     }
     let meta: ApiToken = from_item(item)?;
     let (user, _) = users::load_active(deps, account, &meta.created_by).await.map_err(|_| rejected())?;
-    Ok(Caller { account_id: user.account_id, user_id: user.id, profile: user.profile })
+    Ok(Caller { account_id: user.account_id, user_id: user.id, profile: user.profile, source: None })
 }

@@ -3,6 +3,7 @@
 use super::caller::Caller;
 use super::model::{Profile, User};
 use super::password;
+use crate::audit;
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
@@ -167,6 +168,8 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewUser) -> ServiceResu
     caller.require_admin()?;
     let (user, writes) = new_user_writes(deps, &caller.account_id, input)?;
     deps.table.transact(writes).await.map_err(|e| email_taken(e, 1))?;
+    let detail = serde_json::json!({"profile": user.profile});
+    audit::record(deps, caller, "user.created", Some(&user.id), detail).await?;
     Ok(user)
 }
 
@@ -226,11 +229,14 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: UserPatch) ->
     if let Some(available) = patch.available {
         user.available = available;
     }
+    let password_changed = patch.password.is_some();
     if let Some(password) = patch.password {
         password::validate(&password).map_err(ServiceError::Invalid)?;
         hash = password::hash(&password);
     }
     save(deps, &mut user, &hash).await?;
+    let detail = serde_json::json!({"profile": user.profile, "password_changed": password_changed});
+    audit::record(deps, caller, "user.updated", Some(&user.id), detail).await?;
     Ok(user)
 }
 

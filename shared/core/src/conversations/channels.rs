@@ -4,6 +4,7 @@
 use super::model::{Channel, ChannelKind};
 use crate::accounts::Caller;
 use crate::accounts::users::clean_name;
+use crate::audit;
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
@@ -248,6 +249,8 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewChannel) -> ServiceR
             keys::channel_id(&id),
         ],
     );
+    let detail = serde_json::json!({"kind": channel.kind, "name": channel.name});
+    audit::record(deps, caller, "channel.created", Some(&channel.id), detail).await?;
     Ok(channel)
 }
 
@@ -305,6 +308,7 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ChannelPatch)
     if let Some(rate) = patch.rate_limit_per_second {
         c.rate_limit_per_second = valid_rate(rate)?;
     }
+    let token_changed = patch.access_token.is_some();
     if let Some(token) = patch.access_token {
         full.access_token = StoredSecret::Plain(token);
     }
@@ -320,6 +324,8 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ChannelPatch)
     .await?;
     deps.table.put(item, Some(Condition::version_is(read))).await.map_err(concurrent)?;
     forget(deps, &[keys::channel(&caller.account_id, id)]);
+    let detail = serde_json::json!({"name": full.channel.name, "active": full.channel.active, "token_changed": token_changed});
+    audit::record(deps, caller, "channel.updated", Some(id), detail).await?;
     Ok(full.channel)
 }
 
@@ -350,7 +356,7 @@ pub async fn remove(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()>
         deps,
         &[keys::channel(&caller.account_id, id), keys::phone_number_id(&full.channel.phone_number_id)],
     );
-    Ok(())
+    audit::record(deps, caller, "channel.deleted", Some(id), serde_json::json!({})).await
 }
 
 /// The (account, channel) a webhook belongs to, whatever the account.

@@ -4,6 +4,7 @@
 use super::model::{Session, SessionStatus};
 use super::sessions;
 use crate::accounts::{Caller, teams, users};
+use crate::audit;
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
@@ -114,7 +115,8 @@ pub async fn delete_team(deps: &Deps, caller: &Caller, id: &str, how: TeamDeleti
             }
         }
     }
-    teams::delete(deps, caller, id).await
+    teams::delete(deps, caller, id).await?;
+    audit::record(deps, caller, "team.deleted", Some(id), serde_json::json!({})).await
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
@@ -197,7 +199,8 @@ pub async fn delete_user(deps: &Deps, caller: &Caller, id: &str, how: UserDeleti
             .await?;
         }
     }
-    users::delete(deps, caller, id).await
+    users::delete(deps, caller, id).await?;
+    audit::record(deps, caller, "user.deleted", Some(id), serde_json::json!({})).await
 }
 
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
@@ -229,5 +232,11 @@ pub async fn bulk_complete(deps: &Deps, caller: &Caller, filter: BulkFilter) -> 
             completed += 1;
         }
     }
+    let detail = serde_json::json!({"filter": filter_facts(&filter), "completed": completed});
+    audit::record(deps, caller, "sessions.bulk_completed", None, detail).await?;
     Ok(BulkResult { completed })
+}
+
+fn filter_facts(f: &BulkFilter) -> serde_json::Value {
+    serde_json::json!({"channel_id": f.channel_id, "team_id": f.team_id, "agent_id": f.agent_id, "status": f.status})
 }

@@ -56,14 +56,13 @@ pub fn take(bucket: Option<Bucket>, limit: Limit, now: DateTime<Utc>) -> (Decisi
     let seconds = |tokens: f64| Duration::from_secs_f64((tokens / limit.per_second).max(0.0));
     if tokens >= 1.0 {
         let left = tokens - 1.0;
-        let decision =
-            Decision {
-                allowed: true,
-                limit: limit.burst,
-                remaining: left.floor() as u32,
-                reset: seconds(burst - left),
-                retry_after: Duration::ZERO,
-            };
+        let decision = Decision {
+            allowed: true,
+            limit: limit.burst,
+            remaining: left.floor() as u32,
+            reset: seconds(burst - left),
+            retry_after: Duration::ZERO,
+        };
         (decision, Bucket { tokens: left, at: now })
     } else {
         let decision = Decision {

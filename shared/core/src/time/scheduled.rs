@@ -287,7 +287,8 @@ pub async fn fire(deps: &Deps, account: &str, id: &str, due_ms: i64) -> ServiceR
 
 async fn send(deps: &Deps, m: &ScheduledMessage) -> ServiceResult<(String, String)> {
     let (author, _) = users::load_active(deps, &m.account_id, &m.created_by).await?;
-    let caller = Caller { account_id: author.account_id, user_id: author.id, profile: author.profile };
+    let caller =
+        Caller { account_id: author.account_id, user_id: author.id, profile: author.profile, source: None };
     let session = match sessions::open_session(deps, &m.account_id, &m.channel_id, &m.contact_id).await? {
         Some(s) => s,
         None => {
