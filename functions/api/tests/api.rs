@@ -202,6 +202,9 @@ async fn agents_cannot_manage_users_teams_or_tokens() {
         (Method::POST, "/v1/teams", Some(json!({"name": "Sales"}))),
         (Method::GET, "/v1/api-tokens", None),
         (Method::POST, "/v1/api-tokens", Some(json!({"name": "crm"}))),
+        (Method::GET, "/v1/webhook-endpoints", None),
+        (Method::POST, "/v1/webhook-endpoints", Some(json!({"url": "https://crm.example/hook"}))),
+        (Method::GET, "/v1/audit", None),
     ];
     for (method, path, body) in attempts {
         let (status, response) = api.call(method.clone(), path, Some(&agent), body).await;
@@ -671,6 +674,15 @@ const ISOLATED_ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/payment-settings"),
     ("put", "/v1/payment-settings"),
     ("get", "/v1/audit"),
+    ("get", "/v1/webhook-endpoints"),
+    ("post", "/v1/webhook-endpoints"),
+    ("get", "/v1/webhook-endpoints/{id}"),
+    ("patch", "/v1/webhook-endpoints/{id}"),
+    ("delete", "/v1/webhook-endpoints/{id}"),
+    ("post", "/v1/webhook-endpoints/{id}/rotate-secret"),
+    ("get", "/v1/webhook-endpoints/{id}/deliveries"),
+    ("post", "/v1/webhook-endpoints/{id}/replay"),
+    ("get", "/v1/webhook-event-types"),
 ];
 
 #[tokio::test]
@@ -708,6 +720,16 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         .call(Method::POST, "/v1/api-tokens", Some(&b.admin_token), Some(json!({"name": "Beta ERP"})))
         .await;
     let b_token_id = token["id"].as_str().unwrap().to_owned();
+    let (status, hook) = api
+        .call(
+            Method::POST,
+            "/v1/webhook-endpoints",
+            Some(&b.admin_token),
+            Some(json!({"url": "https://crm.beta.example/hook"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{hook}");
+    let b_hook = hook["id"].as_str().unwrap().to_owned();
     let a_team = a.account.default_team.id.clone();
     let b_default = b.account.default_team.id.clone();
     let (_, channel) = api
@@ -942,6 +964,16 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
     let before_conversation = conversation_snapshot(&api, &b.admin_token, &b_session).await;
 
     let attempts: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, format!("/v1/webhook-endpoints/{b_hook}"), None),
+        (Method::PATCH, format!("/v1/webhook-endpoints/{b_hook}"), Some(json!({"enabled": false}))),
+        (Method::DELETE, format!("/v1/webhook-endpoints/{b_hook}"), None),
+        (Method::POST, format!("/v1/webhook-endpoints/{b_hook}/rotate-secret"), None),
+        (Method::GET, format!("/v1/webhook-endpoints/{b_hook}/deliveries"), None),
+        (
+            Method::POST,
+            format!("/v1/webhook-endpoints/{b_hook}/replay"),
+            Some(json!({"since": "2026-01-01T00:00:00Z"})),
+        ),
         (Method::GET, format!("/v1/users/{b_user}"), None),
         (Method::PATCH, format!("/v1/users/{b_user}"), Some(json!({"name": "Hacked", "profile": "admin"}))),
         (Method::DELETE, format!("/v1/users/{b_user}"), None),
@@ -1185,6 +1217,8 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         "/v1/payments",
         "/v1/payment-settings",
         "/v1/audit",
+        "/v1/webhook-endpoints",
+        "/v1/webhook-event-types",
     ] {
         let (status, listed) = api.call(Method::GET, path, Some(&a.admin_token), None).await;
         assert_eq!(status, StatusCode::OK);
@@ -1208,6 +1242,7 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
             &b_campaign,
             &b_sequence,
             &b_flow,
+            &b_hook,
         ] {
             assert!(!text.contains(foreign.as_str()), "{path} leaks {foreign}");
         }

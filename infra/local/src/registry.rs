@@ -15,6 +15,7 @@ pub fn queue_functions() -> Vec<QueueFunction> {
         atende_flows::function(),
         atende_payments::function(),
         atende_transcription::function(),
+        atende_hooks::function(),
     ]
 }
 
@@ -29,6 +30,7 @@ pub fn all() -> Vec<FunctionSpec> {
 /// The functions that seal or open stored secrets (channel tokens, Asaas keys and webhook
 /// tokens), so the only ones allowed to decrypt the data key in AWS: the API (writes them,
 /// keeps templates at Meta, cancels and refunds at Asaas), the webhook (per-channel
-/// verification, Asaas' token), inbound (media downloads), send and bulk (sends), payments.
+/// verification, Asaas' token), inbound (media downloads), send and bulk (sends), payments,
+/// hooks (signs with the endpoints' secrets).
 /// A test holds the template's `SecretsKeyPolicy` to this list.
-pub const USES_SECRETS: &[&str] = &["api", "bulk", "inbound", "payments", "send", "webhook"];
+pub const USES_SECRETS: &[&str] = &["api", "bulk", "hooks", "inbound", "payments", "send", "webhook"];

@@ -179,7 +179,7 @@ impl Reaction for SurveyOnCompletion {
     }
 
     async fn on(&self, deps: &Deps, event: &DomainEvent) -> ServiceResult<()> {
-        let DomainEvent::SessionCompleted { account_id, session_id } = event else { return Ok(()) };
+        let DomainEvent::SessionCompleted { account_id, session_id, .. } = event else { return Ok(()) };
         send_survey(deps, account_id, session_id).await
     }
 }

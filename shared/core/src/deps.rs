@@ -5,7 +5,7 @@ use crate::error::ServiceResult;
 use crate::events::DomainEvent;
 use crate::ports::{
     Blob, Clock, HttpCalls, Ids, Messaging, PaymentGateway, Queue, RateLimiter, Sealer, Table,
-    TemplateCatalog, Transcriber,
+    TemplateCatalog, Transcriber, WebhookSender,
 };
 use async_trait::async_trait;
 use std::sync::Arc;
@@ -26,6 +26,8 @@ pub struct Deps {
     pub payments: Arc<dyn PaymentGateway>,
     /// Speech to text for voice notes.
     pub transcriber: Arc<dyn Transcriber>,
+    /// Signed deliveries to integrators' endpoints (outbound webhooks).
+    pub webhooks: Arc<dyn WebhookSender>,
     /// Seals secrets (channel tokens) before they are stored.
     pub sealer: Arc<dyn Sealer>,
     /// The request buckets of the API's limits, and the limits (deployment settings).

@@ -46,9 +46,21 @@ pub enum DomainEvent {
         contact_id: String,
         /// The contact's last message, which read receipts point at.
         last_inbound_provider_id: Option<String>,
+        /// Who took it.
+        #[serde(default)]
+        agent_id: String,
+        /// The session's routing sequence after the assume: tells one assume from another.
+        #[serde(default)]
+        seq: u32,
     },
     /// A session was completed (by a person or by the system).
-    SessionCompleted { account_id: String, session_id: String },
+    SessionCompleted {
+        account_id: String,
+        session_id: String,
+        /// When (a session completed again after a reopen is another completion).
+        #[serde(default)]
+        at: Option<DateTime<Utc>>,
+    },
     /// The provider reported a status for something a feature sent outside any session
     /// (a campaign or sequence message), named by the opaque `reference` the feature gave.
     DeliveryStatus {

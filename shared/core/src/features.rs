@@ -12,6 +12,7 @@ use crate::routing::RouteNewSessions;
 use crate::time::keep_alive::ArmOnCustomerMessage;
 use crate::time::out_of_hours::OutOfHoursReply;
 use crate::transcription::TranscribeVoiceNotes;
+use crate::webhooks::PublishToEndpoints;
 use std::sync::Arc;
 
 /// Every reaction, in the order they run for one event.
@@ -30,6 +31,8 @@ pub fn reactions() -> Reactions {
         Arc::new(PauseOnTemplateHold),
         Arc::new(PauseOnQualityDrop),
         Arc::new(TranscribeVoiceNotes),
+        // Last: integrators hear of what the features above did with the event.
+        Arc::new(PublishToEndpoints),
     ])
     .with_interceptors(vec![Arc::new(SurveyAnswers), Arc::new(CompletionAnswers)])
 }

@@ -176,3 +176,20 @@ pub async fn enqueue_flow(deps: &Deps, job: &FlowJob) -> ServiceResult<()> {
     deps.queue.send(queues::FLOWS, message).await?;
     Ok(())
 }
+
+/// The `hooks` queue's jobs (the `webhooks` function): outbound webhooks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WebhookJob {
+    /// An event happened: store it once and start its delivery to every endpoint taking it.
+    Publish { account_id: String, event: crate::webhooks::OutEvent },
+    /// One attempt at a delivery; stale unless the delivery has made `attempts` attempts.
+    Deliver { account_id: String, endpoint_id: String, event_id: String, attempts: u32 },
+}
+
+/// Puts a job on the `hooks` queue, after `delay` (≤ 15 minutes).
+pub async fn enqueue_webhook(deps: &Deps, job: &WebhookJob, delay: std::time::Duration) -> ServiceResult<()> {
+    let body = serde_json::to_string(job)?;
+    deps.queue.send(queues::HOOKS, OutgoingMessage::new(body).delay(delay)).await?;
+    Ok(())
+}

@@ -102,6 +102,38 @@ pub fn audit_entry(account: &str, at_ms: i64, id: &str) -> Key {
     Key::new(account_pk(account), format!("{AUDIT_PREFIX}{at_ms:014}#{id}"))
 }
 
+pub const WEBHOOK_ENDPOINT_PREFIX: &str = "WHEP#";
+/// `A#<account>` / `WHEP#<endpoint>`: an outbound webhook endpoint (its secrets sealed).
+pub fn webhook_endpoint(account: &str, endpoint: &str) -> Key {
+    Key::new(account_pk(account), format!("{WEBHOOK_ENDPOINT_PREFIX}{endpoint}"))
+}
+
+/// `A#<account>` / `WHSUBS`: the event types some enabled endpoint of the account takes
+/// (read, cached, on every domain event: no endpoint, no work).
+pub fn webhook_subscriptions(account: &str) -> Key {
+    Key::new(account_pk(account), "WHSUBS")
+}
+
+/// `A#<account>` / `WHEVT#<event>`: an outbound event, its body fixed at its first
+/// publication. Indexed on gsi1 by time ([`webhook_events_gsi1pk`], `<at ms>#<event>`).
+pub fn webhook_event(account: &str, event: &str) -> Key {
+    Key::new(account_pk(account), format!("WHEVT#{event}"))
+}
+
+pub fn webhook_events_gsi1pk(account: &str) -> String {
+    format!("A#{account}#WHEVENTS")
+}
+
+/// `A#<account>` / `WHDLV#<endpoint>#<event>`: one event's delivery to one endpoint, with
+/// its attempts. Indexed on gsi1 by endpoint and time ([`webhook_deliveries_gsi1pk`]).
+pub fn webhook_delivery(account: &str, endpoint: &str, event: &str) -> Key {
+    Key::new(account_pk(account), format!("WHDLV#{endpoint}#{event}"))
+}
+
+pub fn webhook_deliveries_gsi1pk(account: &str, endpoint: &str) -> String {
+    format!("A#{account}#WHDLV#{endpoint}")
+}
+
 pub const TAG_PREFIX: &str = "TAG#";
 /// `A#<account>` / `TAG#<tag>`: a tag (name and colour).
 pub fn tag(account: &str, tag: &str) -> Key {

@@ -27,6 +27,7 @@ pub mod routing;
 pub mod secret;
 pub mod time;
 pub mod transcription;
+pub mod webhooks;
 
 pub use deps::Deps;
 pub use error::{ServiceError, ServiceResult};

@@ -12,6 +12,8 @@ pub const ROUTING: &str = "routing";
 pub const CAMPAIGNS: &str = "campaigns";
 pub const TRANSCRIPTION: &str = "transcription";
 pub const PAYMENTS: &str = "payments";
+/// Outbound webhooks: an event's fan-out to the account's endpoints, each delivery attempt.
+pub const HOOKS: &str = "hooks";
 /// Flow runs' turns: FIFO, one group per session, so a run takes its inputs in order.
 pub const FLOWS: &str = "flows";
 
@@ -50,5 +52,7 @@ pub fn all() -> Vec<QueueSpec> {
         spec(TRANSCRIPTION, false, 300),
         spec(PAYMENTS, false, 60),
         spec(FLOWS, true, 120),
+        // A batch of attempts, each up to the 15 s timeout.
+        spec(HOOKS, false, 120),
     ]
 }

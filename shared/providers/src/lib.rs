@@ -5,6 +5,7 @@
 pub mod asaas;
 pub mod outbound_http;
 pub mod sandbox;
+pub mod standard_webhooks;
 pub mod transcription;
 pub mod whatsapp;
 

@@ -10,6 +10,7 @@
 use async_trait::async_trait;
 use atende_core::ports::{HttpCalls, HttpError, HttpRequest, HttpResponse};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,14 +58,20 @@ fn public_v4(ip: Ipv4Addr) -> bool {
 /// Resolves names and refuses any that has a non-public address.
 struct PublicOnly {
     allow: Arc<Vec<SocketAddr>>,
+    /// Names answered without DNS (as `/etc/hosts` would; tests name internal targets).
+    hosts: Arc<HashMap<String, Vec<IpAddr>>>,
 }
 
 impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {
         let host = name.as_str().to_owned();
         let allow = self.allow.clone();
+        let fixed = self.hosts.get(&host).cloned();
         Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let addrs: Vec<SocketAddr> = match fixed {
+                Some(ips) => ips.into_iter().map(|ip| SocketAddr::new(ip, 0)).collect(),
+                None => tokio::net::lookup_host((host.as_str(), 0)).await?.collect(),
+            };
             if addrs.is_empty() {
                 return Err(format!("{host} has no address").into());
             }
@@ -89,17 +96,30 @@ impl GuardedHttp {
     /// `allow`: internal addresses let through anyway (a local integrator during
     /// development and tests; `ATENDE_HTTP_ALLOW`), each exactly as `ip:port`.
     pub fn new(allow: Vec<SocketAddr>) -> Self {
+        Self::with_hosts(allow, HashMap::new())
+    }
+
+    /// [`GuardedHttp::new`], with `hosts` answering some names without DNS (their
+    /// addresses are checked like any other).
+    pub fn with_hosts(allow: Vec<SocketAddr>, hosts: HashMap<String, Vec<IpAddr>>) -> Self {
         let allow = Arc::new(allow);
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
             .timeout(TIMEOUT)
             .connect_timeout(Duration::from_secs(5))
-            .user_agent("atende-flows/1")
-            .dns_resolver(Arc::new(PublicOnly { allow: allow.clone() }))
+            .user_agent("atende/1")
+            .dns_resolver(Arc::new(PublicOnly { allow: allow.clone(), hosts: Arc::new(hosts) }))
             .build()
             .unwrap_or_default();
         Self { client, allow }
+    }
+
+    /// Whether `url` may be called, as far as can be told without DNS: http(s), and no
+    /// internal address written in it (unless allowed).
+    pub fn check_url(&self, url: &str) -> Result<(), HttpError> {
+        let url = reqwest::Url::parse(url).map_err(|e| HttpError::Refused(format!("bad URL: {e}")))?;
+        self.check(&url)
     }
 
     fn check(&self, url: &reqwest::Url) -> Result<(), HttpError> {
@@ -140,6 +160,7 @@ impl HttpCalls for GuardedHttp {
         }
         let mut response = builder.send().await.map_err(transport)?;
         let status = response.status().as_u16();
+        let retry_after = crate::retry_after(response.headers());
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(transport)? {
             if body.len() + chunk.len() > MAX_BODY {
@@ -147,7 +168,7 @@ impl HttpCalls for GuardedHttp {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(HttpResponse { status, body })
+        Ok(HttpResponse { status, body, retry_after })
     }
 }
 

@@ -105,7 +105,10 @@ fn assemble(
             &graph.providers.transcription_model,
             graph.providers.transcription_timeout,
         )),
-        http: Arc::new(atende_providers::outbound_http::GuardedHttp::new(graph.http_allow)),
+        http: Arc::new(atende_providers::outbound_http::GuardedHttp::new(graph.http_allow.clone())),
+        webhooks: Arc::new(atende_providers::standard_webhooks::StandardWebhooks::new(
+            atende_providers::outbound_http::GuardedHttp::new(graph.http_allow),
+        )),
         sealer,
         limiter,
         limits: graph.limits,

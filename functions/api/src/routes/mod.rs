@@ -13,3 +13,4 @@ pub mod tags;
 pub mod teams;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;

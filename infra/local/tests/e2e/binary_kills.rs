@@ -2,7 +2,8 @@
 //! then started again on the same data directory: each payment has one charge at Asaas and
 //! its link sent once (or failed with a reason), every Asaas event, delivered twice and
 //! across the kill, applied once; every voice note ends transcribed, none stays
-//! `processing`, and a note done before the kill is never sent to the provider again.
+//! `processing`, and a note done before the kill is never sent to the provider again;
+//! every outbound webhook reaches its endpoint (a repeat only with the same `webhook-id`).
 
 use crate::binary::{
     Server, call_api, deliver_meta, eventually, eventually_within, from_customer, get_json, killable_with,
@@ -341,5 +342,73 @@ async fn after_a_kill_9_mid_transcriptions_every_voice_note_ends_done_and_none_d
         total <= NOTES + (calls_at_kill - done_before.len()),
         "{total} provider calls for {NOTES} notes ({calls_at_kill} at the kill, {} done then)",
         done_before.len()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn after_a_kill_9_mid_webhook_deliveries_every_event_reaches_its_endpoint_with_one_id_each() {
+    const MESSAGES: usize = 150;
+    let graph = FakeGraph::start().await;
+    let receiver = atende_testkit::fake_receiver::FakeReceiver::start().await;
+    // A slow integrator, so the kill lands while deliveries are under way.
+    receiver.set_delay(Duration::from_millis(40));
+    let settings = [("ATENDE_HTTP_ALLOW", receiver.addr.to_string())];
+    let (dir, port, mut server, token) = killable_with(&graph.base_url, &settings).await;
+    let start = || spawn_with(dir.path(), port, &graph.base_url, &settings);
+    let http = reqwest::Client::new();
+    let base = server.base.clone();
+    channel(&http, &base, &token).await;
+    let (status, endpoint) = call_api(
+        &http,
+        &base,
+        &token,
+        reqwest::Method::POST,
+        "/v1/webhook-endpoints",
+        Some(json!({"url": receiver.url("crm"), "event_types": ["message.received"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{endpoint}");
+    let deliveries: Vec<_> = (0..MESSAGES)
+        .map(|n| {
+            let payload =
+                from_customer(fixture("message.json", "text"), &customer(n), &format!("wamid.wh{n}"));
+            let (http, base) = (http.clone(), base.clone());
+            tokio::spawn(async move { deliver_meta(&http, &base, &payload).await })
+        })
+        .collect();
+    for d in deliveries {
+        d.await.unwrap();
+    }
+    eventually("a fifth of the events delivered", || async {
+        (receiver.at("crm").len() >= MESSAGES / 5).then_some(())
+    })
+    .await;
+    kill(&mut server);
+    let at_kill = receiver.at("crm").len();
+    assert!(at_kill < MESSAGES, "the kill landed mid-way: {at_kill} delivered");
+    restart(&mut server, start).await;
+    // In-flight jobs come back after their visibility timeout (two minutes) and claims.
+    let got = eventually_within("every event delivered", Duration::from_secs(360), || async {
+        let got = receiver.at("crm");
+        let messages: HashSet<String> = got
+            .iter()
+            .map(|r| r.json()["data"]["message_id"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        (messages.len() == MESSAGES).then_some(got)
+    })
+    .await;
+    // One webhook-id per message, the same on every copy; and one message per id.
+    let mut id_of: HashMap<String, String> = HashMap::new();
+    for r in &got {
+        let message = r.json()["data"]["message_id"].as_str().unwrap().to_owned();
+        let id = id_of.entry(message.clone()).or_insert_with(|| r.id.clone());
+        assert_eq!(*id, r.id, "message {message} came with two ids");
+    }
+    assert_eq!(id_of.values().collect::<HashSet<_>>().len(), MESSAGES);
+    // At most the attempts in flight at the kill repeat: 4 consumers × batches of 5.
+    assert!(
+        got.len() - MESSAGES <= 20,
+        "repeats only for attempts cut by the kill: {}",
+        got.len() - MESSAGES
     );
 }

@@ -35,6 +35,7 @@ async fn a_typed_five_and_an_answer_outside_the_window_land_on_their_sessions_an
     let again = atende_core::events::DomainEvent::SessionCompleted {
         account_id: t.account.clone(),
         session_id: first.clone(),
+        at: None,
     };
     stack.ctx.deps.publish(std::slice::from_ref(&again)).await.unwrap();
     stack.ctx.deps.publish(&[again]).await.unwrap();

@@ -9,6 +9,7 @@ mod catalog;
 mod conversations;
 mod csat;
 mod flows;
+mod hooks;
 mod payments;
 mod privacy;
 mod properties;

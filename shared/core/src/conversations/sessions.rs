@@ -493,6 +493,8 @@ pub async fn assume(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Ses
         channel_id: s.channel_id.clone(),
         contact_id: s.contact_id.clone(),
         last_inbound_provider_id: s.last_inbound_provider_id.clone(),
+        agent_id: caller.user_id.clone(),
+        seq: s.routing_seq,
     };
     // The assume stands whatever its reactions do (a read receipt is best effort);
     // `publish` logs a failed reaction.
@@ -623,8 +625,11 @@ async fn close(deps: &Deps, s: &mut Session, by: Option<String>, input: Completi
         },
     ];
     save(deps, s, extra).await?;
-    let completed =
-        DomainEvent::SessionCompleted { account_id: s.account_id.clone(), session_id: s.id.clone() };
+    let completed = DomainEvent::SessionCompleted {
+        account_id: s.account_id.clone(),
+        session_id: s.id.clone(),
+        at: Some(deps.clock.now()),
+    };
     // The completion stands even if a reaction (the CSAT survey) fails.
     let _ = deps.publish(&[completed]).await;
     Ok(())

@@ -30,7 +30,7 @@ impl Reaction for FlowTriggers {
             DomainEvent::MessageReceived { account_id, session_id, message_id, new_session, at, .. } => {
                 on_message(deps, account_id, session_id, message_id, *new_session, *at).await
             }
-            DomainEvent::SessionCompleted { account_id, session_id } => {
+            DomainEvent::SessionCompleted { account_id, session_id, .. } => {
                 on_completion(deps, account_id, session_id).await
             }
             DomainEvent::SessionAssumed { account_id, session_id, .. } => {

@@ -16,6 +16,8 @@ pub struct HttpRequest {
 pub struct HttpResponse {
     pub status: u16,
     pub body: Vec<u8>,
+    /// The answer's `Retry-After`, in seconds, when it gave one.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

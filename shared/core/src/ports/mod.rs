@@ -13,6 +13,7 @@ pub mod seal;
 pub mod table;
 pub mod templates;
 pub mod transcription;
+pub mod webhooks;
 
 pub use blob::{Blob, BlobError, StoredBlob};
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -35,3 +36,4 @@ pub use table::{
 };
 pub use templates::{CatalogAccess, Created, RemoteTemplate, TemplateCatalog};
 pub use transcription::{Audio, TranscribeError, Transcriber};
+pub use webhooks::{WebhookAnswer, WebhookMessage, WebhookSender};

@@ -1,0 +1,140 @@
+//! A fake integrator: receives outbound webhooks at `POST /<path>`, keeps each as it came
+//! (the Standard Webhooks headers and the body) and answers as told: 204 by default, or
+//! the next of a script of statuses (with an optional `Retry-After`), or every other
+//! request failing (a flaky endpoint).
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+/// One request as it arrived.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    pub path: String,
+    pub id: String,
+    pub timestamp: String,
+    pub signature: String,
+    pub body: String,
+    /// What the receiver answered.
+    pub status: u16,
+}
+
+impl Received {
+    /// The headers a verifier reads.
+    pub fn headers(&self) -> serde_json::Value {
+        serde_json::json!({
+            "webhook-id": self.id, "webhook-timestamp": self.timestamp, "webhook-signature": self.signature,
+        })
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_default()
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    received: Vec<Received>,
+    /// Per path: the statuses to answer next (with a Retry-After in seconds).
+    script: HashMap<String, VecDeque<(u16, Option<u64>)>>,
+    /// Paths failing every other request with 500.
+    flaky: HashMap<String, u64>,
+    /// Every answer waits this long (a slow integrator).
+    delay: std::time::Duration,
+}
+
+#[derive(Clone)]
+pub struct FakeReceiver {
+    pub addr: std::net::SocketAddr,
+    inner: Arc<Mutex<Inner>>,
+    _server: Arc<tokio::task::JoinHandle<()>>,
+}
+
+impl FakeReceiver {
+    pub async fn start() -> Self {
+        let inner: Arc<Mutex<Inner>> = Arc::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
+        let addr = listener.local_addr().expect("an address");
+        let app = Router::new().route("/{path}", post(receive)).with_state(inner.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { addr, inner, _server: Arc::new(server) }
+    }
+
+    /// The URL of one of its endpoints.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}/{path}", self.addr)
+    }
+
+    /// The next requests to `path` get these statuses (and Retry-After seconds), in order.
+    pub fn answer(&self, path: &str, statuses: &[(u16, Option<u64>)]) {
+        self.inner
+            .lock()
+            .unwrap()
+            .script
+            .entry(path.to_owned())
+            .or_default()
+            .extend(statuses.iter().copied());
+    }
+
+    /// Every answer takes this long.
+    pub fn set_delay(&self, delay: std::time::Duration) {
+        self.inner.lock().unwrap().delay = delay;
+    }
+
+    /// Every other request to `path` fails with 500.
+    pub fn flaky(&self, path: &str) {
+        self.inner.lock().unwrap().flaky.insert(path.to_owned(), 0);
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.inner.lock().unwrap().received.clone()
+    }
+
+    /// What reached `path`.
+    pub fn at(&self, path: &str) -> Vec<Received> {
+        self.received().into_iter().filter(|r| r.path == path).collect()
+    }
+}
+
+async fn receive(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let delay = inner.lock().unwrap().delay;
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let mut inner = inner.lock().unwrap();
+    let (status, retry_after) = if let Some(next) = inner.script.get_mut(&path).and_then(VecDeque::pop_front)
+    {
+        next
+    } else if let Some(count) = inner.flaky.get_mut(&path) {
+        *count += 1;
+        if *count % 2 == 1 { (500, None) } else { (204, None) }
+    } else {
+        (204, None)
+    };
+    inner.received.push(Received {
+        path,
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+        body: String::from_utf8_lossy(&body).into_owned(),
+        status,
+    });
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match retry_after {
+        Some(secs) => (status, [("retry-after", secs.to_string())], "busy").into_response(),
+        None => (status, "ok").into_response(),
+    }
+}
