@@ -2,7 +2,8 @@
 //!
 //! Scenarios: `ingest`, `e2e [--latency-rate R]`, `send`, `cost`, `import [--rows N]`,
 //! `search [--contacts N] [--queries N]`, `campaign [--recipients N] [--sample N]`, `flows [--contacts N]`,
-//! `payments [--count N]`, `transcription [--count N] [--rate R] [--pollers N]`, `coldstart`,
+//! `payments [--count N]`, `transcription [--count N] [--rate R] [--pollers N]`,
+//! `webhooks-out [--count N] [--rate R]`, `coldstart`,
 //! `soak [--minutes N] [--rate R]`, or `all [--latency-rate R] [--soak-rate R]`. Each prints a table
 //! and writes `target/bench/<scenario>.json`. Everything runs on this machine: the local
 //! runtime in this process on embedded storage, the fake Graph API for Meta.
@@ -13,6 +14,7 @@ mod cost;
 mod crm;
 mod flows;
 mod harness;
+mod hooks;
 mod load;
 mod openloop;
 mod payments;
@@ -72,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
             )
             .await
         }
+        "webhooks-out" => hooks::run(flag("--count", 10_000)?, rate_flag("--rate")?.unwrap_or(250.0)).await,
         "coldstart" => coldstart::run(flag("--runs", 10)?).await,
         "soak" => soak::run(flag("--minutes", 10)? as u64, rate_flag("--rate")?).await,
         "all" => {

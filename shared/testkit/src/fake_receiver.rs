@@ -22,6 +22,8 @@ pub struct Received {
     pub body: String,
     /// What the receiver answered.
     pub status: u16,
+    /// When it arrived (wall clock).
+    pub arrived: chrono::DateTime<chrono::Utc>,
 }
 
 impl Received {
@@ -44,6 +46,9 @@ struct Inner {
     script: HashMap<String, VecDeque<(u16, Option<u64>)>>,
     /// Paths failing every other request with 500.
     flaky: HashMap<String, u64>,
+    /// Paths failing the first request of every `webhook-id` with 500 (half of all
+    /// requests fail; each event gets through on its retry).
+    first_fails: HashMap<String, std::collections::HashSet<String>>,
     /// Every answer waits this long (a slow integrator).
     delay: std::time::Duration,
 }
@@ -83,6 +88,23 @@ impl FakeReceiver {
             .extend(statuses.iter().copied());
     }
 
+    /// The first request of every `webhook-id` to `path` fails with 500.
+    pub fn fail_first(&self, path: &str) {
+        self.inner.lock().unwrap().first_fails.insert(path.to_owned(), Default::default());
+    }
+
+    /// Distinct `webhook-id`s `path` answered with a 2xx.
+    pub fn delivered(&self, path: &str) -> usize {
+        let inner = self.inner.lock().unwrap();
+        let ids: std::collections::HashSet<&str> = inner
+            .received
+            .iter()
+            .filter(|r| r.path == path && r.status < 300)
+            .map(|r| r.id.as_str())
+            .collect();
+        ids.len()
+    }
+
     /// Every answer takes this long.
     pub fn set_delay(&self, delay: std::time::Duration) {
         self.inner.lock().unwrap().delay = delay;
@@ -91,6 +113,11 @@ impl FakeReceiver {
     /// Every other request to `path` fails with 500.
     pub fn flaky(&self, path: &str) {
         self.inner.lock().unwrap().flaky.insert(path.to_owned(), 0);
+    }
+
+    /// How many requests reached `path` (without copying them).
+    pub fn count(&self, path: &str) -> usize {
+        self.inner.lock().unwrap().received.iter().filter(|r| r.path == path).count()
     }
 
     pub fn received(&self) -> Vec<Received> {
@@ -118,6 +145,8 @@ async fn receive(
     let (status, retry_after) = if let Some(next) = inner.script.get_mut(&path).and_then(VecDeque::pop_front)
     {
         next
+    } else if let Some(seen) = inner.first_fails.get_mut(&path) {
+        if seen.insert(header("webhook-id")) { (500, None) } else { (204, None) }
     } else if let Some(count) = inner.flaky.get_mut(&path) {
         *count += 1;
         if *count % 2 == 1 { (500, None) } else { (204, None) }
@@ -131,6 +160,7 @@ async fn receive(
         signature: header("webhook-signature"),
         body: String::from_utf8_lossy(&body).into_owned(),
         status,
+        arrived: chrono::Utc::now(),
     });
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     match retry_after {
