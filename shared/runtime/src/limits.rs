@@ -60,7 +60,7 @@ impl RateLimiter for TableLimiter {
             let version = found.as_ref().and_then(|i| attr::get_n(i, VERSION)).unwrap_or(0);
             let stored = found.as_ref().and_then(|i| {
                 let tokens = attr::get_s(i, "tokens")?.parse::<f64>().ok()?;
-                let at = DateTime::from_timestamp_millis(attr::get_n(i, "at_ms")?)?;
+                let at = DateTime::from_timestamp_nanos(attr::get_n(i, "at_ns")?);
                 Some(Bucket { tokens, at })
             });
             let (decision, after) = bucket::take(stored, limit, now);
@@ -72,7 +72,7 @@ impl RateLimiter for TableLimiter {
                 ("pk".to_owned(), attr::s(&k.pk)),
                 ("sk".to_owned(), attr::s(&k.sk)),
                 ("tokens".to_owned(), attr::s(after.tokens.to_string())),
-                ("at_ms".to_owned(), attr::n(after.at.timestamp_millis())),
+                ("at_ns".to_owned(), attr::n(after.at.timestamp_nanos_opt().unwrap_or(i64::MAX))),
                 (VERSION.to_owned(), attr::n(version + 1)),
                 (TTL.to_owned(), attr::n(expires.timestamp())),
             ]);

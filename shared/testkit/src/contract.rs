@@ -52,6 +52,8 @@ macro_rules! contract_suite {
             blob_put_get_delete_round_trip,
             a_presigned_url_serves_the_object,
             a_request_bucket_in_the_table_admits_exactly_its_burst_to_racing_takers,
+            absent_at_replaces_an_expired_item_but_never_a_live_one,
+            racing_version_checked_puts_lose_no_update,
         );
     };
     (@tests $factory:path; $($name:ident),* $(,)?) => {
@@ -627,4 +629,53 @@ pub async fn a_request_bucket_in_the_table_admits_exactly_its_burst_to_racing_ta
         again += usize::from(limiter.take("account:racing", limit, later).await.expect("take").allowed);
     }
     assert_eq!(again, 10);
+}
+
+/// `Condition::absent_at`: an item whose TTL has passed (still stored: DynamoDB deletes
+/// late) may be replaced as if absent; a live one may not.
+pub async fn absent_at_replaces_an_expired_item_but_never_a_live_one(a: &Adapters) {
+    use atende_core::ports::Clock;
+    let now = a.clock.now().timestamp();
+    let with_ttl = |ttl: i64| item("absent-at", "x", &[("ttl", attr::n(ttl))]);
+    a.table.put(with_ttl(now - 10), None).await.expect("seed an expired item");
+    a.table
+        .put(with_ttl(now + 60), Some(Condition::absent_at(now)))
+        .await
+        .expect("the expired item counts as absent");
+    let again = a.table.put(with_ttl(now + 120), Some(Condition::absent_at(now))).await;
+    assert!(matches!(again, Err(TableError::ConditionFailed)), "a live item is there: {again:?}");
+    a.table.delete(&Key::new("absent-at", "x"), None).await.expect("delete");
+    a.table.put(with_ttl(now + 60), Some(Condition::absent_at(now))).await.expect("no item at all");
+}
+
+/// Optimistic concurrency under a race: writers reading a counter and putting it back
+/// conditional on the version they read never both win from one version.
+pub async fn racing_version_checked_puts_lose_no_update(a: &Adapters) {
+    use atende_core::ports::table::VERSION;
+    let writers = (0..4).map(|_| {
+        let table = a.table.clone();
+        tokio::spawn(async move {
+            let mut won = 0u64;
+            for _ in 0..25 {
+                let current = table.get(&Key::new("race", "counter")).await.expect("get");
+                let version = current.as_ref().and_then(|i| attr::get_n(i, VERSION)).unwrap_or(0);
+                let condition = if current.is_some() {
+                    Condition::version_is(version as u64)
+                } else {
+                    Condition::NotExists
+                };
+                let next = item("race", "counter", &[(VERSION, attr::n(version + 1))]);
+                if table.put(next, Some(condition)).await.is_ok() {
+                    won += 1;
+                }
+            }
+            won
+        })
+    });
+    let mut won = 0;
+    for w in writers {
+        won += w.await.expect("writer");
+    }
+    let last = a.table.get(&Key::new("race", "counter")).await.expect("get").expect("the counter");
+    assert_eq!(attr::get_n(&last, VERSION), Some(won as i64), "every winning put moved the version by one");
 }

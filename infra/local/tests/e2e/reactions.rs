@@ -63,7 +63,8 @@ fn with_extra(extra: Vec<Arc<dyn Reaction>>) -> impl FnOnce(&mut Deps) {
                 "campaigns.statuses",
                 "campaigns.template_hold",
                 "campaigns.quality_drop",
-                "transcription.queue"
+                "transcription.queue",
+                "webhooks.publish",
             ]
         );
         deps.reactions = Arc::new(Reactions::new(all.into_iter().chain(product.into_vec()).collect()));

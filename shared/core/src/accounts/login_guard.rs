@@ -149,7 +149,7 @@ async fn read(deps: &Deps, key: &crate::ports::Key, now: DateTime<Utc>) -> Servi
 /// Adds one failure (a faded count starts again), by a write conditional on the version
 /// read, retried when another attempt wrote meanwhile. The new count.
 async fn count_failure(deps: &Deps, key: &crate::ports::Key, now: DateTime<Utc>) -> ServiceResult<u32> {
-    loop {
+    for _ in 0..16 {
         let found = read(deps, key, now).await?;
         let count = found.map_or(0, |f| f.count) + 1;
         let version = found.map_or(0, |f| f.version);
@@ -161,14 +161,18 @@ async fn count_failure(deps: &Deps, key: &crate::ports::Key, now: DateTime<Utc>)
             (VERSION.to_owned(), attr::n(version + 1)),
             (TTL.to_owned(), attr::n((now + FADES_AFTER).timestamp())),
         ]);
-        let condition =
-            if found.is_some() { Condition::version_is(version as u64) } else { Condition::NotExists };
+        let condition = if found.is_some() {
+            Condition::version_is(version as u64)
+        } else {
+            Condition::absent_at(now.timestamp())
+        };
         match deps.table.put(item, Some(condition)).await {
             Ok(()) => return Ok(count),
             Err(TableError::ConditionFailed) => continue,
             Err(e) => return Err(e.into()),
         }
     }
+    Err(ServiceError::conflict("too many logins at once for this e-mail; try again"))
 }
 
 #[cfg(test)]

@@ -14,6 +14,9 @@ pub struct Limit {
 }
 
 impl Limit {
+    /// No limit (see `ApiLimits::none`).
+    pub const UNLIMITED: Limit = Limit { burst: u32::MAX, per_second: f64::MAX };
+
     /// `burst` at once, then `per_minute` a minute.
     pub fn per_minute(burst: u32, per_minute: u32) -> Self {
         Self { burst: burst.max(1), per_second: f64::from(per_minute.max(1)) / 60.0 }

@@ -175,6 +175,16 @@ impl Condition {
     pub fn equals(name: &str, value: AttributeValue) -> Self {
         Condition::Equals(name.to_owned(), value)
     }
+
+    /// No live item under the key at `now_epoch_seconds`: none, or one whose `ttl` has
+    /// passed (reads no longer see it, but DynamoDB deletes expired items only within a
+    /// day or two, so `NotExists` alone would fail on it).
+    pub fn absent_at(now_epoch_seconds: i64) -> Self {
+        Condition::Or(vec![
+            Condition::NotExists,
+            Condition::Compare(TTL.to_owned(), Cmp::Le, AttributeValue::N(now_epoch_seconds.to_string())),
+        ])
+    }
 }
 
 /// A comparison operator of [`Condition::Compare`].
