@@ -38,8 +38,8 @@ impl Modify for BearerAuth {
 /// The answers every route can give besides its own, declared on each operation: 401 and
 /// 429 (the request limits) for authenticated routes; 400 (does not fit the schema) and 422 (fits, breaks a rule the
 /// schema cannot state) for routes taking a body or query parameters; 413/415 for bodies;
-/// 404 for routes naming a resource in their path or by an `…_id` query parameter; 500 and
-/// 503 everywhere. Routes naming resources in their body declare their 404 themselves.
+/// 404 for routes naming a resource in their path or by an `…_id` query parameter; 409 for
+/// changes (PUT, PATCH, DELETE: a concurrent change); 500 and 503 everywhere. Routes naming resources in their body declare their 404 themselves.
 struct StandardResponses;
 
 impl Modify for StandardResponses {
@@ -59,6 +59,13 @@ impl Modify for StandardResponses {
             )
         };
         for item in openapi.paths.paths.values_mut() {
+            // A change to a stored record is conditional on the version read: two at once,
+            // and one of them is told so.
+            for change in [&mut item.put, &mut item.patch, &mut item.delete].into_iter().flatten() {
+                change.responses.responses.entry("409".to_owned()).or_insert_with(|| {
+                    error("The record changed meanwhile (or the change clashes with its state); read it again and retry.")
+                });
+            }
             let operations =
                 [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
             for operation in operations.into_iter().flatten() {
