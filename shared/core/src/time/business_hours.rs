@@ -87,6 +87,37 @@ impl BusinessHours {
         })
     }
 
+    /// How long the company is open between `from` and `to` (business-hours durations of
+    /// the reports): each local day's periods (none on closed dates) intersected with the
+    /// interval, summed. Local times that a DST change skips or repeats take their first
+    /// instant.
+    pub fn open_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Duration {
+        use chrono::TimeZone;
+        if to <= from {
+            return Duration::zero();
+        }
+        let tz = self.tz();
+        let (first, last) = (from.with_timezone(&tz).date_naive(), to.with_timezone(&tz).date_naive());
+        let mut total = Duration::zero();
+        let mut day = first;
+        while day <= last {
+            if !self.closed_dates.contains(&day) {
+                let name = DAYS[day.weekday().num_days_from_monday() as usize];
+                for p in self.days.get(name).into_iter().flatten() {
+                    let (Ok(start), Ok(end)) = (hhmm(&p.start), hhmm(&p.end)) else { continue };
+                    let local = |t: NaiveTime| tz.from_local_datetime(&day.and_time(t)).earliest();
+                    let (Some(s), Some(e)) = (local(start), local(end)) else { continue };
+                    let (s, e) = (s.with_timezone(&Utc).max(from), e.with_timezone(&Utc).min(to));
+                    if e > s {
+                        total += e - s;
+                    }
+                }
+            }
+            day = day.succ_opt().unwrap_or(last + Duration::days(1));
+        }
+        total
+    }
+
     /// The next time openness changes after `at` (to the minute), within two weeks.
     pub fn next_change(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let open = self.is_open(at);
@@ -238,6 +269,25 @@ mod tests {
         assert!(!h.is_open(local(2026, 11, 23, 18, 0)), "the end is exclusive");
         assert!(!h.is_open(local(2026, 11, 22, 10, 0)), "Sunday");
         assert!(!h.is_open(local(2026, 12, 25, 10, 0)), "Christmas, a Friday");
+    }
+
+    #[test]
+    fn open_time_counts_only_the_periods_inside_the_interval() {
+        let h = sao_paulo();
+        let hours = |h: i64, m: i64| Duration::hours(h) + Duration::minutes(m);
+        // Monday 11:30 → 14:15: 30 min before lunch, 1 h 15 after.
+        assert_eq!(h.open_between(local(2026, 11, 23, 11, 30), local(2026, 11, 23, 14, 15)), hours(1, 45));
+        // Friday 17:00 → Monday 09:00: 1 h on Friday, 1 h on Monday, nothing at the weekend.
+        assert_eq!(h.open_between(local(2026, 11, 27, 17, 0), local(2026, 11, 30, 9, 0)), hours(2, 0));
+        // Thursday 24 Dec 17:30 → Monday 28 Dec 08:30: Christmas (Friday) is closed.
+        assert_eq!(h.open_between(local(2026, 12, 24, 17, 30), local(2026, 12, 28, 8, 30)), hours(1, 0));
+        // A whole week: 5 days × 9 h.
+        assert_eq!(h.open_between(local(2026, 11, 23, 0, 0), local(2026, 11, 30, 0, 0)), hours(45, 0));
+        assert_eq!(
+            h.open_between(local(2026, 11, 23, 12, 10), local(2026, 11, 23, 12, 50)),
+            Duration::zero()
+        );
+        assert_eq!(h.open_between(local(2026, 11, 23, 14, 0), local(2026, 11, 23, 10, 0)), Duration::zero());
     }
 
     #[test]
