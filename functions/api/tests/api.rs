@@ -683,6 +683,7 @@ const ISOLATED_ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/webhook-endpoints/{id}/deliveries"),
     ("post", "/v1/webhook-endpoints/{id}/replay"),
     ("get", "/v1/webhook-event-types"),
+    ("get", "/v1/reports/summary"),
 ];
 
 #[tokio::test]
@@ -1245,6 +1246,17 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
             &b_hook,
         ] {
             assert!(!text.contains(foreign.as_str()), "{path} leaks {foreign}");
+        }
+    }
+    // A's report groups never name B's teams, agents or channels.
+    let today = api.clock.now().date_naive();
+    for group in ["team", "agent", "channel"] {
+        let path =
+            format!("/v1/reports/summary?from={}&to={}&group_by={group}", today.pred_opt().unwrap(), today);
+        let (status, report) = api.call(Method::GET, &path, Some(&a.admin_token), None).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        for foreign in [&b_team, &b_user, &b_channel, &b.account.admin.id] {
+            assert!(!report.to_string().contains(foreign.as_str()), "{path} leaks {foreign}");
         }
     }
     // What A creates lands in A, never in B.

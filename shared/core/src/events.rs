@@ -53,6 +53,8 @@ pub enum DomainEvent {
         #[serde(default)]
         seq: u32,
     },
+    /// A person (an agent) sent a message in a session.
+    AgentReplied { account_id: String, session_id: String, agent_id: String, at: DateTime<Utc> },
     /// A session was completed (by a person or by the system).
     SessionCompleted {
         account_id: String,
@@ -146,6 +148,7 @@ impl DomainEvent {
             DomainEvent::MessageReceived { .. } => "message_received",
             DomainEvent::SessionAssumed { .. } => "session_assumed",
             DomainEvent::SessionCompleted { .. } => "session_completed",
+            DomainEvent::AgentReplied { .. } => "agent_replied",
             DomainEvent::DeliveryStatus { .. } => "delivery_status",
             DomainEvent::TemplateStatusChanged { .. } => "template_status_changed",
             DomainEvent::PhoneQualityChanged { .. } => "phone_quality_changed",

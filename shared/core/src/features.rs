@@ -8,6 +8,7 @@ use crate::conversations::receipts::ReadReceiptOnAssume;
 use crate::csat::{SurveyAnswers, SurveyOnCompletion};
 use crate::deps::Reactions;
 use crate::flows::triggers::{CompletionAnswers, FlowTriggers};
+use crate::reports::ReportCounters;
 use crate::routing::RouteNewSessions;
 use crate::time::keep_alive::ArmOnCustomerMessage;
 use crate::time::out_of_hours::OutOfHoursReply;
@@ -31,6 +32,7 @@ pub fn reactions() -> Reactions {
         Arc::new(PauseOnTemplateHold),
         Arc::new(PauseOnQualityDrop),
         Arc::new(TranscribeVoiceNotes),
+        Arc::new(ReportCounters),
         // Last: integrators hear of what the features above did with the event.
         Arc::new(PublishToEndpoints),
     ])

@@ -134,6 +134,19 @@ pub fn webhook_deliveries_gsi1pk(account: &str, endpoint: &str) -> String {
     format!("A#{account}#WHDLV#{endpoint}")
 }
 
+pub const REPORT_PREFIX: &str = "RPT#";
+/// `A#<account>` / `RPT#<local day>#<dimension>`: the report counters of one day (in the
+/// account's zone) for `all`, `team:<id>`, `agent:<id>` or `channel:<id>`.
+pub fn report_counters(account: &str, day: &str, dimension: &str) -> Key {
+    Key::new(account_pk(account), format!("{REPORT_PREFIX}{day}#{dimension}"))
+}
+
+/// `A#<account>` / `RPTMARK#<session>#<cycle ms>#<metric>`: that a session's cycle was
+/// counted in a metric (the counters move once per cycle and metric).
+pub fn report_mark(account: &str, session: &str, cycle_ms: i64, metric: &str) -> Key {
+    Key::new(account_pk(account), format!("RPTMARK#{session}#{cycle_ms}#{metric}"))
+}
+
 pub const TAG_PREFIX: &str = "TAG#";
 /// `A#<account>` / `TAG#<tag>`: a tag (name and colour).
 pub fn tag(account: &str, tag: &str) -> Key {

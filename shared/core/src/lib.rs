@@ -23,6 +23,7 @@ pub mod ports;
 pub mod privacy;
 pub mod queues;
 pub(crate) mod record;
+pub mod reports;
 pub mod routing;
 pub mod secret;
 pub mod time;

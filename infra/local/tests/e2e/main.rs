@@ -14,6 +14,7 @@ mod payments;
 mod privacy;
 mod properties;
 mod reactions;
+mod reports;
 mod routing;
 mod stack;
 mod template;

@@ -64,6 +64,7 @@ fn with_extra(extra: Vec<Arc<dyn Reaction>>) -> impl FnOnce(&mut Deps) {
                 "campaigns.template_hold",
                 "campaigns.quality_drop",
                 "transcription.queue",
+                "reports.counters",
                 "webhooks.publish",
             ]
         );

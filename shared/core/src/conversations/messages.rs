@@ -277,7 +277,17 @@ pub async fn send(
         }
         m.reply_to = target.provider_id;
     }
-    dispatch(deps, &s, m).await
+    let m = dispatch(deps, &s, m).await?;
+    let replied = crate::events::DomainEvent::AgentReplied {
+        account_id: s.account_id.clone(),
+        session_id: s.id.clone(),
+        agent_id: caller.user_id.clone(),
+        at: m.created_at,
+    };
+    // The message stands whatever its reactions do (the reports' counters); `publish` logs
+    // a failed reaction.
+    let _ = deps.publish(&[replied]).await;
+    Ok(m)
 }
 
 /// Cancels a message still in its send delay.

@@ -171,6 +171,10 @@ pub struct Session {
     #[serde(default)]
     pub tags: Vec<String>,
     pub created_at: DateTime<Utc>,
+    /// When a message last reopened it after a completion (the reports' times run from
+    /// here then, as from `created_at` before).
+    #[serde(default)]
+    pub reopened_at: Option<DateTime<Utc>>,
     /// The campaign whose message this session's first reply answered.
     #[serde(default)]
     pub campaign_id: Option<String>,
@@ -407,6 +411,11 @@ pub struct FlowRef {
 }
 
 impl Session {
+    /// When its current cycle began: its creation, or its last reopening.
+    pub fn cycle_started_at(&self) -> DateTime<Utc> {
+        self.reopened_at.unwrap_or(self.created_at)
+    }
+
     /// A person takes over: the flow answering the session (if any) stops, and what it had
     /// queued will not be sent.
     pub fn stop_bot(&mut self) {

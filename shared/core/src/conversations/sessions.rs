@@ -134,6 +134,7 @@ async fn new_session(
         requested_flow: None,
         metadata: Default::default(),
         created_at: now,
+        reopened_at: None,
         version: 1,
     })
 }
@@ -187,6 +188,7 @@ pub async fn for_inbound(
                 s.status = SessionStatus::InProgress;
                 s.owner_id = s.completed_by.clone();
                 s.completed_at = None;
+                s.reopened_at = Some(now);
                 s.last_activity_at = now;
                 let pointer =
                     TransactItem::Put { item: open_pointer(&s), condition: Some(Condition::NotExists) };
@@ -709,6 +711,7 @@ pub(crate) async fn reopen_for(deps: &Deps, caller: &Caller, s: &mut Session) ->
     s.owner_id = Some(caller.user_id.clone());
     s.completed_at = None;
     s.last_activity_at = deps.clock.now();
+    s.reopened_at = Some(s.last_activity_at);
     let pointer = TransactItem::Put { item: open_pointer(s), condition: Some(Condition::NotExists) };
     save(deps, s, vec![pointer]).await.map_err(|e| match e {
         ServiceError::Conflict(_) => {

@@ -105,7 +105,7 @@ pub fn outbound(event: &DomainEvent, now: chrono::DateTime<chrono::Utc>) -> Opti
             let identity = format!("{channel_id}|{event}|{}", now.timestamp() / 60);
             (account_id, vec![out("channel.quality_changed", &identity, now, data)])
         }
-        DomainEvent::DeliveryStatus { .. } => return None,
+        DomainEvent::DeliveryStatus { .. } | DomainEvent::AgentReplied { .. } => return None,
     };
     Some((account.clone(), events))
 }

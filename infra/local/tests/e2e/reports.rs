@@ -1,0 +1,116 @@
+//! Reports from counters: first-response and resolution times, wall clock and inside
+//! business hours, against a scenario computed by hand on the injected clock.
+
+use crate::routing::customer;
+use crate::stack::*;
+use axum::http::{Method, StatusCode};
+use chrono::{TimeZone, Utc};
+use serde_json::{Value, json};
+
+/// A São Paulo local time in the week of 27 November 2026 (a Friday).
+fn sp(day: u32, hour: u32, minute: u32) -> chrono::DateTime<Utc> {
+    chrono_tz::America::Sao_Paulo
+        .with_ymd_and_hms(2026, 11, day, hour, minute, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+async fn move_to(stack: &Stack, at: chrono::DateTime<Utc>) {
+    stack.advance(at - stack.now()).await;
+}
+
+/// The pending session of customer `n`, once its message is applied.
+async fn session_of(stack: &Stack, token: &str, n: u32) -> String {
+    stack.deliver(&customer(n, "oi", stack.now())).await;
+    stack.drain().await;
+    let (_, pending) = stack.call(Method::GET, "/v1/sessions?tab=pending", token, None).await;
+    pending["items"][0]["id"].as_str().unwrap().to_owned()
+}
+
+async fn report(stack: &Stack, token: &str, group: &str) -> Value {
+    let path = format!("/v1/reports/summary?from=2026-11-27&to=2026-11-30&group_by={group}");
+    let (status, body) = stack.call(Method::GET, &path, token, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn first_response_and_resolution_match_a_hand_computed_week_with_business_hours() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let day = json!([{"start": "08:00", "end": "12:00"}, {"start": "13:00", "end": "18:00"}]);
+    let hours = json!({"timezone": "America/Sao_Paulo",
+        "days": {"mon": day, "tue": day, "wed": day, "thu": day, "fri": day}});
+    let (status, body) = stack.call(Method::PUT, "/v1/business-hours", &t.token, Some(hours)).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let login = || stack.login("admin@acme.example", "a good password");
+
+    // Friday 17:30: customer 1 writes, half an hour before closing.
+    move_to(&stack, sp(27, 17, 30)).await;
+    let token = login().await;
+    let first = session_of(&stack, &token, 1).await;
+    // Monday 08:30: the agent takes it and answers (and once more: only the first counts).
+    move_to(&stack, sp(30, 8, 30)).await;
+    let token = login().await;
+    stack.call(Method::POST, &format!("/v1/sessions/{first}/assume"), &token, None).await;
+    let t = Tenant { token: token.clone(), ..t };
+    assert_eq!(stack.send_text(&t, &first, "Bom dia!").await.0, StatusCode::CREATED);
+    stack.advance(chrono::Duration::minutes(10)).await;
+    stack.send_text(&t, &first, "Como posso ajudar?").await;
+    // Monday 09:00: customer 2 writes; answered at 09:20.
+    move_to(&stack, sp(30, 9, 0)).await;
+    let second = session_of(&stack, &token, 2).await;
+    move_to(&stack, sp(30, 9, 20)).await;
+    stack.call(Method::POST, &format!("/v1/sessions/{second}/assume"), &token, None).await;
+    stack.send_text(&t, &second, "Olá!").await;
+    // Monday 10:00 and 11:00: both completed.
+    move_to(&stack, sp(30, 10, 0)).await;
+    assert_eq!(stack.complete_for_good(&t, &first).await.0, StatusCode::OK);
+    move_to(&stack, sp(30, 11, 0)).await;
+    assert_eq!(stack.complete_for_good(&t, &second).await.0, StatusCode::OK);
+    stack.settle().await;
+
+    // By hand:
+    // first response 1: Fri 17:30 → Mon 08:30 = 63 h = 226,800 s; open: 30 min Friday + 30 min
+    //   Monday = 3,600 s.  first response 2: 20 min = 1,200 s, all open.
+    // resolution 1: Fri 17:30 → Mon 10:00 = 64 h 30 = 232,200 s; open: 30 min + 2 h = 9,000 s.
+    // resolution 2: Mon 09:00 → 11:00 = 7,200 s, all open.
+    let all = report(&stack, &token, "all").await;
+    let row = &all["rows"][0];
+    assert_eq!((row["opened"].as_i64(), row["completed"].as_i64()), (Some(2), Some(2)), "{all}");
+    let fr = &row["first_response"];
+    assert_eq!(fr["count"], 2, "{all}");
+    assert_eq!(fr["average_seconds"], 114_000.0);
+    assert_eq!(fr["average_business_seconds"], 2_400.0);
+    assert_eq!(fr["buckets"], json!([1, 0, 0, 0, 1]));
+    let res = &row["resolution"];
+    assert_eq!(res["count"], 2);
+    assert_eq!(res["average_seconds"], 119_700.0);
+    assert_eq!(res["average_business_seconds"], 8_100.0);
+    assert_eq!(res["buckets"], json!([0, 1, 0, 0, 1]));
+
+    // Per local day: opened on Friday and Monday; answered and completed on Monday.
+    let days = report(&stack, &token, "day").await;
+    let keys: Vec<&str> =
+        days["rows"].as_array().unwrap().iter().map(|r| r["key"].as_str().unwrap()).collect();
+    assert_eq!(keys, ["2026-11-27", "2026-11-30"]);
+    assert_eq!(days["rows"][0]["opened"], 1);
+    assert_eq!(days["rows"][0]["first_response"]["count"], 0);
+    assert_eq!(days["rows"][1]["completed"], 2);
+    // Per agent and per team: the admin answered and completed both, in the default team.
+    let agents = report(&stack, &token, "agent").await;
+    assert_eq!(agents["rows"][0]["key"], format!("agent:{}", t.admin));
+    assert_eq!(agents["rows"][0]["resolution"]["average_business_seconds"], 8_100.0);
+    let teams = report(&stack, &token, "team").await;
+    assert_eq!(teams["rows"][0]["key"], format!("team:{}", t.default_team));
+
+    // A redelivered completion or reply changes nothing.
+    let again = atende_core::events::DomainEvent::SessionCompleted {
+        account_id: t.account.clone(),
+        session_id: second.clone(),
+        at: Some(sp(30, 11, 0)),
+    };
+    stack.ctx.deps.publish(&[again]).await.unwrap();
+    assert_eq!(report(&stack, &token, "all").await, all);
+}
