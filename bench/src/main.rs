@@ -3,7 +3,7 @@
 //! Scenarios: `ingest`, `e2e [--latency-rate R]`, `send`, `cost`, `import [--rows N]`,
 //! `search [--contacts N] [--queries N]`, `campaign [--recipients N] [--sample N]`, `flows [--contacts N]`,
 //! `payments [--count N]`, `transcription [--count N] [--rate R] [--pollers N]`,
-//! `webhooks-out [--count N] [--rate R]`, `coldstart`,
+//! `webhooks-out [--count N] [--rate R]`, `reports [--queries N]`, `coldstart`,
 //! `soak [--minutes N] [--rate R]`, or `all [--latency-rate R] [--soak-rate R]`. Each prints a table
 //! and writes `target/bench/<scenario>.json`. Everything runs on this machine: the local
 //! runtime in this process on embedded storage, the fake Graph API for Meta.
@@ -19,6 +19,7 @@ mod load;
 mod openloop;
 mod payments;
 mod report;
+mod reports;
 mod soak;
 mod transcription;
 
@@ -75,6 +76,7 @@ async fn main() -> anyhow::Result<()> {
             .await
         }
         "webhooks-out" => hooks::run(flag("--count", 10_000)?, rate_flag("--rate")?.unwrap_or(250.0)).await,
+        "reports" => reports::run(flag("--queries", 50)?).await,
         "coldstart" => coldstart::run(flag("--runs", 10)?).await,
         "soak" => soak::run(flag("--minutes", 10)? as u64, rate_flag("--rate")?).await,
         "all" => {

@@ -135,10 +135,12 @@ pub fn webhook_deliveries_gsi1pk(account: &str, endpoint: &str) -> String {
 }
 
 pub const REPORT_PREFIX: &str = "RPT#";
-/// `A#<account>` / `RPT#<local day>#<dimension>`: the report counters of one day (in the
-/// account's zone) for `all`, `team:<id>`, `agent:<id>` or `channel:<id>`.
-pub fn report_counters(account: &str, day: &str, dimension: &str) -> Key {
-    Key::new(account_pk(account), format!("{REPORT_PREFIX}{day}#{dimension}"))
+/// `A#<account>` / `RPT#<D|M>#<kind>#<period>#<id>`: the report counters of one local day
+/// (`D`, `YYYY-MM-DD`) or month (`M`, `YYYY-MM`) in the account's zone, for one dimension:
+/// `kind` `all` (empty id), `team`, `agent` or `channel`. Sorted by kind, then period, so
+/// a report reads only the items of its grouping.
+pub fn report_counters(account: &str, granularity: char, kind: &str, period: &str, id: &str) -> Key {
+    Key::new(account_pk(account), format!("{REPORT_PREFIX}{granularity}#{kind}#{period}#{id}"))
 }
 
 /// `A#<account>` / `RPTMARK#<session>#<cycle ms>#<metric>`: that a session's cycle was

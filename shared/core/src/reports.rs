@@ -71,7 +71,7 @@ impl Reaction for ReportCounters {
                 at,
                 ..
             } => {
-                let dims = ["all".to_owned(), format!("channel:{channel_id}")];
+                let dims = [("all", String::new()), ("channel", channel_id.clone())];
                 let ops = vec![UpdateOp::Add("opened".into(), 1)];
                 count_once(deps, account_id, session_id, *at, "opened", *at, &dims, ops).await
             }
@@ -115,15 +115,16 @@ async fn timed(
     if metric == Metric::Resolution {
         ops.push(UpdateOp::Add("completed".into(), 1));
     }
-    let mut dims = vec!["all".to_owned(), format!("team:{}", s.team_id), format!("channel:{}", s.channel_id)];
+    let mut dims =
+        vec![("all", String::new()), ("team", s.team_id.clone()), ("channel", s.channel_id.clone())];
     if !agent.is_empty() {
-        dims.push(format!("agent:{agent}"));
+        dims.push(("agent", agent.to_owned()));
     }
     count_once(deps, &s.account_id, &s.id, start, m, at, &dims, ops).await
 }
 
-/// Moves `ops` on the counters of `at`'s local day for each dimension, once per (session,
-/// cycle, metric): the marker's condition fails on a repeat and nothing moves.
+/// Moves `ops` on the counters of `at`'s local day and month for each dimension, once per
+/// (session, cycle, metric): the marker's condition fails on a repeat and nothing moves.
 #[allow(clippy::too_many_arguments)]
 async fn count_once(
     deps: &Deps,
@@ -132,22 +133,25 @@ async fn count_once(
     cycle: DateTime<Utc>,
     metric: &str,
     at: DateTime<Utc>,
-    dims: &[String],
+    dims: &[(&str, String)],
     ops: Vec<UpdateOp>,
 ) -> ServiceResult<()> {
     let zone = business_hours::zone_of(deps, account, None).await?;
-    let day = at.with_timezone(&zone).date_naive().to_string();
+    let local = at.with_timezone(&zone).date_naive();
+    let (day, month) = (local.to_string(), local.format("%Y-%m").to_string());
     let mark = keys::report_mark(account, session, cycle.timestamp_millis(), metric);
     let mut writes = vec![TransactItem::Put {
         item: Item::from([("pk".to_owned(), attr::s(&mark.pk)), ("sk".to_owned(), attr::s(&mark.sk))]),
         condition: Some(Condition::NotExists),
     }];
-    for dim in dims {
-        writes.push(TransactItem::Update {
-            key: keys::report_counters(account, &day, dim),
-            ops: ops.clone(),
-            condition: None,
-        });
+    for (kind, id) in dims {
+        for (granularity, period) in [('D', &day), ('M', &month)] {
+            writes.push(TransactItem::Update {
+                key: keys::report_counters(account, granularity, kind, period, id),
+                ops: ops.clone(),
+                condition: None,
+            });
+        }
     }
     match deps.table.transact(writes).await {
         Ok(()) => Ok(()),
@@ -260,38 +264,99 @@ pub async fn summary(deps: &Deps, caller: &Caller, q: ReportQuery) -> ServiceRes
     if q.to < q.from {
         return Err(ServiceError::invalid("`to` is before `from`"));
     }
+    use chrono::Datelike;
+    if !(2000..=2100).contains(&q.from.year()) || !(2000..=2100).contains(&q.to.year()) {
+        return Err(ServiceError::invalid("reports cover the years 2000 to 2100"));
+    }
     if (q.to - q.from).num_days() > 366 {
         return Err(ServiceError::invalid("a report spans at most 366 days"));
     }
     let group = q.group_by.unwrap_or(GroupBy::All);
-    let query =
-        Query::partition(Index::Primary, keys::account_pk(&caller.account_id)).sort(SortCondition::Between(
-            format!("{}{}#", keys::REPORT_PREFIX, q.from),
-            format!("{}{}#~", keys::REPORT_PREFIX, q.to),
-        ));
+    let kind = match group {
+        GroupBy::All | GroupBy::Day => "all",
+        GroupBy::Team => "team",
+        GroupBy::Agent => "agent",
+        GroupBy::Channel => "channel",
+    };
     let mut rows: BTreeMap<String, Sums> = BTreeMap::new();
-    for item in crate::record::query_all_items(deps, query).await? {
-        let Some(rest) = attr::get_s(&item, "sk").and_then(|sk| sk.strip_prefix(keys::REPORT_PREFIX)) else {
-            continue;
-        };
-        let Some((day, dim)) = rest.split_once('#') else { continue };
-        let key = match (group, dim) {
-            (GroupBy::All, "all") => "all".to_owned(),
-            (GroupBy::Day, "all") => day.to_owned(),
-            (GroupBy::Team, d) if d.starts_with("team:") => d.to_owned(),
-            (GroupBy::Agent, d) if d.starts_with("agent:") => d.to_owned(),
-            (GroupBy::Channel, d) if d.starts_with("channel:") => d.to_owned(),
-            _ => continue,
-        };
-        rows.entry(key).or_default().add(&item);
+    for (granularity, first, last) in spans(q.from, q.to, group == GroupBy::Day) {
+        let bound =
+            |period: &str, end: &str| format!("{}{granularity}#{kind}#{period}#{end}", keys::REPORT_PREFIX);
+        let query = Query::partition(Index::Primary, keys::account_pk(&caller.account_id))
+            .sort(SortCondition::Between(bound(&first, ""), bound(&last, "~")));
+        for item in crate::record::query_all_items(deps, query).await? {
+            let sk = attr::get_s(&item, "sk").unwrap_or_default();
+            let mut parts = sk.splitn(5, '#').skip(3);
+            let (Some(period), Some(id)) = (parts.next(), parts.next()) else { continue };
+            let key = match group {
+                GroupBy::All => "all".to_owned(),
+                GroupBy::Day => period.to_owned(),
+                _ => format!("{kind}:{id}"),
+            };
+            rows.entry(key).or_default().add(&item);
+        }
     }
     let rows = rows.into_iter().map(|(key, sums)| sums.row(key)).collect();
     Ok(Report { from: q.from, to: q.to, rows })
 }
 
+/// The ranges of counter items covering `from..=to`: days for a partial month at either
+/// end (or everywhere when `daily`), whole months between.
+fn spans(from: NaiveDate, to: NaiveDate, daily: bool) -> Vec<(char, String, String)> {
+    use chrono::Datelike;
+    let day = |d: NaiveDate| d.to_string();
+    let month = |d: NaiveDate| d.format("%Y-%m").to_string();
+    if daily {
+        return vec![('D', day(from), day(to))];
+    }
+    let first_of = |d: NaiveDate| d.with_day(1).unwrap_or(d);
+    let next_month = |d: NaiveDate| first_of(first_of(d) + chrono::Duration::days(32));
+    let mut out = Vec::new();
+    // Leading days up to the first whole month.
+    let mut cursor = from;
+    if cursor.day() != 1 {
+        let end = (next_month(cursor) - chrono::Duration::days(1)).min(to);
+        out.push(('D', day(cursor), day(end)));
+        cursor = end + chrono::Duration::days(1);
+    }
+    // Whole months, then the trailing days.
+    let mut whole_last = None;
+    let mut m = cursor;
+    while m <= to && next_month(m) - chrono::Duration::days(1) <= to {
+        whole_last = Some(m);
+        m = next_month(m);
+    }
+    if let Some(last) = whole_last {
+        out.push(('M', month(cursor), month(last)));
+    }
+    if m <= to {
+        out.push(('D', day(m), day(to)));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_period_is_read_as_partial_months_by_day_and_whole_months_by_month() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2025, m, day).unwrap();
+        let s = |g: char, a: &str, b: &str| (g, a.to_owned(), b.to_owned());
+        assert_eq!(spans(d(1, 1), d(12, 31), false), [s('M', "2025-01", "2025-12")]);
+        assert_eq!(
+            spans(d(1, 15), d(3, 10), false),
+            [
+                s('D', "2025-01-15", "2025-01-31"),
+                s('M', "2025-02", "2025-02"),
+                s('D', "2025-03-01", "2025-03-10")
+            ]
+        );
+        assert_eq!(spans(d(6, 3), d(6, 20), false), [s('D', "2025-06-03", "2025-06-20")]);
+        assert_eq!(spans(d(6, 1), d(6, 29), false), [s('D', "2025-06-01", "2025-06-29")]);
+        assert_eq!(spans(d(2, 1), d(2, 28), false), [s('M', "2025-02", "2025-02")]);
+        assert_eq!(spans(d(1, 15), d(3, 10), true), [s('D', "2025-01-15", "2025-03-10")]);
+    }
 
     #[test]
     fn the_buckets_close_on_the_hour_below() {

@@ -105,6 +105,14 @@ async fn first_response_and_resolution_match_a_hand_computed_week_with_business_
     let teams = report(&stack, &token, "team").await;
     assert_eq!(teams["rows"][0]["key"], format!("team:{}", t.default_team));
 
+    // The whole month is read from the month's counters: the same figures.
+    let path = "/v1/reports/summary?from=2026-11-01&to=2026-11-30";
+    let (_, month) = stack.call(Method::GET, path, &token, None).await;
+    assert_eq!(month["rows"], all["rows"], "{month}");
+    let path = "/v1/reports/summary?from=2026-11-01&to=2026-12-31&group_by=agent";
+    let (_, two) = stack.call(Method::GET, path, &token, None).await;
+    assert_eq!(two["rows"], agents["rows"]);
+
     // A redelivered completion or reply changes nothing.
     let again = atende_core::events::DomainEvent::SessionCompleted {
         account_id: t.account.clone(),
