@@ -14,6 +14,7 @@ use utoipa::{Modify, OpenApi};
         atende_core::conversations::sessions::Tab,
         atende_core::conversations::lifecycle::TeamSessions,
         atende_core::conversations::lifecycle::UserSessions,
+        atende_core::reports::GroupBy,
     ))
 )]
 pub struct ApiDoc;
