@@ -2,9 +2,10 @@
 """Finds import circles between the modules of each crate of the workspace.
 
 Every `crate::a::b` and `super::x` path in a module's source (use lines and inline paths)
-is an edge to the module file that path names. Crate roots and `mod.rs` files only declare
-modules and re-export; a path through one of them is followed to the module that defines
-the name (`pub use x::Name` or `pub use x::*`). Prints every circle and exits 1 if there is
+is an edge to the module file that path names. Crate roots, and `mod.rs` files that only
+declare modules and re-export, are followed: a path through one of them goes to the module
+that defines the name (`pub use x::Name` or `pub use x::*`); a `mod.rs` with items of its
+own is a module like any other. Prints every circle and exits 1 if there is
 one, 0 otherwise. Usage: `python3 tools/import_cycles.py [crate src dirs...]`.
 """
 
@@ -16,6 +17,11 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 PATH = re.compile(r"\b(crate|super)((?:::[A-Za-z_][A-Za-z0-9_]*)+)")
 USE_GROUP = re.compile(r"\b(crate|super)::((?:[A-Za-z_][A-Za-z0-9_]*::)*)\{([^}]*)\}", re.S)
 REEXPORT = re.compile(r"^\s*pub use (?:self::)?([A-Za-z_][A-Za-z0-9_]*)::(\*|\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)", re.M)
+
+
+DEFINES = re.compile(
+    r"^\s*(?:pub(?:\([a-z]+\))?\s+)?(?:async\s+)?(?:fn|struct|enum|const|static|impl|trait|type)\b", re.M
+)
 
 
 def strip_comments(text):
@@ -38,8 +44,12 @@ class Crate:
         self.text = {m: strip_comments(f.read_text()) for m, f in self.files.items()}
 
     def is_container(self, module):
+        """A crate root, or a `mod.rs` that only declares and re-exports modules. A
+        `mod.rs` that defines items of its own is a module like any other file."""
         f = self.files[module]
-        return f.name in ("lib.rs", "main.rs", "mod.rs")
+        if f.name in ("lib.rs", "main.rs"):
+            return True
+        return f.name == "mod.rs" and not DEFINES.search(self.text[module])
 
     def resolve(self, module_of_file, kind, segments):
         """The module file a path from `module_of_file` names."""
@@ -57,7 +67,7 @@ class Crate:
             if nxt in self.files:
                 current = nxt
                 continue
-            if current in self.files and self.is_container(current):
+            if current in self.files and self.files[current].name in ("lib.rs", "main.rs", "mod.rs"):
                 target = self.reexported(current, seg)
                 if target is not None:
                     return target

@@ -32,7 +32,7 @@ pub struct Deps {
     pub sealer: Arc<dyn Sealer>,
     /// The request buckets of the API's limits, and the limits (deployment settings).
     pub limiter: Arc<dyn RateLimiter>,
-    pub limits: crate::limits::ApiLimits,
+    pub limits: crate::limits::api_limits::ApiLimits,
     pub reactions: Arc<Reactions>,
     /// Configuration read on the hot paths, cached per process (see [`crate::cache`]).
     pub config: Arc<crate::cache::ConfigCache>,

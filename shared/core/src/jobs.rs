@@ -182,7 +182,7 @@ pub async fn enqueue_flow(deps: &Deps, job: &FlowJob) -> ServiceResult<()> {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum WebhookJob {
     /// An event happened: store it once and start its delivery to every endpoint taking it.
-    Publish { account_id: String, event: crate::webhooks::OutEvent },
+    Publish { account_id: String, event: crate::webhooks::model::OutEvent },
     /// One attempt at a delivery; stale unless the delivery has made `attempts` attempts.
     Deliver { account_id: String, endpoint_id: String, event_id: String, attempts: u32 },
 }
