@@ -8,6 +8,19 @@ use crate::ports::OutgoingMessage;
 use crate::queues;
 use serde::{Deserialize, Serialize};
 
+/// Puts `job` on `queue` after `delay` (≤ 15 minutes: SQS's longest; longer waits go
+/// through the timers).
+async fn send_after<J: Serialize>(
+    deps: &Deps,
+    queue: &str,
+    job: &J,
+    delay: std::time::Duration,
+) -> ServiceResult<()> {
+    let body = serde_json::to_string(job)?;
+    deps.queue.send(queue, OutgoingMessage::new(body).delay(delay)).await?;
+    Ok(())
+}
+
 /// The `outbound` queue's job (the `send` function).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -56,9 +69,7 @@ pub async fn enqueue_campaign(
     job: &CampaignJob,
     delay: std::time::Duration,
 ) -> ServiceResult<()> {
-    let body = serde_json::to_string(job)?;
-    deps.queue.send(queues::CAMPAIGNS, OutgoingMessage::new(body).delay(delay)).await?;
-    Ok(())
+    send_after(deps, queues::CAMPAIGNS, job, delay).await
 }
 
 /// The `payments` queue's jobs (the `payments` function).
@@ -73,9 +84,7 @@ pub enum PaymentJob {
 
 /// Puts a job on the `payments` queue, after `delay` (≤ 15 minutes).
 pub async fn enqueue_payment(deps: &Deps, job: &PaymentJob, delay: std::time::Duration) -> ServiceResult<()> {
-    let body = serde_json::to_string(job)?;
-    deps.queue.send(queues::PAYMENTS, OutgoingMessage::new(body).delay(delay)).await?;
-    Ok(())
+    send_after(deps, queues::PAYMENTS, job, delay).await
 }
 
 /// The `transcription` queue's job (the `transcription` function): transcribe a received
@@ -92,9 +101,7 @@ pub async fn enqueue_transcription(
     job: &TranscriptionJob,
     delay: std::time::Duration,
 ) -> ServiceResult<()> {
-    let body = serde_json::to_string(job)?;
-    deps.queue.send(queues::TRANSCRIPTION, OutgoingMessage::new(body).delay(delay)).await?;
-    Ok(())
+    send_after(deps, queues::TRANSCRIPTION, job, delay).await
 }
 
 /// The `routing` queue's jobs (the `transfer` function).
@@ -189,7 +196,5 @@ pub enum WebhookJob {
 
 /// Puts a job on the `hooks` queue, after `delay` (≤ 15 minutes).
 pub async fn enqueue_webhook(deps: &Deps, job: &WebhookJob, delay: std::time::Duration) -> ServiceResult<()> {
-    let body = serde_json::to_string(job)?;
-    deps.queue.send(queues::HOOKS, OutgoingMessage::new(body).delay(delay)).await?;
-    Ok(())
+    send_after(deps, queues::HOOKS, job, delay).await
 }

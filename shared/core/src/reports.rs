@@ -140,6 +140,10 @@ async fn count_once(
     let local = at.with_timezone(&zone).date_naive();
     let (day, month) = (local.to_string(), local.format("%Y-%m").to_string());
     let mark = keys::report_mark(account, session, cycle.timestamp_millis(), metric);
+    // Every later reply of a cycle ends here: one read, not a transaction that fails.
+    if deps.table.get(&mark).await?.is_some() {
+        return Ok(());
+    }
     let mut writes = vec![TransactItem::Put {
         item: Item::from([("pk".to_owned(), attr::s(&mark.pk)), ("sk".to_owned(), attr::s(&mark.sk))]),
         condition: Some(Condition::NotExists),
@@ -211,49 +215,61 @@ pub struct Report {
     pub rows: Vec<ReportRow>,
 }
 
+/// The sums of one time metric over a row's counter items.
+#[derive(Default)]
+struct TimeSums {
+    count: i64,
+    seconds: i64,
+    business_seconds: i64,
+    buckets: [i64; 5],
+}
+
+impl TimeSums {
+    fn add(&mut self, item: &Item, metric: &str) {
+        let n = |part: &str| attr::get_n(item, &format!("{metric}_{part}")).unwrap_or(0);
+        self.count += n("count");
+        self.seconds += n("seconds");
+        self.business_seconds += n("business_seconds");
+        for (i, slot) in self.buckets.iter_mut().enumerate() {
+            *slot += n(&format!("bucket_{i}"));
+        }
+    }
+
+    fn figures(&self) -> TimeFigures {
+        let average = |sum: i64| (self.count > 0).then(|| sum as f64 / self.count as f64);
+        TimeFigures {
+            count: self.count,
+            average_seconds: average(self.seconds),
+            average_business_seconds: average(self.business_seconds),
+            buckets: self.buckets,
+        }
+    }
+}
+
 /// Sums of one row while reading.
 #[derive(Default)]
 struct Sums {
     opened: i64,
     completed: i64,
-    figures: BTreeMap<(&'static str, &'static str), i64>,
-    buckets: BTreeMap<&'static str, [i64; 5]>,
+    first_response: TimeSums,
+    resolution: TimeSums,
 }
 
 impl Sums {
     fn add(&mut self, item: &Item) {
-        let n = |name: &str| attr::get_n(item, name).unwrap_or(0);
-        self.opened += n("opened");
-        self.completed += n("completed");
-        for m in ["first_response", "resolution"] {
-            for part in ["count", "seconds", "business_seconds"] {
-                *self.figures.entry((m, part)).or_default() += n(&format!("{m}_{part}"));
-            }
-            let b = self.buckets.entry(m).or_default();
-            for (i, slot) in b.iter_mut().enumerate() {
-                *slot += n(&format!("{m}_bucket_{i}"));
-            }
-        }
+        self.opened += attr::get_n(item, "opened").unwrap_or(0);
+        self.completed += attr::get_n(item, "completed").unwrap_or(0);
+        self.first_response.add(item, Metric::FirstResponse.name());
+        self.resolution.add(item, Metric::Resolution.name());
     }
 
     fn row(&self, key: String) -> ReportRow {
-        let time = |m: &'static str| {
-            let get = |part| self.figures.get(&(m, part)).copied().unwrap_or(0);
-            let count = get("count");
-            let average = |sum: i64| (count > 0).then(|| sum as f64 / count as f64);
-            TimeFigures {
-                count,
-                average_seconds: average(get("seconds")),
-                average_business_seconds: average(get("business_seconds")),
-                buckets: self.buckets.get(m).copied().unwrap_or_default(),
-            }
-        };
         ReportRow {
             key,
             opened: self.opened,
             completed: self.completed,
-            first_response: time("first_response"),
-            resolution: time("resolution"),
+            first_response: self.first_response.figures(),
+            resolution: self.resolution.figures(),
         }
     }
 }

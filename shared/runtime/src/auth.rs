@@ -4,7 +4,7 @@
 //! the caller's account. No handler ever reads an account id from the request.
 
 use crate::context::AppContext;
-use crate::http_error::ApiError;
+use crate::http_error::{ApiError, whole_seconds};
 use atende_core::accounts::{Caller, login, tokens};
 use atende_core::limits::Decision;
 use atende_core::secret::Secret;
@@ -60,22 +60,22 @@ pub async fn require_caller(
 /// `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds until the bucket
 /// is full again), as the IETF draft on rate limit headers names them.
 fn rate_headers(headers: &mut axum::http::HeaderMap, d: &Decision) {
-    let secs = |d: std::time::Duration| d.as_secs() + u64::from(d.subsec_nanos() > 0);
     headers.insert("ratelimit-limit", HeaderValue::from(d.limit));
     headers.insert("ratelimit-remaining", HeaderValue::from(d.remaining));
-    headers.insert("ratelimit-reset", HeaderValue::from(secs(d.reset)));
-    if !d.allowed {
-        headers.insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs(d.retry_after).max(1)));
-    }
+    headers.insert("ratelimit-reset", HeaderValue::from(whole_seconds(d.reset)));
 }
 
-/// The 429: the error body, `Retry-After` and the limit's headers.
+/// The 429: the error (with `Retry-After`) and the limit's headers.
 fn refused(d: Decision) -> Response {
-    let body = crate::http_error::utoipa_schema::ErrorBody {
-        error: "rate_limited".into(),
-        message: "too many requests for this account or API token; wait for Retry-After seconds".into(),
+    let error = ApiError {
+        retry_after: Some(d.retry_after),
+        ..ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "too many requests for this account or API token; wait for Retry-After seconds",
+        )
     };
-    let mut response = (axum::http::StatusCode::TOO_MANY_REQUESTS, axum::Json(body)).into_response();
+    let mut response = error.into_response();
     rate_headers(response.headers_mut(), &d);
     response
 }

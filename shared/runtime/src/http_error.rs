@@ -128,9 +128,13 @@ impl IntoResponse for ApiError {
             (self.status, Json(ErrorBody { error: self.code.to_owned(), message: self.message }))
                 .into_response();
         if let Some(wait) = self.retry_after {
-            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.max(1).into());
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, whole_seconds(wait).max(1).into());
         }
         response
     }
+}
+
+/// A wait as the headers state it: whole seconds, rounded up.
+pub fn whole_seconds(d: std::time::Duration) -> u64 {
+    d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }

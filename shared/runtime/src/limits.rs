@@ -17,22 +17,20 @@ const MEMORY_BUCKETS: usize = 100_000;
 
 #[derive(Default)]
 pub struct MemoryLimiter {
-    buckets: Mutex<HashMap<String, Bucket>>,
+    /// Each bucket with the limit it is taken under (account and token limits differ).
+    buckets: Mutex<HashMap<String, (Bucket, Limit)>>,
 }
 
 #[async_trait]
 impl RateLimiter for MemoryLimiter {
     async fn take(&self, key: &str, limit: Limit, now: DateTime<Utc>) -> Result<Decision, TableError> {
         let mut buckets = self.buckets.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (decision, after) = bucket::take(buckets.get(key).copied(), limit, now);
+        let (decision, after) = bucket::take(buckets.get(key).map(|(b, _)| *b), limit, now);
         if buckets.len() >= MEMORY_BUCKETS {
             // Forget the buckets that have refilled (they read back as new, full ones).
-            buckets.retain(|_, b| {
-                let (d, _) = bucket::take(Some(*b), limit, now);
-                d.remaining + 1 < limit.burst
-            });
+            buckets.retain(|_, (b, l)| bucket::take(Some(*b), *l, now).0.remaining + 1 < l.burst);
         }
-        buckets.insert(key.to_owned(), after);
+        buckets.insert(key.to_owned(), (after, limit));
         Ok(decision)
     }
 }

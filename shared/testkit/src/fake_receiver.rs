@@ -1,7 +1,7 @@
 //! A fake integrator: receives outbound webhooks at `POST /<path>`, keeps each as it came
 //! (the Standard Webhooks headers and the body) and answers as told: 204 by default, or
-//! the next of a script of statuses (with an optional `Retry-After`), or every other
-//! request failing (a flaky endpoint).
+//! the next of a script of statuses (with an optional `Retry-After`), or a failure for the
+//! first request of every `webhook-id` (a flaky endpoint).
 
 use axum::Router;
 use axum::body::Bytes;
@@ -44,8 +44,6 @@ struct Inner {
     received: Vec<Received>,
     /// Per path: the statuses to answer next (with a Retry-After in seconds).
     script: HashMap<String, VecDeque<(u16, Option<u64>)>>,
-    /// Paths failing every other request with 500.
-    flaky: HashMap<String, u64>,
     /// Paths failing the first request of every `webhook-id` with 500 (half of all
     /// requests fail; each event gets through on its retry).
     first_fails: HashMap<String, std::collections::HashSet<String>>,
@@ -110,16 +108,6 @@ impl FakeReceiver {
         self.inner.lock().unwrap().delay = delay;
     }
 
-    /// Every other request to `path` fails with 500.
-    pub fn flaky(&self, path: &str) {
-        self.inner.lock().unwrap().flaky.insert(path.to_owned(), 0);
-    }
-
-    /// How many requests reached `path` (without copying them).
-    pub fn count(&self, path: &str) -> usize {
-        self.inner.lock().unwrap().received.iter().filter(|r| r.path == path).count()
-    }
-
     pub fn received(&self) -> Vec<Received> {
         self.inner.lock().unwrap().received.clone()
     }
@@ -147,9 +135,6 @@ async fn receive(
         next
     } else if let Some(seen) = inner.first_fails.get_mut(&path) {
         if seen.insert(header("webhook-id")) { (500, None) } else { (204, None) }
-    } else if let Some(count) = inner.flaky.get_mut(&path) {
-        *count += 1;
-        if *count % 2 == 1 { (500, None) } else { (204, None) }
     } else {
         (204, None)
     };

@@ -55,7 +55,10 @@ fn verify_with_the_library(cases: &[Value]) -> Vec<Value> {
     drop(input);
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "the verifier needs `pip install standardwebhooks` (scripts/test does it)");
-    String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    let verdicts: Vec<Value> =
+        String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(verdicts.len(), cases.len(), "one verdict per case");
+    verdicts
 }
 
 /// A real session of the fixture customer (opened by the message `wamid`), and the domain

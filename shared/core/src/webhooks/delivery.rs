@@ -109,10 +109,7 @@ async fn start(
                 }
                 return Ok(());
             }
-            Some(d) if !again => {
-                let _ = d;
-                return Ok(());
-            }
+            Some(_) if !again => return Ok(()),
             Some(d) => {
                 Delivery { status: DeliveryStatus::Pending, series: 0, next_attempt_at: Some(now), ..d }
             }
@@ -266,28 +263,32 @@ async fn endpoint_outcome(
     now: DateTime<Utc>,
 ) -> ServiceResult<()> {
     let e = &mut full.endpoint;
+    let before = (e.failing_since, e.enabled);
     let reason = match verdict {
-        Verdict::Delivered if e.failing_since.is_none() => return Ok(()),
         Verdict::Delivered => {
             e.failing_since = None;
             None
         }
-        Verdict::Gone => Some("the endpoint answered 410 Gone".to_owned()),
+        Verdict::Gone => Some("the endpoint answered 410 Gone"),
         Verdict::Retry(_) | Verdict::GaveUp => {
             let since = *e.failing_since.get_or_insert(now);
-            (now - since >= DISABLE_AFTER).then(|| "every delivery failed for five days".to_owned())
+            (now - since >= DISABLE_AFTER).then_some("every delivery failed for five days")
         }
     };
-    let disabled = reason.is_some() && e.enabled;
-    if let Some(reason) = &reason {
+    if let Some(reason) = reason.filter(|_| e.enabled) {
         e.enabled = false;
-        e.disabled_reason = Some(reason.clone());
+        e.disabled_reason = Some(reason.to_owned());
     }
-    let id = e.id.clone();
+    // Most attempts change nothing here (a healthy endpoint, a streak already dated).
+    if (e.failing_since, e.enabled) == before {
+        return Ok(());
+    }
+    let (id, disabled) = (e.id.clone(), before.1 && !e.enabled);
     match endpoints::save(deps, &mut full).await {
         // A concurrent change (an admin's, another attempt's) wins; the next attempt
         // judges again.
-        Ok(()) | Err(ServiceError::Conflict(_)) => {}
+        Ok(()) => {}
+        Err(ServiceError::Conflict(_)) => return Ok(()),
         Err(e) => return Err(e),
     }
     if disabled {
