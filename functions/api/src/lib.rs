@@ -53,6 +53,7 @@ fn resources() -> OpenApiRouter<AppContext> {
         .merge(routes::flows::router())
         .merge(routes::payments::router())
         .merge(routes::audit::router())
+        .merge(routes::reports::router())
         .merge(routes::webhooks::router())
 }
 

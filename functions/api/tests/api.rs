@@ -205,6 +205,9 @@ async fn agents_cannot_manage_users_teams_or_tokens() {
         (Method::GET, "/v1/webhook-endpoints", None),
         (Method::POST, "/v1/webhook-endpoints", Some(json!({"url": "https://crm.example/hook"}))),
         (Method::GET, "/v1/audit", None),
+        (Method::GET, "/v1/reports/summary?from=2026-01-01&to=2026-01-31", None),
+        (Method::GET, "/v1/reports/waiting", None),
+        (Method::POST, "/v1/reports/exports", Some(json!({"from": "2026-01-01", "to": "2026-01-31"}))),
     ];
     for (method, path, body) in attempts {
         let (status, response) = api.call(method.clone(), path, Some(&agent), body).await;
@@ -684,6 +687,9 @@ const ISOLATED_ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/webhook-endpoints/{id}/replay"),
     ("get", "/v1/webhook-event-types"),
     ("get", "/v1/reports/summary"),
+    ("get", "/v1/reports/waiting"),
+    ("post", "/v1/reports/exports"),
+    ("get", "/v1/reports/exports/{id}"),
 ];
 
 #[tokio::test]
@@ -731,6 +737,16 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         .await;
     assert_eq!(status, StatusCode::CREATED, "{hook}");
     let b_hook = hook["id"].as_str().unwrap().to_owned();
+    let (status, export) = api
+        .call(
+            Method::POST,
+            "/v1/reports/exports",
+            Some(&b.admin_token),
+            Some(json!({"from": "2026-01-01", "to": "2026-01-31"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{export}");
+    let b_export = export["id"].as_str().unwrap().to_owned();
     let a_team = a.account.default_team.id.clone();
     let b_default = b.account.default_team.id.clone();
     let (_, channel) = api
@@ -966,6 +982,7 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
 
     let attempts: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, format!("/v1/webhook-endpoints/{b_hook}"), None),
+        (Method::GET, format!("/v1/reports/exports/{b_export}"), None),
         (Method::PATCH, format!("/v1/webhook-endpoints/{b_hook}"), Some(json!({"enabled": false}))),
         (Method::DELETE, format!("/v1/webhook-endpoints/{b_hook}"), None),
         (Method::POST, format!("/v1/webhook-endpoints/{b_hook}/rotate-secret"), None),
@@ -1220,6 +1237,7 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         "/v1/audit",
         "/v1/webhook-endpoints",
         "/v1/webhook-event-types",
+        "/v1/reports/waiting",
     ] {
         let (status, listed) = api.call(Method::GET, path, Some(&a.admin_token), None).await;
         assert_eq!(status, StatusCode::OK);
@@ -1244,6 +1262,7 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
             &b_sequence,
             &b_flow,
             &b_hook,
+            &b_export,
         ] {
             assert!(!text.contains(foreign.as_str()), "{path} leaks {foreign}");
         }

@@ -37,6 +37,11 @@ pub async fn handle(ctx: &AppContext, job: RoutingJob) -> anyhow::Result<()> {
         RoutingJob::EraseContact { account_id, contact_id } => {
             atende_core::privacy::erase(deps, &account_id, &contact_id).await?
         }
+        // A change's events nobody published (see `atende_core::outbox`).
+        RoutingJob::Publish { events } => deps.publish(&events).await?,
+        RoutingJob::ReportExport { account_id, export_id } => {
+            atende_core::reports::exports::run(deps, &account_id, &export_id).await?
+        }
     }
     Ok(())
 }

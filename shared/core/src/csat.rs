@@ -324,15 +324,33 @@ impl Interceptor for SurveyAnswers {
                 item: to_item(&keys::csat_survey(&m.account_id, &session), &survey)?,
                 condition: Some(Condition::version_is(read)),
             }];
-            if survey.status == SurveyStatus::Answered {
+            let mut staged = None;
+            if let (SurveyStatus::Answered, Some(score)) = (survey.status, survey.score) {
                 let index = keys::csat_answer(&m.account_id, now.timestamp_millis(), &session);
                 writes.push(crate::ports::TransactItem::Put {
                     item: to_item(&index, &survey)?,
                     condition: None,
                 });
+                let answered = DomainEvent::CsatAnswered {
+                    account_id: survey.account_id.clone(),
+                    session_id: survey.session_id.clone(),
+                    channel_id: survey.channel_id.clone(),
+                    team_id: survey.team_id.clone(),
+                    agent_id: survey.agent_id.clone(),
+                    score,
+                    scale_max: survey.scale.range().1,
+                    at: now,
+                };
+                let (write, events) = crate::outbox::stage(deps, vec![answered])?;
+                writes.push(write);
+                staged = Some(events);
             }
             match deps.table.transact(writes).await {
-                Ok(()) => {}
+                Ok(()) => {
+                    if let Some(events) = staged {
+                        crate::outbox::release(deps, events).await;
+                    }
+                }
                 Err(TableError::TransactionConditionFailed { .. }) => continue,
                 Err(e) => return Err(e.into()),
             }

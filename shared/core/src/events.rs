@@ -54,7 +54,77 @@ pub enum DomainEvent {
         seq: u32,
     },
     /// A person (an agent) sent a message in a session.
-    AgentReplied { account_id: String, session_id: String, agent_id: String, at: DateTime<Utc> },
+    AgentReplied {
+        account_id: String,
+        session_id: String,
+        agent_id: String,
+        at: DateTime<Utc>,
+        /// The message (none in events recorded before it was carried).
+        #[serde(default)]
+        message_id: Option<String>,
+    },
+    /// A session moved to another team or person (by a person).
+    SessionTransferred {
+        account_id: String,
+        session_id: String,
+        from_team: String,
+        to_team: String,
+        /// The person who now has it; none when it waits in `to_team`'s queue.
+        to_agent: Option<String>,
+        by: String,
+        /// The session's version after the transfer: tells one transfer from another.
+        version: u64,
+        at: DateTime<Utc>,
+    },
+    /// The provider reported a new status for a message of a session.
+    MessageStatusChanged {
+        account_id: String,
+        session_id: String,
+        message_id: String,
+        status: DeliveryStatus,
+        at: DateTime<Utc>,
+        error_code: Option<i64>,
+    },
+    /// A contact was created, changed or erased.
+    ContactChanged { account_id: String, contact_id: String, change: ContactChange, at: DateTime<Utc> },
+    /// Tags were put on or taken off a contact or a session.
+    TagsChanged {
+        account_id: String,
+        /// `contact` or `session`.
+        target: String,
+        target_id: String,
+        added: Vec<String>,
+        removed: Vec<String>,
+        /// The target's version after the change: tells one change from another.
+        version: u64,
+        at: DateTime<Utc>,
+    },
+    /// A payment request changed status (created, received, overdue, refunded, ...).
+    PaymentChanged {
+        account_id: String,
+        payment_id: String,
+        session_id: String,
+        /// The payment's status word (`pending`, `received`, `confirmed`, ...).
+        status: String,
+        amount_cents: i64,
+        /// Who asked for it.
+        requested_by: Option<String>,
+        at: DateTime<Utc>,
+    },
+    /// A campaign started, finished sending, or was paused, resumed or cancelled.
+    CampaignChanged { account_id: String, campaign_id: String, status: String, at: DateTime<Utc> },
+    /// A contact answered a session's satisfaction survey.
+    CsatAnswered {
+        account_id: String,
+        session_id: String,
+        channel_id: String,
+        team_id: String,
+        agent_id: Option<String>,
+        score: u8,
+        /// The scale's top (5 or 10).
+        scale_max: u8,
+        at: DateTime<Utc>,
+    },
     /// A session was completed (by a person or by the system).
     SessionCompleted {
         account_id: String,
@@ -99,6 +169,25 @@ pub enum DeliveryStatus {
     Delivered,
     Read,
     Failed,
+}
+
+/// What happened to a contact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContactChange {
+    Created,
+    Updated,
+    Erased,
+}
+
+impl ContactChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactChange::Created => "created",
+            ContactChange::Updated => "updated",
+            ContactChange::Erased => "erased",
+        }
+    }
 }
 
 /// The longest text carried as a [`DomainEvent::MessageReceived`] keyword.
@@ -152,6 +241,13 @@ impl DomainEvent {
             DomainEvent::DeliveryStatus { .. } => "delivery_status",
             DomainEvent::TemplateStatusChanged { .. } => "template_status_changed",
             DomainEvent::PhoneQualityChanged { .. } => "phone_quality_changed",
+            DomainEvent::SessionTransferred { .. } => "session_transferred",
+            DomainEvent::MessageStatusChanged { .. } => "message_status_changed",
+            DomainEvent::ContactChanged { .. } => "contact_changed",
+            DomainEvent::TagsChanged { .. } => "tags_changed",
+            DomainEvent::PaymentChanged { .. } => "payment_changed",
+            DomainEvent::CampaignChanged { .. } => "campaign_changed",
+            DomainEvent::CsatAnswered { .. } => "csat_answered",
         }
     }
 }

@@ -120,6 +120,10 @@ pub enum RoutingJob {
     ContactImport { account_id: String, import_id: String },
     /// Erase a contact (privacy); idempotent step by step.
     EraseContact { account_id: String, contact_id: String },
+    /// Events a change committed to and nobody published (see `crate::outbox`).
+    Publish { events: Vec<crate::events::DomainEvent> },
+    /// Write a report's CSV (see `crate::reports::exports`).
+    ReportExport { account_id: String, export_id: String },
 }
 
 /// Puts a job on the `routing` queue.

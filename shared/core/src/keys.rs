@@ -149,6 +149,18 @@ pub fn report_mark(account: &str, session: &str, cycle_ms: i64, metric: &str) ->
     Key::new(account_pk(account), format!("RPTMARK#{session}#{cycle_ms}#{metric}"))
 }
 
+/// `A#<account>` / `RPTWAIT#<session>`: since when the session's customer waits for a
+/// person's reply (the first message nobody answered yet; the reply time runs from here).
+pub fn report_wait(account: &str, session: &str) -> Key {
+    Key::new(account_pk(account), format!("RPTWAIT#{session}"))
+}
+
+pub const EXPORT_PREFIX: &str = "EXPORT#";
+/// `A#<account>` / `EXPORT#<id>`: a report export (its period, state and file).
+pub fn report_export(account: &str, id: &str) -> Key {
+    Key::new(account_pk(account), format!("{EXPORT_PREFIX}{id}"))
+}
+
 pub const TAG_PREFIX: &str = "TAG#";
 /// `A#<account>` / `TAG#<tag>`: a tag (name and colour).
 pub fn tag(account: &str, tag: &str) -> Key {

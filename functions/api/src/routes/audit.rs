@@ -1,5 +1,4 @@
 use atende_core::audit::{self, AuditPage, AuditQuery};
-use atende_core::reports::{self, Report, ReportQuery};
 use atende_runtime::auth::Authenticated;
 use atende_runtime::extract::QueryParams;
 use atende_runtime::http_error::utoipa_schema::ErrorBody;
@@ -22,20 +21,6 @@ pub async fn list(
     Ok(Json(audit::list(&ctx.deps, &caller, query).await?))
 }
 
-/// The period's figures from the counters (admins): sessions opened and completed, first
-/// response and resolution times (average wall-clock and business-hours seconds, and the
-/// 0–1 h, 1–4 h, 4–8 h, 8–24 h, 24 h+ distribution), in one row or per day, team, agent or
-/// channel. Days are the account's local days.
-#[utoipa::path(operation_id = "report_summary", get, path = "/v1/reports/summary", tag = "reports", security(("bearer" = [])),
-    params(ReportQuery), responses((status = 200, body = Report), (status = 403, body = ErrorBody)))]
-pub async fn summary(
-    State(ctx): State<AppContext>,
-    Authenticated(caller): Authenticated,
-    QueryParams(query): QueryParams<ReportQuery>,
-) -> Result<Json<Report>, ApiError> {
-    Ok(Json(reports::summary(&ctx.deps, &caller, query).await?))
-}
-
 pub fn router() -> OpenApiRouter<AppContext> {
-    OpenApiRouter::new().routes(routes!(list)).routes(routes!(summary))
+    OpenApiRouter::new().routes(routes!(list))
 }

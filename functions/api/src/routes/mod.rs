@@ -8,6 +8,7 @@ pub mod conversations;
 pub mod crm;
 pub mod flows;
 pub mod payments;
+pub mod reports;
 pub mod routing;
 pub mod tags;
 pub mod teams;

@@ -98,4 +98,12 @@ async fn a_typed_five_and_an_answer_outside_the_window_land_on_their_sessions_an
     );
     assert_eq!(scale["by_agent"][&t.admin]["answers"], 2);
     assert_eq!(scale["by_team"][&t.default_team]["distribution"], json!({"4": 1, "5": 1}));
+    // The reports' counters agree, per agent too (answers counted on their local day).
+    let (from, to) = (stack.now() - chrono::Duration::days(3), stack.now() + chrono::Duration::days(1));
+    let path =
+        format!("/v1/reports/summary?from={}&to={}&group_by=agent", from.date_naive(), to.date_naive());
+    let (status, report) = stack.call(Method::GET, &path, &t.token, None).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["rows"][0]["key"], format!("agent:{}", t.admin));
+    assert_eq!(report["rows"][0]["csat"], json!([{"scale_max": 5, "count": 2, "average": 4.5}]), "{report}");
 }

@@ -334,3 +334,105 @@ async fn internal_targets_are_refused_when_saved_and_a_name_resolving_to_10_x_wh
     assert!(attempt["excerpt"].as_str().unwrap().contains("non-public address (10.1.2.3)"), "{attempt}");
     assert_eq!(log["items"][0]["status"], "pending", "retried later (the name may change)");
 }
+
+#[tokio::test]
+async fn contacts_tags_transfers_replies_statuses_and_completions_reach_an_endpoint_once_each() {
+    let receiver = FakeReceiver::start().await;
+    let stack = stack_for(&receiver).await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let every: Vec<&str> = atende_core::webhooks::EVENT_TYPES.to_vec();
+    endpoint(&stack, &t, &receiver.url("all"), &every).await;
+    let (ana, _) = stack.user(&t, "ana@acme.example", "agent").await;
+    stack
+        .call(
+            Method::PUT,
+            &format!("/v1/teams/{}/members/{ana}", t.default_team),
+            &t.token,
+            Some(json!({"member": true})),
+        )
+        .await;
+    let (_, tag) = stack.call(Method::POST, "/v1/tags", &t.token, Some(json!({"name": "vip"}))).await;
+    let tag = tag["id"].as_str().unwrap().to_owned();
+
+    // A contact made by hand, then tagged.
+    let (_, contact) =
+        stack.call(Method::POST, "/v1/contacts", &t.token, Some(json!({"phone": "+5511912345678"}))).await;
+    let contact = contact["id"].as_str().unwrap().to_owned();
+    let (status, body) = stack
+        .call(Method::PATCH, &format!("/v1/contacts/{contact}"), &t.token, Some(json!({"tags": [tag]})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // A conversation: assumed, answered (the answer read), transferred to Ana, completed.
+    let session = stack.assumed_session(&t, "wamid.hooks1").await;
+    stack.send_text(&t, &session, "Olá!").await;
+    stack.settle().await;
+    let wamid = stack.messages(&t.token, &session).await[0]["provider_id"].as_str().unwrap().to_owned();
+    stack.deliver(&status_payload("delivered", &wamid)).await;
+    stack.deliver(&status_payload("read", &wamid)).await;
+    stack.deliver(&status_payload("read", &wamid)).await; // Meta repeats itself
+    stack.settle().await;
+    let (status, body) = stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/transfer"),
+            &t.token,
+            Some(json!({"user_id": ana})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(stack.complete_for_good(&t, &session).await.0, StatusCode::OK);
+    stack.settle().await;
+
+    let got: Vec<Value> = receiver.at("all").iter().map(|r| r.json()).collect();
+    let of = |kind: &str| got.iter().filter(|e| e["type"] == kind).cloned().collect::<Vec<_>>();
+    let created = of("contact.created");
+    assert!(created.iter().any(|e| e["data"]["contact_id"] == contact.as_str()), "{got:?}");
+    assert_eq!(of("tag.added").len(), 1, "{got:?}");
+    assert_eq!(of("tag.added")[0]["data"], json!({"tag_id": tag, "target": "contact", "target_id": contact}));
+    assert!(of("contact.updated").iter().any(|e| e["data"]["contact_id"] == contact.as_str()));
+    let transferred = of("session.transferred");
+    assert_eq!(transferred.len(), 1, "{got:?}");
+    assert_eq!(transferred[0]["data"]["to_agent_id"], ana.as_str());
+    assert_eq!(transferred[0]["data"]["by"], t.admin.as_str());
+    let replies = of("message.created");
+    assert_eq!(replies.len(), 1, "{got:?}");
+    assert_eq!(replies[0]["data"]["session_id"], session.as_str());
+    let statuses: BTreeSet<String> = of("message.status_changed")
+        .iter()
+        .map(|e| e["data"]["status"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(statuses, BTreeSet::from(["sent".into(), "delivered".into(), "read".into()]), "{got:?}");
+    assert_eq!(of("message.status_changed").len(), 3, "the repeated read is one event");
+    assert_eq!(of("session.completed").len(), 1);
+    assert_eq!(of("session.assigned").len(), 1);
+    // Every delivery is a distinct event.
+    let ids: BTreeSet<String> = receiver.at("all").iter().map(|r| r.id.clone()).collect();
+    assert_eq!(ids.len(), got.len());
+}
+
+#[tokio::test]
+async fn events_committed_with_a_change_are_published_by_their_timer_when_the_caller_never_got_to() {
+    let receiver = FakeReceiver::start().await;
+    let stack = stack_for(&receiver).await;
+    let t = stack.tenant("Acme").await;
+    endpoint(&stack, &t, &receiver.url("a"), &["contact.updated"]).await;
+    // A change's transaction committed with its events; then the process died before it
+    // published them (nothing released them).
+    let deps = &stack.ctx.deps;
+    let event = atende_core::events::DomainEvent::ContactChanged {
+        account_id: t.account.clone(),
+        contact_id: "c1".into(),
+        change: atende_core::events::ContactChange::Updated,
+        at: stack.now(),
+    };
+    let (write, _lost) = atende_core::outbox::stage(deps, vec![event]).unwrap();
+    deps.table.transact(vec![write]).await.unwrap();
+    stack.settle().await;
+    assert!(receiver.at("a").is_empty(), "not before its time");
+    stack.advance(atende_core::outbox::RESCUE_AFTER + chrono::Duration::seconds(1)).await;
+    stack.settle().await;
+    let got = receiver.at("a");
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].json()["data"]["contact_id"], "c1");
+}

@@ -5,7 +5,7 @@ use crate::routing::{customer, designated, distributing_team, newest_pending, sy
 use crate::stack::*;
 use atende_core::ServiceResult;
 use atende_core::deps::{Deps, Reaction, Reactions};
-use atende_core::events::DomainEvent;
+use atende_core::events::{ContactChange, DomainEvent};
 use axum::http::{Method, StatusCode};
 use chrono::Duration;
 use serde_json::json;
@@ -86,12 +86,15 @@ async fn a_new_reaction_sees_each_customer_message_once_without_touching_inbound
     let events = recorder.0.lock().unwrap().clone();
     let opened: Vec<bool> = events
         .iter()
-        .map(|e| match e {
-            DomainEvent::MessageReceived { new_session, .. } => *new_session,
+        .filter_map(|e| match e {
+            DomainEvent::MessageReceived { new_session, .. } => Some(*new_session),
+            DomainEvent::ContactChanged { change: ContactChange::Created, .. } => None,
             other => panic!("unexpected {other:?}"),
         })
         .collect();
     assert_eq!(opened, vec![true, false, false], "one event per message; the first opened the session");
+    let created = events.iter().filter(|e| matches!(e, DomainEvent::ContactChanged { .. })).count();
+    assert_eq!(created, 1, "the new contact, once");
 
     let session = newest_pending(&stack, &t).await;
     let (status, _) =

@@ -122,3 +122,130 @@ async fn first_response_and_resolution_match_a_hand_computed_week_with_business_
     stack.ctx.deps.publish(&[again]).await.unwrap();
     assert_eq!(report(&stack, &token, "all").await, all);
 }
+
+#[tokio::test]
+async fn reply_times_classifications_waiting_now_and_the_csv_export_match_a_hand_computed_day() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let (_, reason) = stack
+        .call(
+            Method::POST,
+            "/v1/classification-reasons",
+            &t.token,
+            Some(json!({"category": "won", "name": "Plano anual", "requires_amount": true})),
+        )
+        .await;
+    let reason = reason["id"].as_str().unwrap().to_owned();
+    let login = || stack.login("admin@acme.example", "a good password");
+
+    // Tuesday 1 December, no business hours (always open): wall clock = business time.
+    move_to(&stack, sp_dec(1, 10, 0)).await;
+    let token = login().await;
+    let t = Tenant { token: token.clone(), ..t };
+    let session = session_of(&stack, &token, 1).await;
+    move_to(&stack, sp_dec(1, 10, 5)).await;
+    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &token, None).await;
+    stack.send_text(&t, &session, "Bom dia!").await; // the first response: not a reply time
+    // Two customer messages at 10:10 and 10:12, answered at 10:20: 600 s from the first.
+    move_to(&stack, sp_dec(1, 10, 10)).await;
+    stack.deliver(&customer(1, "tenho uma dúvida", stack.now())).await;
+    stack.drain().await;
+    move_to(&stack, sp_dec(1, 10, 12)).await;
+    stack.deliver(&customer(1, "sobre o plano", stack.now())).await;
+    stack.drain().await;
+    move_to(&stack, sp_dec(1, 10, 20)).await;
+    let (_, reply) = stack.send_text(&t, &session, "Claro!").await;
+    // 11:00 → 13:30: 9,000 s. A second message with no customer message between: nothing.
+    move_to(&stack, sp_dec(1, 11, 0)).await;
+    stack.deliver(&customer(1, "e o preço?", stack.now())).await;
+    stack.drain().await;
+    move_to(&stack, sp_dec(1, 13, 30)).await;
+    stack.send_text(&t, &session, "R$ 15,00.").await;
+    stack.send_text(&t, &session, "Algo mais?").await;
+    // Completed as won with the reason and R$ 15,00.
+    let classification = json!({"category": "won", "reason_id": reason, "amount_cents": 1500});
+    let (status, body) = stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/complete"),
+            &token,
+            Some(json!({"archive_policy": "new_session", "classification": classification})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // 14:00: another customer waits in the default team.
+    move_to(&stack, sp_dec(1, 14, 0)).await;
+    session_of(&stack, &token, 2).await;
+    stack.settle().await;
+
+    let path = "/v1/reports/summary?from=2026-12-01&to=2026-12-01";
+    let (status, day) = stack.call(Method::GET, path, &token, None).await;
+    assert_eq!(status, StatusCode::OK, "{day}");
+    let row = &day["rows"][0];
+    assert_eq!(row["first_response"]["count"], 1, "{day}");
+    assert_eq!(row["first_response"]["average_seconds"], 300.0);
+    let reply_time = &row["reply"];
+    assert_eq!(reply_time["count"], 2, "{day}");
+    assert_eq!(reply_time["average_seconds"], 4_800.0); // (600 + 9,000) / 2
+    assert_eq!(reply_time["average_business_seconds"], 4_800.0);
+    assert_eq!(reply_time["buckets"], json!([1, 1, 0, 0, 0]));
+    assert_eq!(row["categories"], json!([{"key": "won", "count": 1, "amount_cents": 1500}]));
+    assert_eq!(row["reasons"], json!([{"key": reason, "count": 1, "amount_cents": 1500}]));
+    assert_eq!(row["opened"], 2);
+
+    // A redelivered reply counts nothing more.
+    let again = atende_core::events::DomainEvent::AgentReplied {
+        account_id: t.account.clone(),
+        session_id: session.clone(),
+        agent_id: t.admin.clone(),
+        at: sp_dec(1, 10, 20),
+        message_id: reply["id"].as_str().map(str::to_owned),
+    };
+    stack.ctx.deps.publish(&[again]).await.unwrap();
+    let (_, after) = stack.call(Method::GET, path, &token, None).await;
+    assert_eq!(after, day);
+
+    // Waiting now: one session in the default team since 14:00.
+    let (status, waiting) = stack.call(Method::GET, "/v1/reports/waiting", &token, None).await;
+    assert_eq!(status, StatusCode::OK, "{waiting}");
+    assert_eq!(waiting["total"], 1);
+    assert_eq!(waiting["teams"][0]["team_id"], t.default_team.as_str());
+    let since: chrono::DateTime<Utc> = waiting["teams"][0]["oldest_since"].as_str().unwrap().parse().unwrap();
+    assert_eq!(since, sp_dec(1, 14, 0));
+
+    // The CSV: asked for, written by the job (twice: a redelivery), fetched by its link.
+    let query = json!({"from": "2026-12-01", "to": "2026-12-01", "group_by": "agent"});
+    let (status, export) = stack.call(Method::POST, "/v1/reports/exports", &token, Some(query)).await;
+    assert_eq!((status, export["status"].as_str()), (StatusCode::ACCEPTED, Some("pending")), "{export}");
+    let id = export["id"].as_str().unwrap().to_owned();
+    stack.settle().await;
+    atende_core::reports::exports::run(&stack.ctx.deps, &t.account, &id).await.unwrap();
+    let (status, export) = stack.call(Method::GET, &format!("/v1/reports/exports/{id}"), &token, None).await;
+    assert_eq!(
+        (status, export["status"].as_str(), export["rows"].as_u64()),
+        (StatusCode::OK, Some("ready"), Some(1))
+    );
+    let key = format!("exports/{}/report-{id}.csv", t.account);
+    assert!(export["url"].as_str().unwrap().contains(&key), "{export}");
+    let file = stack.ctx.deps.blob.get(&key).await.unwrap().unwrap();
+    let text = String::from_utf8(file.bytes).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().trim_start_matches('\u{feff}').split(';').collect();
+    let cells: Vec<&str> = lines.next().unwrap().split(';').collect();
+    let cell = |name: &str| cells[header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("{name}"))];
+    assert_eq!(cell("agent"), format!("agent:{}", t.admin));
+    assert_eq!((cell("reply_count"), cell("reply_average_seconds")), ("2", "4800"));
+    assert_eq!(cell("first_response_average_seconds"), "300");
+    assert_eq!((cell("category_won_count"), cell("category_won_amount_cents")), ("1", "1500"));
+    assert_eq!(cell("completed"), "1");
+    assert!(lines.next().is_none(), "{text}");
+}
+
+/// A São Paulo local time in December 2026.
+fn sp_dec(day: u32, hour: u32, minute: u32) -> chrono::DateTime<Utc> {
+    chrono_tz::America::Sao_Paulo
+        .with_ymd_and_hms(2026, 12, day, hour, minute, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}

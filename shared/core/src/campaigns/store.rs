@@ -16,7 +16,7 @@ use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::keys;
 use crate::ports::table::attr;
-use crate::ports::{Condition, Index, Query, SortCondition, TableError, UpdateOp};
+use crate::ports::{Condition, Index, Query, SortCondition, TableError, TransactItem, UpdateOp};
 use crate::record::{concurrent, from_item, query_all, to_item};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -287,7 +287,8 @@ pub async fn delete(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()>
 }
 
 /// Moves a campaign from one of `from` to `to` with `ops`: a conditional write, so of two
-/// concurrent attempts one wins. None when it was not in one of `from`.
+/// concurrent attempts one wins, with the event of the change in the same transaction (see
+/// `crate::outbox`). None when it was not in one of `from`.
 pub(crate) async fn transition(
     deps: &Deps,
     account: &str,
@@ -300,13 +301,24 @@ pub(crate) async fn transition(
         Condition::Or(from.iter().map(|s| Condition::equals("status", attr::s(s.as_str()))).collect());
     ops.push(UpdateOp::Set("status".into(), attr::s(to.as_str())));
     ops.push(UpdateOp::Add("version".into(), 1));
-    match deps
-        .table
-        .update(&keys::campaign(account, id), ops, Some(Condition::And(vec![Condition::Exists, allowed])))
-        .await
-    {
-        Ok(item) => Ok(Some(from_item(item)?)),
-        Err(TableError::ConditionFailed) => Ok(None),
+    let changed = crate::events::DomainEvent::CampaignChanged {
+        account_id: account.to_owned(),
+        campaign_id: id.to_owned(),
+        status: to.as_str().to_owned(),
+        at: deps.clock.now(),
+    };
+    let (write, staged) = crate::outbox::stage(deps, vec![changed])?;
+    let update = TransactItem::Update {
+        key: keys::campaign(account, id),
+        ops,
+        condition: Some(Condition::And(vec![Condition::Exists, allowed])),
+    };
+    match deps.table.transact(vec![update, write]).await {
+        Ok(()) => {
+            crate::outbox::release(deps, staged).await;
+            Ok(Some(load(deps, account, id).await?))
+        }
+        Err(TableError::TransactionConditionFailed { index: 0 }) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }

@@ -7,8 +7,10 @@ use super::phone;
 use crate::accounts::{Caller, Profile};
 use crate::crm::fields::{self, Required};
 use crate::crm::tags;
+use crate::crm::tags::Tagged;
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
+use crate::events::{ContactChange, DomainEvent};
 use crate::keys;
 use crate::ports::table::attr;
 use crate::ports::{Condition, Index, Item, Key, Query, SortCondition, TableError, TransactItem};
@@ -80,9 +82,35 @@ fn writes_for_new(contact: &Contact) -> ServiceResult<Vec<TransactItem>> {
 /// Creates `contact` with its pointers, index and `extra` writes in one transaction; a
 /// number or marker already taken is a conflict.
 pub(crate) async fn insert(deps: &Deps, contact: &Contact, extra: Vec<TransactItem>) -> ServiceResult<()> {
+    commit_new(deps, contact, extra).await?.map_err(concurrent)
+}
+
+/// Writes a new contact (its pointers, index, `extra`) and the events of its creation in
+/// one transaction (see `crate::outbox`), then publishes them. The writes of
+/// [`writes_for_new`] come first, so a failed condition's index names the same write; the
+/// transaction's own error is handed back for the caller to read.
+async fn commit_new(
+    deps: &Deps,
+    contact: &Contact,
+    extra: Vec<TransactItem>,
+) -> ServiceResult<Result<(), TableError>> {
     let mut writes = writes_for_new(contact)?;
     writes.extend(extra);
-    deps.table.transact(writes).await.map_err(concurrent)
+    let (id, account, at) = (&contact.id, &contact.account_id, contact.created_at);
+    let mut events = vec![DomainEvent::ContactChanged {
+        account_id: account.clone(),
+        contact_id: id.clone(),
+        change: ContactChange::Created,
+        at,
+    }];
+    events.extend(tags::changed(Tagged::Contact, account, id, contact.version, &[], &contact.tags, at));
+    let (write, staged) = crate::outbox::stage(deps, events)?;
+    writes.push(write);
+    if let Err(e) = deps.table.transact(writes).await {
+        return Ok(Err(e));
+    }
+    crate::outbox::release(deps, staged).await;
+    Ok(Ok(()))
 }
 
 /// Saves `contact` (read as `before`) with the search index changes it needs and `extra`
@@ -104,7 +132,28 @@ pub(crate) async fn save(
         &contact_index::keys_of(contact),
     ));
     writes.extend(extra);
-    deps.table.transact(writes).await.map_err(concurrent)
+    let change = if contact.status == ContactStatus::Erased && before.status != ContactStatus::Erased {
+        ContactChange::Erased
+    } else {
+        ContactChange::Updated
+    };
+    let (id, account, at) = (&contact.id, &contact.account_id, deps.clock.now());
+    let mut events =
+        vec![DomainEvent::ContactChanged { account_id: account.clone(), contact_id: id.clone(), change, at }];
+    events.extend(tags::changed(
+        Tagged::Contact,
+        account,
+        id,
+        contact.version,
+        &before.tags,
+        &contact.tags,
+        at,
+    ));
+    let (write, staged) = crate::outbox::stage(deps, events)?;
+    writes.push(write);
+    deps.table.transact(writes).await.map_err(concurrent)?;
+    crate::outbox::release(deps, staged).await;
+    Ok(())
 }
 
 /// Loads a contact, lets `change` edit it, and saves it with its index, retrying on a
@@ -273,7 +322,7 @@ pub async fn upsert_from_whatsapp(
                     bsuid: bsuid.map(str::to_owned),
                     ..fresh(deps, account, ORIGIN_WHATSAPP)
                 };
-                match deps.table.transact(writes_for_new(&contact)?).await {
+                match commit_new(deps, &contact, Vec::new()).await? {
                     Ok(()) => return Ok(Some(contact)),
                     // Someone created it meanwhile: read theirs.
                     Err(TableError::TransactionConditionFailed { .. }) => continue,
@@ -388,7 +437,7 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewContact) -> ServiceR
             "this number was erased or blocked: an admin must unblock it first",
         ));
     }
-    deps.table.transact(writes_for_new(&contact)?).await.map_err(|e| match e {
+    commit_new(deps, &contact, Vec::new()).await?.map_err(|e| match e {
         TableError::TransactionConditionFailed { index: 1 } => {
             ServiceError::conflict("a contact with this number exists")
         }

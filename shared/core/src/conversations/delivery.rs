@@ -420,6 +420,15 @@ async fn content_of(deps: &Deps, m: &Message) -> ServiceResult<OutboundContent> 
 async fn record_sent(deps: &Deps, account: &str, m: &Message, provider_id: &str) -> ServiceResult<()> {
     let now = deps.clock.now();
     let pointer = keys::provider_message(account, provider_id);
+    let sent = crate::events::DomainEvent::MessageStatusChanged {
+        account_id: account.to_owned(),
+        session_id: m.session_id.clone(),
+        message_id: m.id.clone(),
+        status: crate::events::DeliveryStatus::Sent,
+        at: now,
+        error_code: None,
+    };
+    let (event, staged) = crate::outbox::stage(deps, vec![sent])?;
     let writes = vec![
         TransactItem::Put {
             item: Item::from([
@@ -444,9 +453,10 @@ async fn record_sent(deps: &Deps, account: &str, m: &Message, provider_id: &str)
                 attr::n(rank(MessageStatus::Sending)),
             )),
         },
+        event,
     ];
     match deps.table.transact(writes).await {
-        Ok(()) => {}
+        Ok(()) => crate::outbox::release(deps, staged).await,
         // A status already moved it further: keep that, but the pointer must exist.
         Err(TableError::TransactionConditionFailed { .. }) => {
             deps.table

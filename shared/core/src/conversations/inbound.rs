@@ -460,9 +460,9 @@ pub(crate) async fn advance(
     ];
     match status {
         // The rank condition below lets each of these apply at most once.
-        MessageStatus::Sent => ops.push(UpdateOp::Set("sent_at".into(), at)),
-        MessageStatus::Delivered => ops.push(UpdateOp::Set("delivered_at".into(), at)),
-        MessageStatus::Read => ops.push(UpdateOp::Set("read_at".into(), at)),
+        MessageStatus::Sent => ops.push(UpdateOp::Set("sent_at".into(), at.clone())),
+        MessageStatus::Delivered => ops.push(UpdateOp::Set("delivered_at".into(), at.clone())),
+        MessageStatus::Read => ops.push(UpdateOp::Set("read_at".into(), at.clone())),
         MessageStatus::Failed => {
             let reason =
                 super::meta_errors::reason_of_failed_status(update.error_code, update.error_title.as_deref());
@@ -477,11 +477,50 @@ pub(crate) async fn advance(
         // A message still being claimed by the send function is not overtaken.
         Condition::NotEquals("status".into(), attr::s(MessageStatus::Cancelled.as_str())),
     ]);
-    match deps.table.update(&keys::message(account, message), ops, Some(condition)).await {
-        Ok(_) => Ok(Applied::StatusApplied),
-        Err(TableError::ConditionFailed) => Ok(Applied::StatusIgnored),
-        Err(e) => Err(e.into()),
-    }
+    let key = keys::message(account, message);
+    let item = match deps.table.update(&key, ops, Some(condition)).await {
+        Ok(item) => item,
+        Err(TableError::ConditionFailed) => {
+            // A redelivery of an update that was applied (its time is the message's for
+            // that status) publishes again: the crash may have come before the publish.
+            let stamp = match status {
+                MessageStatus::Sent => Some("sent_at"),
+                MessageStatus::Delivered => Some("delivered_at"),
+                MessageStatus::Read => Some("read_at"),
+                _ => None,
+            };
+            let current = deps.table.get(&key).await?;
+            let applied = current.filter(|m| match stamp {
+                Some(field) => m.get(field) == Some(&at),
+                None => attr::get_s(m, "status") == Some(status.as_str()),
+            });
+            let Some(item) = applied else { return Ok(Applied::StatusIgnored) };
+            publish_status(deps, account, message, &item, update).await?;
+            return Ok(Applied::StatusIgnored);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    publish_status(deps, account, message, &item, update).await?;
+    Ok(Applied::StatusApplied)
+}
+
+async fn publish_status(
+    deps: &Deps,
+    account: &str,
+    message: &str,
+    item: &Item,
+    update: &StatusUpdate,
+) -> ServiceResult<()> {
+    let Some(session) = attr::get_s(item, "session_id") else { return Ok(()) };
+    deps.publish(&[DomainEvent::MessageStatusChanged {
+        account_id: account.to_owned(),
+        session_id: session.to_owned(),
+        message_id: message.to_owned(),
+        status: update.status,
+        at: update.at,
+        error_code: update.error_code,
+    }])
+    .await
 }
 
 /// Applies the statuses parked for `provider_id` (called once the message is known).

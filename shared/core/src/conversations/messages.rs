@@ -175,7 +175,12 @@ async fn compose(deps: &Deps, caller: &Caller, s: &Session, draft: Draft) -> Ser
 
 /// Stores an outbound message and queues it, or holds it as `waiting_reply` when it is
 /// free-form and the 24 h window is closed (PRODUCT.md §4).
-async fn dispatch(deps: &Deps, s: &Session, mut m: Message) -> ServiceResult<Message> {
+async fn dispatch(
+    deps: &Deps,
+    s: &Session,
+    mut m: Message,
+    events: Vec<crate::events::DomainEvent>,
+) -> ServiceResult<Message> {
     let channel = channels::load(deps, &s.account_id, &s.channel_id).await?.channel;
     if channel.removed_at.is_some() {
         return Err(ServiceError::conflict("the channel was removed: nothing can be sent on it"));
@@ -186,19 +191,34 @@ async fn dispatch(deps: &Deps, s: &Session, mut m: Message) -> ServiceResult<Mes
     let now = deps.clock.now();
     if m.kind != MessageKind::Template && !sessions::window_open(s, now) {
         m.status = MessageStatus::WaitingReply;
-        deps.table.put(message_item(&m)?, Some(Condition::NotExists)).await?;
+        store_new(deps, &m, events).await?;
         return Ok(m);
     }
     let delay = crate::accounts::teams::load_account(deps, &s.account_id).await?.send_delay_seconds.min(15);
     m.status = MessageStatus::Queued;
     m.not_before = Some(now + Duration::seconds(delay as i64));
-    deps.table.put(message_item(&m)?, Some(Condition::NotExists)).await?;
+    store_new(deps, &m, events).await?;
     if let Err(e) = enqueue(deps, &[&m]).await {
         tracing::error!(message_id = %m.id, error = %e, "could not queue a message");
         fail(deps, &m.account_id, &m.id, None, "The message could not be queued; send it again.").await?;
         return Err(e.into());
     }
     Ok(m)
+}
+
+/// Stores a new message with the events its sending commits to (see `crate::outbox`), then
+/// publishes them.
+async fn store_new(deps: &Deps, m: &Message, events: Vec<crate::events::DomainEvent>) -> ServiceResult<()> {
+    let item = message_item(m)?;
+    if events.is_empty() {
+        deps.table.put(item, Some(Condition::NotExists)).await?;
+        return Ok(());
+    }
+    let (write, staged) = crate::outbox::stage(deps, events)?;
+    let put = TransactItem::Put { item, condition: Some(Condition::NotExists) };
+    deps.table.transact(vec![put, write]).await?;
+    crate::outbox::release(deps, staged).await;
+    Ok(())
 }
 
 /// Puts deliver jobs on the `outbound` queue, in order, one FIFO group per contact.
@@ -225,30 +245,42 @@ pub(crate) async fn fail(
     reason: &str,
 ) -> ServiceResult<()> {
     let error = serde_dynamo::to_attribute_value(MessageError { code, reason: reason.to_owned() })?;
-    let result = deps
-        .table
-        .update(
-            &keys::message(account, id),
-            vec![
-                UpdateOp::Set("status".into(), attr::s(MessageStatus::Failed.as_str())),
-                UpdateOp::Set("status_rank".into(), attr::n(rank(MessageStatus::Failed))),
-                UpdateOp::Set("error".into(), error),
-                UpdateOp::Remove("gsi2pk".into()),
-                UpdateOp::Remove("gsi2sk".into()),
-                UpdateOp::Add("version".into(), 1),
-            ],
-            Some(Condition::And(vec![
-                Condition::Exists,
-                Condition::Compare(
-                    "status_rank".into(),
-                    crate::ports::Cmp::Lt,
-                    attr::n(rank(MessageStatus::Failed)),
-                ),
-            ])),
-        )
-        .await;
-    match result {
-        Ok(_) | Err(crate::ports::TableError::ConditionFailed) => Ok(()),
+    let Some(m) = deps.table.get(&keys::message(account, id)).await? else { return Ok(()) };
+    let failed = crate::events::DomainEvent::MessageStatusChanged {
+        account_id: account.to_owned(),
+        session_id: attr::get_s(&m, "session_id").unwrap_or_default().to_owned(),
+        message_id: id.to_owned(),
+        status: crate::events::DeliveryStatus::Failed,
+        at: deps.clock.now(),
+        error_code: code,
+    };
+    let (write, staged) = crate::outbox::stage(deps, vec![failed])?;
+    let update = TransactItem::Update {
+        key: keys::message(account, id),
+        ops: vec![
+            UpdateOp::Set("status".into(), attr::s(MessageStatus::Failed.as_str())),
+            UpdateOp::Set("status_rank".into(), attr::n(rank(MessageStatus::Failed))),
+            UpdateOp::Set("error".into(), error),
+            UpdateOp::Remove("gsi2pk".into()),
+            UpdateOp::Remove("gsi2sk".into()),
+            UpdateOp::Add("version".into(), 1),
+        ],
+        condition: Some(Condition::And(vec![
+            Condition::Exists,
+            Condition::Compare(
+                "status_rank".into(),
+                crate::ports::Cmp::Lt,
+                attr::n(rank(MessageStatus::Failed)),
+            ),
+        ])),
+    };
+    match deps.table.transact(vec![update, write]).await {
+        Ok(()) => {
+            crate::outbox::release(deps, staged).await;
+            Ok(())
+        }
+        // Already failed, or further along (a status overtook it).
+        Err(crate::ports::TableError::TransactionConditionFailed { index: 0 }) => Ok(()),
         Err(e) => Err(e.into()),
     }
 }
@@ -277,16 +309,15 @@ pub async fn send(
         }
         m.reply_to = target.provider_id;
     }
-    let m = dispatch(deps, &s, m).await?;
     let replied = crate::events::DomainEvent::AgentReplied {
         account_id: s.account_id.clone(),
         session_id: s.id.clone(),
         agent_id: caller.user_id.clone(),
         at: m.created_at,
+        message_id: Some(m.id.clone()),
     };
-    // The message stands whatever its reactions do (the reports' counters); `publish` logs
-    // a failed reaction.
-    let _ = deps.publish(&[replied]).await;
+    // The message stands whatever its reactions do (the reports' counters).
+    let m = dispatch(deps, &s, m, vec![replied]).await?;
     Ok(m)
 }
 
@@ -417,7 +448,7 @@ pub async fn start(deps: &Deps, caller: &Caller, input: StartSession) -> Service
     // Everything is checked before anything is written.
     let message = compose(deps, caller, &session, draft).await?;
     sessions::store_active(deps, &session).await?;
-    let message = dispatch(deps, &session, message).await?;
+    let message = dispatch(deps, &session, message, vec![]).await?;
     Ok(Started { session, message })
 }
 
@@ -448,7 +479,7 @@ pub async fn restart(
     let draft = Draft::Template { template_id: input.template_id, parameters: input.parameters };
     let message = compose(deps, caller, &session, draft).await?;
     sessions::reopen_for(deps, caller, &mut session).await?;
-    let message = dispatch(deps, &session, message).await?;
+    let message = dispatch(deps, &session, message, vec![]).await?;
     Ok(Started { session, message })
 }
 
@@ -495,7 +526,7 @@ pub(crate) fn insert_message(m: &Message) -> ServiceResult<TransactItem> {
 pub async fn send_system(deps: &Deps, s: &Session, text: &str) -> ServiceResult<Message> {
     let mut m = new_message(deps, s, AuthorKind::System, None);
     m.text = Some(text.to_owned());
-    dispatch(deps, s, m).await
+    dispatch(deps, s, m, vec![]).await
 }
 
 /// A feature's notice to the contact under an id the feature chose and kept beforehand,
@@ -520,7 +551,7 @@ pub async fn send_notice(
     if let (false, Some((template_id, parameters))) = (sessions::window_open(s, deps.clock.now()), template) {
         m = with_template(deps, s, m, template_id, parameters).await?;
     }
-    dispatch(deps, s, m).await
+    dispatch(deps, s, m, vec![]).await
 }
 
 /// Makes `m` (a message of `s`, not stored) an approved template of the session's channel
@@ -556,5 +587,5 @@ pub(crate) async fn send_template_as(
 ) -> ServiceResult<Message> {
     let m =
         compose(deps, author, s, Draft::Template { template_id: template_id.to_owned(), parameters }).await?;
-    dispatch(deps, s, m).await
+    dispatch(deps, s, m, vec![]).await
 }

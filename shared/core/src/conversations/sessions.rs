@@ -77,6 +77,21 @@ pub(crate) async fn save(deps: &Deps, session: &mut Session, extra: Vec<Transact
     deps.table.transact(writes).await.map_err(concurrent)
 }
 
+/// Saves the session with the events its change commits to (written in the same
+/// transaction, see `crate::outbox`), then publishes them.
+async fn save_and_publish(
+    deps: &Deps,
+    session: &mut Session,
+    mut extra: Vec<TransactItem>,
+    events: Vec<DomainEvent>,
+) -> ServiceResult<()> {
+    let (write, staged) = crate::outbox::stage(deps, events)?;
+    extra.push(write);
+    save(deps, session, extra).await?;
+    crate::outbox::release(deps, staged).await;
+    Ok(())
+}
+
 /// The next protocol number of the day: `YYYYMMDD-NNNNNN`.
 async fn next_protocol(deps: &Deps, account: &str, now: DateTime<Utc>) -> ServiceResult<String> {
     let day = now.format("%Y%m%d").to_string();
@@ -488,7 +503,6 @@ pub async fn assume(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Ses
     // People first: a flow answering the session stops here (see `flows::runs`).
     s.stop_bot();
     s.last_activity_at = deps.clock.now();
-    save(deps, &mut s, vec![]).await?;
     let assumed = DomainEvent::SessionAssumed {
         account_id: s.account_id.clone(),
         session_id: s.id.clone(),
@@ -498,9 +512,8 @@ pub async fn assume(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Ses
         agent_id: caller.user_id.clone(),
         seq: s.routing_seq,
     };
-    // The assume stands whatever its reactions do (a read receipt is best effort);
-    // `publish` logs a failed reaction.
-    let _ = deps.publish(&[assumed]).await;
+    // The assume stands whatever its reactions do (a read receipt is best effort).
+    save_and_publish(deps, &mut s, vec![], vec![assumed]).await?;
     Ok(s)
 }
 
@@ -626,14 +639,13 @@ async fn close(deps: &Deps, s: &mut Session, by: Option<String>, input: Completi
             condition: None,
         },
     ];
-    save(deps, s, extra).await?;
     let completed = DomainEvent::SessionCompleted {
         account_id: s.account_id.clone(),
         session_id: s.id.clone(),
-        at: Some(deps.clock.now()),
+        at: Some(now),
     };
     // The completion stands even if a reaction (the CSAT survey) fails.
-    let _ = deps.publish(&[completed]).await;
+    save_and_publish(deps, s, extra, vec![completed]).await?;
     Ok(())
 }
 
@@ -652,6 +664,7 @@ pub async fn transfer(deps: &Deps, caller: &Caller, id: &str, to: TransferTo) ->
     if s.status == SessionStatus::Completed {
         return Err(ServiceError::conflict("a completed session cannot be transferred; restart it first"));
     }
+    let from_team = s.team_id.clone();
     match (to.user_id, to.team_id) {
         (None, None) => return Err(ServiceError::invalid("name a team_id, a user_id, or both")),
         (None, Some(team)) => {
@@ -681,7 +694,17 @@ pub async fn transfer(deps: &Deps, caller: &Caller, id: &str, to: TransferTo) ->
     }
     s.last_activity_at = deps.clock.now();
     s.stop_bot();
-    save(deps, &mut s, vec![]).await?;
+    let transferred = DomainEvent::SessionTransferred {
+        account_id: s.account_id.clone(),
+        session_id: s.id.clone(),
+        from_team,
+        to_team: s.team_id.clone(),
+        to_agent: s.owner_id.clone(),
+        by: caller.user_id.clone(),
+        version: s.version + 1,
+        at: s.last_activity_at,
+    };
+    save_and_publish(deps, &mut s, vec![], vec![transferred]).await?;
     Ok(s)
 }
 
@@ -735,7 +758,9 @@ pub async fn set_tags(deps: &Deps, caller: &Caller, id: &str, ids: &[String]) ->
         let mut s = actionable(deps, &access, id).await?;
         let before = std::mem::replace(&mut s.tags, wanted.clone());
         let index = tags::index_changes(Tagged::Session, &s.account_id, &s.id, &before, &s.tags);
-        match save(deps, &mut s, index).await {
+        let (version, now) = (s.version + 1, deps.clock.now());
+        let changed = tags::changed(Tagged::Session, &s.account_id, &s.id, version, &before, &s.tags, now);
+        match save_and_publish(deps, &mut s, index, changed.into_iter().collect()).await {
             Ok(()) => return Ok(s),
             Err(ServiceError::Conflict(_)) => continue,
             Err(e) => return Err(e),
@@ -756,7 +781,9 @@ pub(crate) async fn untag(deps: &Deps, account: &str, id: &str, tag: &str) -> Se
         let before = s.tags.clone();
         s.tags.retain(|t| t != tag);
         let index = tags::index_changes(Tagged::Session, account, id, &before, &s.tags);
-        match save(deps, &mut s, index).await {
+        let (version, now) = (s.version + 1, deps.clock.now());
+        let changed = tags::changed(Tagged::Session, account, id, version, &before, &s.tags, now);
+        match save_and_publish(deps, &mut s, index, changed.into_iter().collect()).await {
             Ok(()) => return Ok(true),
             Err(ServiceError::Conflict(_)) => continue,
             Err(e) => return Err(e),

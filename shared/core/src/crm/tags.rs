@@ -297,6 +297,34 @@ pub fn index_changes(
     added.chain(removed).collect()
 }
 
+/// The event of a change of `id`'s tags from `before` to `after` (none when they are the
+/// same set); `version` is the thing's version after the change.
+pub fn changed(
+    what: Tagged,
+    account: &str,
+    id: &str,
+    version: u64,
+    before: &[String],
+    after: &[String],
+    at: chrono::DateTime<chrono::Utc>,
+) -> Option<crate::events::DomainEvent> {
+    let added: Vec<String> = after.iter().filter(|t| !before.contains(t)).cloned().collect();
+    let removed: Vec<String> = before.iter().filter(|t| !after.contains(t)).cloned().collect();
+    (!added.is_empty() || !removed.is_empty()).then(|| crate::events::DomainEvent::TagsChanged {
+        account_id: account.to_owned(),
+        target: match what {
+            Tagged::Contact => "contact",
+            Tagged::Session => "session",
+        }
+        .to_owned(),
+        target_id: id.to_owned(),
+        added,
+        removed,
+        version,
+        at,
+    })
+}
+
 /// Drops the index item saying `id` carries `tag` (when the thing itself no longer does).
 pub async fn forget(deps: &Deps, what: Tagged, account: &str, tag: &str, id: &str) -> ServiceResult<()> {
     Ok(deps.table.delete(&what.key(account, tag, id), None).await?)

@@ -17,7 +17,7 @@
 
 use super::model::{HistoryEntry, Payment, PaymentStatus};
 use super::requests::{payer, remember_payer, template_values};
-use super::{load, put_item, save, settings};
+use super::{load, put_item, put_with_event, save, settings};
 use crate::conversations::{contacts, messages, notes, sessions};
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
@@ -348,8 +348,13 @@ async fn fail(deps: &Deps, mut p: Payment, reason: &str) -> ServiceResult<()> {
         p.history.push(entry);
         let text = format!("O pagamento de {} não foi criado: {reason}", p.amount_text());
         let note = notes::system_note(&p.account_id, &p.session_id, &deps.ids.new_id(), &text, p.updated_at)?;
-        match deps.table.transact(vec![put_item(&mut p)?, note]).await {
-            Ok(()) => return Ok(()),
+        let (mut items, staged) = put_with_event(deps, &mut p)?;
+        items.push(note);
+        match deps.table.transact(items).await {
+            Ok(()) => {
+                crate::outbox::release(deps, staged).await;
+                return Ok(());
+            }
             Err(e) if e.is_condition_failure() => p = load(deps, &p.account_id, &p.id).await?,
             Err(e) => return Err(e.into()),
         }

@@ -7,7 +7,7 @@
 //! overdue, refunded, disputed) adds a note to the session, in the same transaction.
 
 use super::model::{HistoryEntry, Payment, PaymentStatus};
-use super::{load, put_item};
+use super::{load, put_with_event};
 use crate::conversations::notes;
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
@@ -83,12 +83,16 @@ pub async fn apply(deps: &Deps, account: &str, event: &PaymentEvent) -> ServiceR
             ("payment_id".to_owned(), attr::s(&p.id)),
         ]);
         let mut items = vec![TransactItem::Put { item: marker, condition: Some(Condition::NotExists) }];
-        items.push(put_item(&mut p)?);
+        let (writes, staged) = put_with_event(deps, &mut p)?;
+        items.extend(writes);
         if applied && let Some(text) = note_text(&p) {
             items.push(notes::system_note(&p.account_id, &p.session_id, &deps.ids.new_id(), &text, now)?);
         }
         match deps.table.transact(items).await {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                crate::outbox::release(deps, staged).await;
+                return Ok(());
+            }
             Err(crate::ports::TableError::TransactionConditionFailed { index: 0 }) => return Ok(()),
             Err(e) if e.is_condition_failure() => continue,
             Err(e) => return Err(e.into()),

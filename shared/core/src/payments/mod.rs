@@ -25,6 +25,7 @@ pub use model::{HistoryEntry, Method, Payment, PaymentStatus};
 
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
+use crate::events::DomainEvent;
 use crate::keys;
 use crate::ports::{Condition, GatewayError};
 use crate::record::{from_item, to_item};
@@ -60,11 +61,33 @@ pub(crate) fn put_item(p: &mut Payment) -> ServiceResult<crate::ports::TransactI
     Ok(crate::ports::TransactItem::Put { item, condition: Some(condition) })
 }
 
-/// Saves `p` over the version it was read at (a new one: version 0); a conflict when it
-/// changed meanwhile.
+/// The put of `p` and the event of its status (see `crate::outbox`), for a transaction:
+/// release the event once it committed. Saved twice in one status, the event is the same
+/// (its outbound id is the payment's and the status').
+pub(crate) fn put_with_event(
+    deps: &Deps,
+    p: &mut Payment,
+) -> ServiceResult<(Vec<crate::ports::TransactItem>, crate::outbox::Staged)> {
+    let changed = DomainEvent::PaymentChanged {
+        account_id: p.account_id.clone(),
+        payment_id: p.id.clone(),
+        session_id: p.session_id.clone(),
+        status: p.status.as_str().to_owned(),
+        amount_cents: p.amount_cents,
+        requested_by: Some(p.agent_id.clone()),
+        at: p.updated_at,
+    };
+    let (write, staged) = crate::outbox::stage(deps, vec![changed])?;
+    Ok((vec![put_item(p)?, write], staged))
+}
+
+/// Saves `p` over the version it was read at (a new one: version 0), with the event of
+/// its status; a conflict when it changed meanwhile.
 pub async fn save(deps: &Deps, p: &mut Payment) -> ServiceResult<()> {
-    let (item, condition) = stamped(p)?;
-    deps.table.put(item, Some(condition)).await.map_err(crate::record::concurrent)
+    let (items, staged) = put_with_event(deps, p)?;
+    deps.table.transact(items).await.map_err(crate::record::concurrent)?;
+    crate::outbox::release(deps, staged).await;
+    Ok(())
 }
 
 /// A provider failure as the API tells it: the provider's refusal is the caller's to mend

@@ -34,11 +34,24 @@ pub async fn schedule<J: Serialize>(
     group: Option<&str>,
     job: &J,
 ) -> ServiceResult<()> {
+    let (_, item) = timer_item(id, due, queue, group, job)?;
+    deps.table.put(item, None).await?;
+    Ok(())
+}
+
+/// The item of a timer (to write in a transaction of one's own) and its key.
+pub(crate) fn timer_item<J: Serialize>(
+    id: &str,
+    due: DateTime<Utc>,
+    queue: &str,
+    group: Option<&str>,
+    job: &J,
+) -> ServiceResult<(Key, Item)> {
     let key = keys::timer(shard_of(id), due.timestamp_millis(), id);
     let body = serde_json::to_string(job)?;
     let mut item = Item::from([
-        ("pk".to_owned(), attr::s(key.pk)),
-        ("sk".to_owned(), attr::s(key.sk)),
+        ("pk".to_owned(), attr::s(&key.pk)),
+        ("sk".to_owned(), attr::s(&key.sk)),
         ("queue".to_owned(), attr::s(queue)),
         ("job".to_owned(), attr::s(body)),
         ("timer_id".to_owned(), attr::s(id)),
@@ -46,8 +59,7 @@ pub async fn schedule<J: Serialize>(
     if let Some(g) = group {
         item.insert("group".into(), attr::s(g));
     }
-    deps.table.put(item, None).await?;
-    Ok(())
+    Ok((key, item))
 }
 
 /// Fires every due timer: claims it, enqueues its job, deletes it. Returns how many fired.

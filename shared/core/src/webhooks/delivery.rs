@@ -50,7 +50,7 @@ pub async fn publish(deps: &Deps, account: &str, event: &OutEvent) -> ServiceRes
     let mut item = to_item(&key, event)?;
     item.insert("gsi1pk".into(), attr::s(keys::webhook_events_gsi1pk(account)));
     item.insert("gsi1sk".into(), attr::s(format!("{:014}#{}", event.timestamp.timestamp_millis(), event.id)));
-    item.insert(TTL.into(), expires(event.timestamp));
+    item.insert(TTL.into(), expires(deps.clock.now()));
     let event = match deps.table.put(item, Some(Condition::NotExists)).await {
         Ok(()) => event.clone(),
         Err(TableError::ConditionFailed) => load_event(deps, account, &event.id).await?,

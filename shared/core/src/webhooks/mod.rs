@@ -33,9 +33,21 @@ use sha2::Digest;
 /// Every event type an endpoint may take.
 pub const EVENT_TYPES: &[&str] = &[
     "message.received",
+    "message.created",
+    "message.status_changed",
     "session.created",
     "session.assigned",
+    "session.transferred",
     "session.completed",
+    "contact.created",
+    "contact.updated",
+    "contact.erased",
+    "tag.added",
+    "tag.removed",
+    "payment.created",
+    "payment.status_changed",
+    "campaign.status_changed",
+    "csat.answered",
     "template.status_changed",
     "channel.quality_changed",
 ];
@@ -105,7 +117,77 @@ pub fn outbound(event: &DomainEvent, now: chrono::DateTime<chrono::Utc>) -> Opti
             let identity = format!("{channel_id}|{event}|{}", now.timestamp() / 60);
             (account_id, vec![out("channel.quality_changed", &identity, now, data)])
         }
-        DomainEvent::DeliveryStatus { .. } | DomainEvent::AgentReplied { .. } => return None,
+        DomainEvent::AgentReplied { account_id, session_id, agent_id, at, message_id } => {
+            let message_id = message_id.as_ref()?;
+            let data = json!({"session_id": session_id, "message_id": message_id, "agent_id": agent_id});
+            (account_id, vec![out("message.created", message_id, *at, data)])
+        }
+        DomainEvent::MessageStatusChanged { account_id, session_id, message_id, status, at, error_code } => {
+            let word = serde_json::to_value(status).ok()?;
+            let data = json!({
+                "session_id": session_id, "message_id": message_id,
+                "status": word, "error_code": error_code,
+            });
+            let identity = format!("{message_id}|{}", word.as_str().unwrap_or_default());
+            (account_id, vec![out("message.status_changed", &identity, *at, data)])
+        }
+        DomainEvent::SessionTransferred {
+            account_id,
+            session_id,
+            from_team,
+            to_team,
+            to_agent,
+            by,
+            version,
+            at,
+        } => {
+            let data = json!({
+                "session_id": session_id, "from_team_id": from_team, "to_team_id": to_team,
+                "to_agent_id": to_agent, "by": by,
+            });
+            (account_id, vec![out("session.transferred", &format!("{session_id}|{version}"), *at, data)])
+        }
+        DomainEvent::ContactChanged { account_id, contact_id, change, at } => {
+            let event_type = format!("contact.{}", change.as_str());
+            let identity = format!("{contact_id}|{}", at.timestamp_millis());
+            (account_id, vec![out(&event_type, &identity, *at, json!({"contact_id": contact_id}))])
+        }
+        DomainEvent::TagsChanged { account_id, target, target_id, added, removed, version, at } => {
+            let one = |event_type: &str, tag: &String| {
+                let data = json!({"tag_id": tag, "target": target, "target_id": target_id});
+                out(event_type, &format!("{target}|{target_id}|{tag}|{version}"), *at, data)
+            };
+            let events = added
+                .iter()
+                .map(|t| one("tag.added", t))
+                .chain(removed.iter().map(|t| one("tag.removed", t)));
+            (account_id, events.collect())
+        }
+        DomainEvent::PaymentChanged {
+            account_id, payment_id, session_id, status, amount_cents, at, ..
+        } => {
+            let event_type = if status == "requested" { "payment.created" } else { "payment.status_changed" };
+            let data = json!({
+                "payment_id": payment_id, "session_id": session_id,
+                "status": status, "amount_cents": amount_cents,
+            });
+            (account_id, vec![out(event_type, &format!("{payment_id}|{status}"), *at, data)])
+        }
+        DomainEvent::CampaignChanged { account_id, campaign_id, status, at } => {
+            let data = json!({"campaign_id": campaign_id, "status": status});
+            let identity = format!("{campaign_id}|{status}|{}", at.timestamp_millis());
+            (account_id, vec![out("campaign.status_changed", &identity, *at, data)])
+        }
+        DomainEvent::CsatAnswered {
+            account_id, session_id, team_id, agent_id, score, scale_max, at, ..
+        } => {
+            let data = json!({
+                "session_id": session_id, "team_id": team_id, "agent_id": agent_id,
+                "score": score, "scale_max": scale_max,
+            });
+            (account_id, vec![out("csat.answered", session_id, *at, data)])
+        }
+        DomainEvent::DeliveryStatus { .. } => return None,
     };
     Some((account.clone(), events))
 }

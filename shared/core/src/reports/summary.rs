@@ -1,170 +1,19 @@
-//! Reports from counters (PRODUCT.md §13), never from scanning sessions at read time.
-//!
-//! Definitions (as Chatwoot's):
-//! - **first response time**: from the start of a session's cycle (its creation, or the
-//!   message that reopened it) to the first message a person sent in that cycle;
-//! - **resolution time**: from the start of the cycle to its completion.
-//!
-//! Each has a wall-clock and a business-hours variant (only the time the company was open,
-//! by the channel's hours, else the account's; always open without hours). A reaction
-//! counts each cycle once per metric: a marker item written with a condition in the same
-//! transaction as the counters it moves, so a redelivered event changes nothing. Counters
-//! are items per local day (the account's zone) and dimension (`all`, `team:<id>`,
-//! `agent:<id>`, `channel:<id>`): sessions opened and completed, the count, the sum of
-//! seconds (both variants) and the distribution in buckets (0–1 h, 1–4 h, 4–8 h, 8–24 h,
-//! 24 h+) of each time. A report reads the items of its days: its cost grows with days ×
-//! dimensions, never with sessions.
+//! Reading the counters: a period's figures, in one row or per day, team, agent or
+//! channel. The cost grows with days × dimensions, never with sessions.
 
+use super::counters::{Metric, names};
 use crate::accounts::Caller;
-use crate::conversations::sessions;
-use crate::deps::{Deps, Reaction};
+use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
-use crate::events::DomainEvent;
 use crate::keys;
 use crate::ports::table::attr;
-use crate::ports::{Condition, Index, Item, Query, SortCondition, TransactItem, UpdateOp};
-use crate::time::business_hours;
-use chrono::{DateTime, NaiveDate, Utc};
+use crate::ports::{Index, Item, Query, SortCondition};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 
-/// The upper bounds of the distribution's buckets, in hours (the last is open).
-pub const BUCKETS_HOURS: [i64; 4] = [1, 4, 8, 24];
-
-fn bucket_of(seconds: i64) -> usize {
-    BUCKETS_HOURS.iter().position(|h| seconds < h * 3600).unwrap_or(BUCKETS_HOURS.len())
-}
-
-/// The metrics a cycle is counted in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Metric {
-    FirstResponse,
-    Resolution,
-}
-
-impl Metric {
-    fn name(self) -> &'static str {
-        match self {
-            Metric::FirstResponse => "first_response",
-            Metric::Resolution => "resolution",
-        }
-    }
-}
-
-/// The reaction keeping the counters.
-pub struct ReportCounters;
-
-#[async_trait::async_trait]
-impl Reaction for ReportCounters {
-    fn name(&self) -> &'static str {
-        "reports.counters"
-    }
-
-    async fn on(&self, deps: &Deps, event: &DomainEvent) -> ServiceResult<()> {
-        match event {
-            DomainEvent::MessageReceived {
-                account_id,
-                channel_id,
-                session_id,
-                new_session: true,
-                at,
-                ..
-            } => {
-                let dims = [("all", String::new()), ("channel", channel_id.clone())];
-                let ops = vec![UpdateOp::Add("opened".into(), 1)];
-                count_once(deps, account_id, session_id, *at, "opened", *at, &dims, ops).await
-            }
-            DomainEvent::AgentReplied { account_id, session_id, agent_id, at } => {
-                let s = sessions::load(deps, account_id, session_id).await?;
-                timed(deps, &s, Metric::FirstResponse, agent_id, *at).await
-            }
-            DomainEvent::SessionCompleted { account_id, session_id, at } => {
-                let s = sessions::load(deps, account_id, session_id).await?;
-                let at = at.or(s.completed_at).unwrap_or_else(|| deps.clock.now());
-                let agent = s.completed_by.clone().or(s.owner_id.clone()).unwrap_or_default();
-                timed(deps, &s, Metric::Resolution, &agent, at).await
-            }
-            _ => Ok(()),
-        }
-    }
-}
-
-/// Counts a time metric of the session's current cycle, ending at `at`.
-async fn timed(
-    deps: &Deps,
-    s: &crate::conversations::Session,
-    metric: Metric,
-    agent: &str,
-    at: DateTime<Utc>,
-) -> ServiceResult<()> {
-    let start = s.cycle_started_at();
-    let wall = (at - start).num_seconds().max(0);
-    let hours = business_hours::effective(deps, &s.account_id, Some(&s.channel_id)).await?;
-    let open = match &hours {
-        Some(h) => h.open_between(start, at).num_seconds().max(0),
-        None => wall,
-    };
-    let m = metric.name();
-    let mut ops = vec![
-        UpdateOp::Add(format!("{m}_count"), 1),
-        UpdateOp::Add(format!("{m}_seconds"), wall),
-        UpdateOp::Add(format!("{m}_business_seconds"), open),
-        UpdateOp::Add(format!("{m}_bucket_{}", bucket_of(wall)), 1),
-    ];
-    if metric == Metric::Resolution {
-        ops.push(UpdateOp::Add("completed".into(), 1));
-    }
-    let mut dims =
-        vec![("all", String::new()), ("team", s.team_id.clone()), ("channel", s.channel_id.clone())];
-    if !agent.is_empty() {
-        dims.push(("agent", agent.to_owned()));
-    }
-    count_once(deps, &s.account_id, &s.id, start, m, at, &dims, ops).await
-}
-
-/// Moves `ops` on the counters of `at`'s local day and month for each dimension, once per
-/// (session, cycle, metric): the marker's condition fails on a repeat and nothing moves.
-#[allow(clippy::too_many_arguments)]
-async fn count_once(
-    deps: &Deps,
-    account: &str,
-    session: &str,
-    cycle: DateTime<Utc>,
-    metric: &str,
-    at: DateTime<Utc>,
-    dims: &[(&str, String)],
-    ops: Vec<UpdateOp>,
-) -> ServiceResult<()> {
-    let zone = business_hours::zone_of(deps, account, None).await?;
-    let local = at.with_timezone(&zone).date_naive();
-    let (day, month) = (local.to_string(), local.format("%Y-%m").to_string());
-    let mark = keys::report_mark(account, session, cycle.timestamp_millis(), metric);
-    // Every later reply of a cycle ends here: one read, not a transaction that fails.
-    if deps.table.get(&mark).await?.is_some() {
-        return Ok(());
-    }
-    let mut writes = vec![TransactItem::Put {
-        item: Item::from([("pk".to_owned(), attr::s(&mark.pk)), ("sk".to_owned(), attr::s(&mark.sk))]),
-        condition: Some(Condition::NotExists),
-    }];
-    for (kind, id) in dims {
-        for (granularity, period) in [('D', &day), ('M', &month)] {
-            writes.push(TransactItem::Update {
-                key: keys::report_counters(account, granularity, kind, period, id),
-                ops: ops.clone(),
-                condition: None,
-            });
-        }
-    }
-    match deps.table.transact(writes).await {
-        Ok(()) => Ok(()),
-        Err(crate::ports::TableError::TransactionConditionFailed { index: 0 }) => Ok(()), // counted before
-        Err(e) => Err(e.into()),
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GroupBy {
     /// One row for the whole period.
@@ -175,7 +24,7 @@ pub enum GroupBy {
     Channel,
 }
 
-#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams, ToSchema)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// The first local day (`YYYY-MM-DD`, the account's zone).
@@ -206,6 +55,41 @@ pub struct ReportRow {
     pub completed: i64,
     pub first_response: TimeFigures,
     pub resolution: TimeFigures,
+    /// From a customer's first unanswered message to the next reply of a person, for every
+    /// reply after the cycle's first response.
+    pub reply: TimeFigures,
+    /// Completions per classification category (at completion), with their amounts.
+    pub categories: Vec<Classified>,
+    /// The same per classification reason.
+    pub reasons: Vec<Classified>,
+    /// Satisfaction answers per scale.
+    pub csat: Vec<CsatFigures>,
+    /// Payments received (or confirmed by card), counted on the day they first were.
+    pub payments_received: Amounts,
+}
+
+/// Completions of one category or reason.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct Classified {
+    /// The category word, or the reason's id.
+    pub key: String,
+    pub count: i64,
+    /// The sum of the amounts given at completion, in cents.
+    pub amount_cents: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct CsatFigures {
+    /// The scale's top: 5 (1–5) or 10 (0–10).
+    pub scale_max: i64,
+    pub count: i64,
+    pub average: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct Amounts {
+    pub count: i64,
+    pub amount_cents: i64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -253,23 +137,85 @@ struct Sums {
     completed: i64,
     first_response: TimeSums,
     resolution: TimeSums,
+    reply: TimeSums,
+    /// `(prefix, key, suffix)` → sum: the counters named by a key (category, reason, scale).
+    keyed: BTreeMap<(&'static str, String, &'static str), i64>,
+    paid: Amounts,
 }
+
+/// The counters named by a key: `<prefix><key><suffix>`.
+const KEYED: [(&str, &str); 6] = [
+    (names::CATEGORY, "_n"),
+    (names::CATEGORY, "_cents"),
+    (names::REASON, "_n"),
+    (names::REASON, "_cents"),
+    (names::CSAT, "_n"),
+    (names::CSAT, "_sum"),
+];
 
 impl Sums {
     fn add(&mut self, item: &Item) {
-        self.opened += attr::get_n(item, "opened").unwrap_or(0);
-        self.completed += attr::get_n(item, "completed").unwrap_or(0);
+        let n = |name: &str| attr::get_n(item, name).unwrap_or(0);
+        self.opened += n(names::OPENED);
+        self.completed += n(names::COMPLETED);
         self.first_response.add(item, Metric::FirstResponse.name());
         self.resolution.add(item, Metric::Resolution.name());
+        self.reply.add(item, Metric::Reply.name());
+        self.paid.count += n(names::PAID_COUNT);
+        self.paid.amount_cents += n(names::PAID_CENTS);
+        for name in item.keys() {
+            let keyed = KEYED.iter().find_map(|(prefix, suffix)| {
+                let key = name.strip_prefix(prefix)?.strip_suffix(suffix)?;
+                Some((*prefix, key.to_owned(), *suffix))
+            });
+            if let Some(slot) = keyed {
+                *self.keyed.entry(slot).or_default() += n(name);
+            }
+        }
+    }
+
+    fn keyed(&self, prefix: &str, suffix: &str) -> impl Iterator<Item = (&str, i64)> {
+        self.keyed
+            .iter()
+            .filter(move |((p, _, s), _)| *p == prefix && *s == suffix)
+            .map(|((_, k, _), v)| (k.as_str(), *v))
+    }
+
+    fn classified(&self, prefix: &str) -> Vec<Classified> {
+        let cents: BTreeMap<&str, i64> = self.keyed(prefix, "_cents").collect();
+        self.keyed(prefix, "_n")
+            .map(|(key, count)| Classified {
+                key: key.to_owned(),
+                count,
+                amount_cents: cents.get(key).copied().unwrap_or(0),
+            })
+            .collect()
     }
 
     fn row(&self, key: String) -> ReportRow {
+        let sums: BTreeMap<&str, i64> = self.keyed(names::CSAT, "_sum").collect();
+        let csat = self
+            .keyed(names::CSAT, "_n")
+            .filter_map(|(scale, count)| {
+                let sum = sums.get(scale).copied().unwrap_or(0);
+                Some(CsatFigures {
+                    scale_max: scale.parse().ok()?,
+                    count,
+                    average: (count > 0).then(|| sum as f64 / count as f64),
+                })
+            })
+            .collect();
         ReportRow {
             key,
             opened: self.opened,
             completed: self.completed,
             first_response: self.first_response.figures(),
             resolution: self.resolution.figures(),
+            reply: self.reply.figures(),
+            categories: self.classified(names::CATEGORY),
+            reasons: self.classified(names::REASON),
+            csat,
+            payments_received: self.paid.clone(),
         }
     }
 }
@@ -277,16 +223,27 @@ impl Sums {
 /// The report of a period (admins).
 pub async fn summary(deps: &Deps, caller: &Caller, q: ReportQuery) -> ServiceResult<Report> {
     caller.require_admin()?;
+    check(&q)?;
+    of_account(deps, &caller.account_id, &q).await
+}
+
+/// A period a report may cover: `from` ≤ `to`, at most 366 days, years 2000 to 2100.
+pub fn check(q: &ReportQuery) -> ServiceResult<()> {
+    use chrono::Datelike;
     if q.to < q.from {
         return Err(ServiceError::invalid("`to` is before `from`"));
     }
-    use chrono::Datelike;
     if !(2000..=2100).contains(&q.from.year()) || !(2000..=2100).contains(&q.to.year()) {
         return Err(ServiceError::invalid("reports cover the years 2000 to 2100"));
     }
     if (q.to - q.from).num_days() > 366 {
         return Err(ServiceError::invalid("a report spans at most 366 days"));
     }
+    Ok(())
+}
+
+/// The report of a checked period of an account.
+pub(super) async fn of_account(deps: &Deps, account: &str, q: &ReportQuery) -> ServiceResult<Report> {
     let group = q.group_by.unwrap_or(GroupBy::All);
     let kind = match group {
         GroupBy::All | GroupBy::Day => "all",
@@ -298,7 +255,7 @@ pub async fn summary(deps: &Deps, caller: &Caller, q: ReportQuery) -> ServiceRes
     for (granularity, first, last) in spans(q.from, q.to, group == GroupBy::Day) {
         let bound =
             |period: &str, end: &str| format!("{}{granularity}#{kind}#{period}#{end}", keys::REPORT_PREFIX);
-        let query = Query::partition(Index::Primary, keys::account_pk(&caller.account_id))
+        let query = Query::partition(Index::Primary, keys::account_pk(account))
             .sort(SortCondition::Between(bound(&first, ""), bound(&last, "~")));
         for item in crate::record::query_all_items(deps, query).await? {
             let sk = attr::get_s(&item, "sk").unwrap_or_default();
@@ -372,15 +329,5 @@ mod tests {
         assert_eq!(spans(d(6, 1), d(6, 29), false), [s('D', "2025-06-01", "2025-06-29")]);
         assert_eq!(spans(d(2, 1), d(2, 28), false), [s('M', "2025-02", "2025-02")]);
         assert_eq!(spans(d(1, 15), d(3, 10), true), [s('D', "2025-01-15", "2025-03-10")]);
-    }
-
-    #[test]
-    fn the_buckets_close_on_the_hour_below() {
-        assert_eq!(bucket_of(0), 0);
-        assert_eq!(bucket_of(3599), 0);
-        assert_eq!(bucket_of(3600), 1);
-        assert_eq!(bucket_of(8 * 3600 - 1), 2);
-        assert_eq!(bucket_of(23 * 3600), 3);
-        assert_eq!(bucket_of(24 * 3600), 4);
     }
 }
