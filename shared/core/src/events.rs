@@ -9,7 +9,8 @@
 //! must not lose them, the event is written in the state change's own transaction (an
 //! outbox on an item the change writes anyway) and published again when the triggering job
 //! is redelivered: an inbound message's events ride on its idempotency marker (see
-//! `conversations::inbound`).
+//! `conversations::inbound`); a person's change, which no job redelivers, writes its events
+//! as a timer in its transaction (see `crate::outbox`).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
