@@ -1,4 +1,4 @@
-use atende_core::reports::exports::{self, Export};
+use atende_core::reports::exports::{self, ReportExport};
 use atende_core::reports::waiting::{self, WaitingNow};
 use atende_core::reports::{self, Report, ReportQuery};
 use atende_runtime::auth::Authenticated;
@@ -41,24 +41,24 @@ pub async fn waiting(
 /// written by a job: read the export until it is `ready`, then download its `url`.
 #[utoipa::path(operation_id = "request_report_export", post, path = "/v1/reports/exports", tag = "reports", security(("bearer" = [])),
     request_body = ReportQuery,
-    responses((status = 202, body = Export), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 202, body = ReportExport), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn request_export(
     State(ctx): State<AppContext>,
     Authenticated(caller): Authenticated,
     JsonBody(query): JsonBody<ReportQuery>,
-) -> Result<(StatusCode, Json<Export>), ApiError> {
+) -> Result<(StatusCode, Json<ReportExport>), ApiError> {
     Ok((StatusCode::ACCEPTED, Json(exports::request(&ctx.deps, &caller, query).await?)))
 }
 
 /// An export (admins); once `ready` it carries a download link valid for an hour.
 #[utoipa::path(operation_id = "get_report_export", get, path = "/v1/reports/exports/{id}", tag = "reports", security(("bearer" = [])),
     params(("id" = String, Path)),
-    responses((status = 200, body = Export), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = ReportExport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get_export(
     State(ctx): State<AppContext>,
     Authenticated(caller): Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<Export>, ApiError> {
+) -> Result<Json<ReportExport>, ApiError> {
     Ok(Json(exports::get(&ctx.deps, &caller, &id).await?))
 }
 

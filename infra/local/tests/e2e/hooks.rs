@@ -382,6 +382,10 @@ async fn contacts_tags_transfers_replies_statuses_and_completions_reach_an_endpo
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(stack.complete_for_good(&t, &session).await.0, StatusCode::OK);
+    // The hand-made contact is erased (LGPD): its last event.
+    let (status, body) =
+        stack.call(Method::POST, &format!("/v1/contacts/{contact}/erasure"), &t.token, None).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     stack.settle().await;
 
     let got: Vec<Value> = receiver.at("all").iter().map(|r| r.json()).collect();
@@ -405,6 +409,8 @@ async fn contacts_tags_transfers_replies_statuses_and_completions_reach_an_endpo
     assert_eq!(statuses, BTreeSet::from(["sent".into(), "delivered".into(), "read".into()]), "{got:?}");
     assert_eq!(of("message.status_changed").len(), 3, "the repeated read is one event");
     assert_eq!(of("session.completed").len(), 1);
+    assert_eq!(of("contact.erased").len(), 1, "{got:?}");
+    assert_eq!(of("contact.erased")[0]["data"]["contact_id"], contact.as_str());
     assert_eq!(of("session.assigned").len(), 1);
     // Every delivery is a distinct event.
     let ids: BTreeSet<String> = receiver.at("all").iter().map(|r| r.id.clone()).collect();

@@ -34,7 +34,7 @@ pub enum ExportStatus {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Export {
+pub struct ReportExport {
     pub id: String,
     pub account_id: String,
     pub query: ReportQuery,
@@ -42,10 +42,13 @@ pub struct Export {
     pub requested_by: String,
     pub created_at: DateTime<Utc>,
     /// Data rows in the file (once ready).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rows: Option<usize>,
     /// A link to the CSV valid for an hour, issued at each read (once ready).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
 
@@ -53,7 +56,7 @@ fn blob_key(account: &str, id: &str) -> String {
     format!("exports/{account}/report-{id}.csv")
 }
 
-pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<Export> {
+pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<ReportExport> {
     match deps.table.get(&keys::report_export(account, id)).await? {
         Some(item) => from_item(item),
         None => Err(ServiceError::NotFound("export")),
@@ -61,10 +64,10 @@ pub async fn load(deps: &Deps, account: &str, id: &str) -> ServiceResult<Export>
 }
 
 /// Asks for a report's CSV (admins): the export is `pending` until its job wrote it.
-pub async fn request(deps: &Deps, caller: &Caller, query: ReportQuery) -> ServiceResult<Export> {
+pub async fn request(deps: &Deps, caller: &Caller, query: ReportQuery) -> ServiceResult<ReportExport> {
     caller.require_admin()?;
     summary::check(&query)?;
-    let mut export = Export {
+    let mut export = ReportExport {
         id: deps.ids.new_id(),
         account_id: caller.account_id.clone(),
         query,
@@ -90,7 +93,7 @@ pub async fn request(deps: &Deps, caller: &Caller, query: ReportQuery) -> Servic
 }
 
 /// An export, with its link when it is ready (admins).
-pub async fn get(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Export> {
+pub async fn get(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<ReportExport> {
     caller.require_admin()?;
     let mut export = load(deps, &caller.account_id, id).await?;
     if export.status == ExportStatus::Ready {
