@@ -282,7 +282,7 @@ async fn every_asaas_webhook_twice_shuffled_ends_each_payment_right_with_a_compl
     let (_, report) = stack.call(Method::GET, &path, &t.token, None).await;
     assert_eq!(
         report["rows"][0]["payments_received"],
-        json!({"count": 2, "amount_cents": 35_000}),
+        json!({"count": 3, "amount_cents": 125_000}),
         "{report}"
     );
     let (_, all) = stack.call(Method::GET, "/v1/payments?method=credit_card", &t.token, None).await;
