@@ -54,6 +54,7 @@ fn resources() -> OpenApiRouter<AppContext> {
         .merge(routes::payments::router())
         .merge(routes::audit::router())
         .merge(routes::reports::router())
+        .merge(routes::live::router())
         .merge(routes::webhooks::router())
 }
 

@@ -690,6 +690,9 @@ const ISOLATED_ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/reports/waiting"),
     ("post", "/v1/reports/exports"),
     ("get", "/v1/reports/exports/{id}"),
+    ("get", "/v1/live"),
+    // The same read as `/v1/live`, streamed (`live::read` filters both).
+    ("get", "/v1/live/stream"),
 ];
 
 #[tokio::test]
@@ -1238,6 +1241,7 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         "/v1/webhook-endpoints",
         "/v1/webhook-event-types",
         "/v1/reports/waiting",
+        "/v1/live?after=0",
     ] {
         let (status, listed) = api.call(Method::GET, path, Some(&a.admin_token), None).await;
         assert_eq!(status, StatusCode::OK);

@@ -8,6 +8,7 @@ use crate::conversations::receipts::ReadReceiptOnAssume;
 use crate::csat::{SurveyAnswers, SurveyOnCompletion};
 use crate::deps::Reactions;
 use crate::flows::triggers::{CompletionAnswers, FlowTriggers};
+use crate::live::LiveFeed;
 use crate::reports::ReportCounters;
 use crate::routing::RouteNewSessions;
 use crate::time::keep_alive::ArmOnCustomerMessage;
@@ -33,6 +34,8 @@ pub fn reactions() -> Reactions {
         Arc::new(PauseOnQualityDrop),
         Arc::new(TranscribeVoiceNotes),
         Arc::new(ReportCounters),
+        // After the features that move the session: the stream tells who may see it now.
+        Arc::new(LiveFeed),
         // Last: integrators hear of what the features above did with the event.
         Arc::new(PublishToEndpoints),
     ])

@@ -161,6 +161,25 @@ pub fn report_export(account: &str, id: &str) -> Key {
     Key::new(account_pk(account), format!("{EXPORT_PREFIX}{id}"))
 }
 
+/// `A#<account>` / `LIVESEQ`: the account's last live event sequence number.
+pub fn live_seq(account: &str) -> Key {
+    Key::new(account_pk(account), "LIVESEQ".to_owned())
+}
+
+/// `LIVE#<account>` / `<seq, 20 digits>`: one live event (kept 24 h), in order.
+pub fn live_event(account: &str, seq: u64) -> Key {
+    Key::new(live_pk(account), format!("{seq:020}"))
+}
+
+pub fn live_pk(account: &str) -> String {
+    format!("LIVE#{account}")
+}
+
+/// `A#<account>` / `LIVEID#<event id>`: that an event is in the live stream (its sequence).
+pub fn live_mark(account: &str, event_id: &str) -> Key {
+    Key::new(account_pk(account), format!("LIVEID#{event_id}"))
+}
+
 pub const TAG_PREFIX: &str = "TAG#";
 /// `A#<account>` / `TAG#<tag>`: a tag (name and colour).
 pub fn tag(account: &str, tag: &str) -> Key {

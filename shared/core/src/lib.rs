@@ -18,6 +18,7 @@ pub mod flows;
 pub mod jobs;
 pub mod keys;
 pub mod limits;
+pub mod live;
 pub mod outbox;
 pub mod payments;
 pub mod ports;

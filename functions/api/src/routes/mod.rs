@@ -7,6 +7,7 @@ pub mod contacts;
 pub mod conversations;
 pub mod crm;
 pub mod flows;
+pub mod live;
 pub mod payments;
 pub mod reports;
 pub mod routing;

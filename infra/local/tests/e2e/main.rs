@@ -10,6 +10,7 @@ mod conversations;
 mod csat;
 mod flows;
 mod hooks;
+mod live;
 mod payments;
 mod privacy;
 mod properties;

@@ -65,6 +65,7 @@ fn with_extra(extra: Vec<Arc<dyn Reaction>>) -> impl FnOnce(&mut Deps) {
                 "campaigns.quality_drop",
                 "transcription.queue",
                 "reports.counters",
+                "live.feed",
                 "webhooks.publish",
             ]
         );

@@ -131,6 +131,17 @@ pub enum ArchivePolicy {
 
 pub use crate::crm::reasons::{Classification, OutcomeCategory};
 
+/// What the visibility rules of sessions read (`sessions::Access`): kept with what is
+/// told about a session later (a live event) to decide who may see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionScope {
+    pub team_id: String,
+    pub owner_id: Option<String>,
+    pub status: SessionStatus,
+    pub designated_to: Option<String>,
+    pub completed_by: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Session {
     pub id: String,
@@ -412,6 +423,17 @@ pub struct FlowRef {
 
 impl Session {
     /// When its current cycle began: its creation, or its last reopening.
+    /// What the visibility rules read of the session.
+    pub fn scope(&self) -> SessionScope {
+        SessionScope {
+            team_id: self.team_id.clone(),
+            owner_id: self.owner_id.clone(),
+            status: self.status,
+            designated_to: self.designated_to.clone(),
+            completed_by: self.completed_by.clone(),
+        }
+    }
+
     pub fn cycle_started_at(&self) -> DateTime<Utc> {
         self.reopened_at.unwrap_or(self.created_at)
     }

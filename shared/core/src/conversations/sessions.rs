@@ -1,7 +1,7 @@
 //! Sessions (*atendimentos*): find-or-create on inbound messages, the tabs agents work
 //! from, and the actions on a session, with PRODUCT.md §1 and §3's permission rules.
 
-use super::model::{ArchivePolicy, Classification, Session, SessionStatus};
+use super::model::{ArchivePolicy, Classification, Session, SessionScope, SessionStatus};
 use crate::accounts::{Caller, Membership, Profile, Visibility, teams};
 use crate::crm::reasons;
 use crate::crm::tags::{self, Tagged};
@@ -279,7 +279,13 @@ impl Access {
 
     /// Reading a session and its messages.
     pub fn can_read(&self, s: &Session) -> bool {
-        if self.admin() || self.owns(s) || self.supervises(&s.team_id) {
+        self.can_see(&s.scope())
+    }
+
+    /// The rule of [`Self::can_read`], on what it reads of a session.
+    pub fn can_see(&self, s: &SessionScope) -> bool {
+        let mine = |who: &Option<String>| who.as_deref() == Some(self.caller.user_id.as_str());
+        if self.admin() || mine(&s.owner_id) || self.supervises(&s.team_id) {
             return true;
         }
         match s.status {
@@ -291,7 +297,7 @@ impl Access {
             // Members work only the sessions they own.
             SessionStatus::InProgress => false,
             SessionStatus::Completed => {
-                let handled = s.completed_by.as_deref() == Some(self.caller.user_id.as_str());
+                let handled = mine(&s.completed_by);
                 if self.caller.profile == Profile::RestrictedAgent {
                     return handled;
                 }

@@ -85,12 +85,13 @@ pub fn outbound(event: &DomainEvent, now: chrono::DateTime<chrono::Utc>) -> Opti
                 "session_id": session_id, "message_id": message_id,
                 "contact_id": contact_id, "channel_id": channel_id,
             });
-            let mut events = vec![out("message.received", message_id, *at, ids)];
+            let mut events = Vec::new();
             if *new_session {
                 let data =
                     json!({"session_id": session_id, "contact_id": contact_id, "channel_id": channel_id});
                 events.push(out("session.created", session_id, *at, data));
             }
+            events.push(out("message.received", message_id, *at, ids));
             (account_id, events)
         }
         DomainEvent::SessionAssumed {
