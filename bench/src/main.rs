@@ -15,6 +15,7 @@ mod crm;
 mod flows;
 mod harness;
 mod hooks;
+mod live;
 mod load;
 mod openloop;
 mod payments;
@@ -77,6 +78,10 @@ async fn main() -> anyhow::Result<()> {
         }
         "webhooks-out" => hooks::run(flag("--count", 10_000)?, rate_flag("--rate")?.unwrap_or(250.0)).await,
         "reports" => reports::run(flag("--queries", 50)?).await,
+        "live" => {
+            live::run(flag("--clients", 500)?, flag("--count", 2_000)?, rate_flag("--rate")?.unwrap_or(200.0))
+                .await
+        }
         "coldstart" => coldstart::run(flag("--runs", 10)?).await,
         "soak" => soak::run(flag("--minutes", 10)? as u64, rate_flag("--rate")?).await,
         "all" => {
@@ -95,7 +100,7 @@ async fn main() -> anyhow::Result<()> {
         }
         other => {
             bail!(
-                "unknown scenario {other}: ingest, e2e, send, cost, import, search, campaign, flows, payments, transcription, coldstart, soak or all"
+                "unknown scenario {other}: ingest, e2e, send, cost, import, search, campaign, flows, payments, transcription, webhooks-out, reports, live, coldstart, soak or all"
             )
         }
     }

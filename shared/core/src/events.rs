@@ -77,6 +77,18 @@ pub enum DomainEvent {
         version: u64,
         at: DateTime<Utc>,
     },
+    /// Routing decided where a pending session goes: offered to one member, given to a
+    /// wallet's agent, or released to its whole team.
+    SessionRouted {
+        account_id: String,
+        session_id: String,
+        team_id: String,
+        owner_id: Option<String>,
+        offered_to: Option<String>,
+        /// The session's routing sequence after the decision.
+        seq: u32,
+        at: DateTime<Utc>,
+    },
     /// The provider reported a new status for a message of a session.
     MessageStatusChanged {
         account_id: String,
@@ -243,6 +255,7 @@ impl DomainEvent {
             DomainEvent::TemplateStatusChanged { .. } => "template_status_changed",
             DomainEvent::PhoneQualityChanged { .. } => "phone_quality_changed",
             DomainEvent::SessionTransferred { .. } => "session_transferred",
+            DomainEvent::SessionRouted { .. } => "session_routed",
             DomainEvent::MessageStatusChanged { .. } => "message_status_changed",
             DomainEvent::ContactChanged { .. } => "contact_changed",
             DomainEvent::TagsChanged { .. } => "tags_changed",

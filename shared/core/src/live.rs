@@ -28,6 +28,8 @@ use crate::record::to_item;
 use crate::webhooks::{OutEvent, outbound};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 
 /// How long the stream keeps an event.
@@ -120,6 +122,7 @@ async fn append(deps: &Deps, account: &str, e: OutEvent) -> ServiceResult<()> {
             stored_at: now,
         };
         let mut item = to_item(&keys::live_event(account, seq), &stored)?;
+        let kept = stored.clone();
         item.insert("ttl".into(), expires.clone());
         let advance = if last == 0 {
             Condition::AttributeNotExists("n".into())
@@ -148,6 +151,7 @@ async fn append(deps: &Deps, account: &str, e: OutEvent) -> ServiceResult<()> {
         ];
         match deps.table.transact(writes).await {
             Ok(()) => {
+                remember(account, kept);
                 wake();
                 return Ok(());
             }
@@ -157,6 +161,38 @@ async fn append(deps: &Deps, account: &str, e: OutEvent) -> ServiceResult<()> {
         }
     }
     Err(ServiceError::conflict("the live stream kept moving; the event will be appended on retry"))
+}
+
+/// The events this process appended lately, per account (the last [`RECENT`]): a stream
+/// woken by an append reads them here instead of querying the table; a gap (an event
+/// another process appended) sends the read to the table.
+static APPENDED_HERE: std::sync::LazyLock<std::sync::Mutex<HashMap<String, Recent>>> =
+    std::sync::LazyLock::new(Default::default);
+/// One account's remembered events, by sequence.
+type Recent = BTreeMap<u64, Arc<Stored>>;
+const RECENT: usize = 4096;
+
+fn remember(account: &str, stored: Stored) {
+    let mut all = APPENDED_HERE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let events = all.entry(account.to_owned()).or_default();
+    events.insert(stored.event.seq, Arc::new(stored));
+    while events.len() > RECENT {
+        events.pop_first();
+    }
+}
+
+/// The events after `after` this process remembers without a gap, at most [`PAGE`]; none
+/// when the next one is not here.
+fn remembered_after(account: &str, after: u64) -> Vec<Arc<Stored>> {
+    let all = APPENDED_HERE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let Some(events) = all.get(account) else { return Vec::new() };
+    events
+        .range(after + 1..)
+        .zip(after + 1..)
+        .take_while(|((seq, _), expected)| *seq == expected)
+        .take(PAGE as usize)
+        .map(|((_, s), _)| s.clone())
+        .collect()
 }
 
 /// Woken when this process appends an event: its streams read at once instead of at
@@ -201,23 +237,25 @@ pub struct LivePage {
 pub async fn read(deps: &Deps, access: &sessions::Access, after: u64) -> ServiceResult<LivePage> {
     let account = &access.caller.account_id;
     let now = deps.clock.now();
-    let query = Query::partition(Index::Primary, keys::live_pk(account))
-        .sort(SortCondition::Gt(format!("{after:020}")))
-        .limit(PAGE);
-    let page = deps.table.query(query).await?;
-    let stored: Vec<Stored> = page
-        .items
-        .into_iter()
-        .map(crate::record::from_item::<Stored>)
-        .collect::<ServiceResult<Vec<Stored>>>()?
-        .into_iter()
-        .filter(|s| s.stored_at + RETENTION > now)
-        .collect();
+    let recent = remembered_after(account, after);
+    if recent.first().is_some_and(|s| s.stored_at + RETENTION > now) {
+        let last = recent.last().map_or(after, |s| s.event.seq);
+        let more = recent.len() == PAGE as usize;
+        let events = recent.iter().filter(|s| visible(access, s)).map(|s| s.event.clone()).collect();
+        return Ok(LivePage { events, last_seq: last, more, reload: false });
+    }
+    let (mut stored, mut more) = kept_after(deps, account, after, now).await?;
+    // Nothing after `after`: caught up, unless the events after it expired. The sequence
+    // moves with its event in one transaction, so once it is read, a query sees every
+    // event up to it that is still kept (a query before it may have run before the commit).
+    let mut gone = false;
+    if after > 0 && stored.is_empty() && last_seq(deps, account).await? > after {
+        (stored, more) = kept_after(deps, account, after, now).await?;
+        gone = stored.is_empty();
+    }
     // Kept events start after `after + 1`: some were dropped by the retention.
     let reload = after > 0 && stored.first().is_some_and(|s| s.event.seq > after + 1);
-    let gone = after > 0 && stored.is_empty() && last_seq(deps, account).await? > after;
     let last = stored.last().map_or(after, |s| s.event.seq);
-    let more = page.cursor.is_some() && stored.len() as u32 == PAGE;
     if reload || gone {
         return Ok(LivePage {
             events: Vec::new(),
@@ -228,6 +266,29 @@ pub async fn read(deps: &Deps, access: &sessions::Access, after: u64) -> Service
     }
     let events = stored.into_iter().filter(|s| visible(access, s)).map(|s| s.event).collect();
     Ok(LivePage { events, last_seq: last, more, reload: false })
+}
+
+/// The kept events after `after` (at most [`PAGE`]) and whether more follow.
+async fn kept_after(
+    deps: &Deps,
+    account: &str,
+    after: u64,
+    now: DateTime<Utc>,
+) -> ServiceResult<(Vec<Stored>, bool)> {
+    let query = Query::partition(Index::Primary, keys::live_pk(account))
+        .sort(SortCondition::Gt(format!("{after:020}")))
+        .limit(PAGE);
+    let page = deps.table.query(query).await?;
+    let full = page.items.len() as u32 == PAGE && page.cursor.is_some();
+    let stored = page
+        .items
+        .into_iter()
+        .map(crate::record::from_item::<Stored>)
+        .collect::<ServiceResult<Vec<Stored>>>()?
+        .into_iter()
+        .filter(|s| s.stored_at + RETENTION > now)
+        .collect();
+    Ok((stored, full))
 }
 
 /// The account's last sequence number.

@@ -148,8 +148,26 @@ pub async fn route_new(deps: &Deps, account: &str, session_id: &str) -> ServiceR
     }
 }
 
+/// Saves a routing decision with its event in the same transaction (see `crate::outbox`):
+/// who the session is offered to or given to is told live and to integrators.
+async fn save_decision(deps: &Deps, s: &mut Session) -> ServiceResult<()> {
+    let routed = DomainEvent::SessionRouted {
+        account_id: s.account_id.clone(),
+        session_id: s.id.clone(),
+        team_id: s.team_id.clone(),
+        owner_id: s.owner_id.clone(),
+        offered_to: s.designated_to.clone(),
+        seq: s.routing_seq,
+        at: deps.clock.now(),
+    };
+    let (write, staged) = crate::outbox::stage(deps, vec![routed])?;
+    sessions::save(deps, s, vec![write]).await?;
+    crate::outbox::release(deps, staged).await;
+    Ok(())
+}
+
 async fn save_or_skip(deps: &Deps, s: &mut Session) -> ServiceResult<()> {
-    match sessions::save(deps, s, vec![]).await {
+    match save_decision(deps, s).await {
         // Someone acted on the session meanwhile: their action stands.
         Ok(()) | Err(ServiceError::Conflict(_)) => Ok(()),
         Err(e) => Err(e),
@@ -167,7 +185,7 @@ async fn designate(
     s.designated_to = Some(member);
     s.routing_seq += 1;
     s.routing_started_at.get_or_insert(now);
-    match sessions::save(deps, &mut s, vec![]).await {
+    match save_decision(deps, &mut s).await {
         Ok(()) => {}
         Err(ServiceError::Conflict(_)) => return Ok(()),
         Err(e) => return Err(e),
@@ -231,7 +249,7 @@ pub async fn overflow(deps: &Deps, account: &str, session_id: &str, seq: u32) ->
             // Nobody else: keep the offer until the release.
             let due = started + Duration::minutes(i64::from(o.max_minutes));
             s.routing_seq += 1;
-            match sessions::save(deps, &mut s, vec![]).await {
+            match save_decision(deps, &mut s).await {
                 Ok(()) => schedule_overflow(deps, &s, due).await,
                 Err(ServiceError::Conflict(_)) => Ok(()),
                 Err(e) => Err(e),

@@ -171,3 +171,59 @@ async fn an_agent_of_team_a_hears_nothing_of_team_b_and_a_client_behind_the_rete
         stack.call(Method::GET, &format!("/v1/live?after={}", stale["last_seq"]), &token, None).await;
     assert_eq!(fresh["reload"], false);
 }
+
+#[tokio::test]
+async fn the_member_a_session_is_offered_to_hears_it_live_and_the_other_members_do_not() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let team = crate::routing::distributing_team(&stack, &t, None).await;
+    let (ana, ana_token) = team.members["ana"].clone();
+    let duda_token = team.members["duda"].1.clone();
+    let (_, start) = stack.call(Method::GET, "/v1/live", &ana_token, None).await;
+    let from = start["last_seq"].as_u64().unwrap();
+
+    stack.deliver(&customer(3, "oi", stack.now())).await;
+    stack.settle().await;
+    assert_eq!(
+        crate::routing::designated(&stack, &t, &crate::routing::newest_pending(&stack, &t).await).await,
+        Some(ana.clone())
+    );
+    let (_, ana_page) = stack.call(Method::GET, &format!("/v1/live?after={from}"), &ana_token, None).await;
+    let routed: Vec<&Value> =
+        ana_page["events"].as_array().unwrap().iter().filter(|e| e["type"] == "session.routed").collect();
+    assert_eq!(routed.len(), 1, "{ana_page}");
+    assert_eq!(routed[0]["data"]["offered_to"], ana.as_str());
+    let (_, duda_page) = stack.call(Method::GET, &format!("/v1/live?after={from}"), &duda_token, None).await;
+    assert!(
+        duda_page["events"].as_array().unwrap().iter().all(|e| e["type"] != "session.routed"),
+        "offered to Ana only: {duda_page}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn events_appended_concurrently_all_reach_a_stream_in_sequence() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let mut stream = Sse::open(&stack, &t.token, None).await;
+    // 60 customers at once, applied by 4 inbound consumers racing for the sequence.
+    let stack = &stack;
+    let deliveries = (0..60).map(|n| {
+        let payload = customer(100 + n, "oi", stack.now());
+        async move { stack.deliver(&payload).await }
+    });
+    futures::future::join_all(deliveries).await;
+    let drains = (0..4).map(|_| stack.drain_function("inbound"));
+    futures::future::join_all(drains).await;
+    stack.drain().await;
+    let mut seqs = Vec::new();
+    let mut received = 0;
+    while received < 60 {
+        let (seq, kind, _) = stream.next().await;
+        seqs.push(seq);
+        received += usize::from(kind == "message.received");
+    }
+    let expected: Vec<u64> = (seqs[0]..seqs[0] + seqs.len() as u64).collect();
+    assert_eq!(seqs, expected, "no sequence skipped, none twice");
+}

@@ -37,6 +37,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "message.status_changed",
     "session.created",
     "session.assigned",
+    "session.routed",
     "session.transferred",
     "session.completed",
     "contact.created",
@@ -147,6 +148,13 @@ pub fn outbound(event: &DomainEvent, now: chrono::DateTime<chrono::Utc>) -> Opti
                 "to_agent_id": to_agent, "by": by,
             });
             (account_id, vec![out("session.transferred", &format!("{session_id}|{version}"), *at, data)])
+        }
+        DomainEvent::SessionRouted { account_id, session_id, team_id, owner_id, offered_to, seq, at } => {
+            let data = json!({
+                "session_id": session_id, "team_id": team_id,
+                "agent_id": owner_id, "offered_to": offered_to,
+            });
+            (account_id, vec![out("session.routed", &format!("{session_id}|{seq}"), *at, data)])
         }
         DomainEvent::ContactChanged { account_id, contact_id, change, at } => {
             let event_type = format!("contact.{}", change.as_str());
