@@ -43,3 +43,20 @@ pub async fn release(deps: &Deps, staged: Staged) {
         tracing::warn!(error = %e, "an outbox timer was not dropped; it will publish its events again");
     }
 }
+
+/// Commits `writes` with `events` (see [`stage`]) and publishes them once committed. The
+/// transaction's own error comes back for the caller to read (a failed condition's index
+/// names the same write of `writes`: the events' write goes last).
+pub async fn transact(
+    deps: &Deps,
+    mut writes: Vec<TransactItem>,
+    events: Vec<DomainEvent>,
+) -> ServiceResult<Result<(), crate::ports::TableError>> {
+    let (write, staged) = stage(deps, events)?;
+    writes.push(write);
+    if let Err(e) = deps.table.transact(writes).await {
+        return Ok(Err(e));
+    }
+    release(deps, staged).await;
+    Ok(Ok(()))
+}

@@ -160,10 +160,7 @@ async fn save_decision(deps: &Deps, s: &mut Session) -> ServiceResult<()> {
         seq: s.routing_seq,
         at: deps.clock.now(),
     };
-    let (write, staged) = crate::outbox::stage(deps, vec![routed])?;
-    sessions::save(deps, s, vec![write]).await?;
-    crate::outbox::release(deps, staged).await;
-    Ok(())
+    sessions::save_and_publish(deps, s, vec![], vec![routed]).await
 }
 
 async fn save_or_skip(deps: &Deps, s: &mut Session) -> ServiceResult<()> {

@@ -307,17 +307,13 @@ pub(crate) async fn transition(
         status: to.as_str().to_owned(),
         at: deps.clock.now(),
     };
-    let (write, staged) = crate::outbox::stage(deps, vec![changed])?;
     let update = TransactItem::Update {
         key: keys::campaign(account, id),
         ops,
         condition: Some(Condition::And(vec![Condition::Exists, allowed])),
     };
-    match deps.table.transact(vec![update, write]).await {
-        Ok(()) => {
-            crate::outbox::release(deps, staged).await;
-            Ok(Some(load(deps, account, id).await?))
-        }
+    match crate::outbox::transact(deps, vec![update], vec![changed]).await? {
+        Ok(()) => Ok(Some(load(deps, account, id).await?)),
         Err(TableError::TransactionConditionFailed { index: 0 }) => Ok(None),
         Err(e) => Err(e.into()),
     }

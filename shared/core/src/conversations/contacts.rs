@@ -15,6 +15,7 @@ use crate::keys;
 use crate::ports::table::attr;
 use crate::ports::{Condition, Index, Item, Key, Query, SortCondition, TableError, TransactItem};
 use crate::record::{concurrent, from_item, to_item};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -96,21 +97,30 @@ async fn commit_new(
 ) -> ServiceResult<Result<(), TableError>> {
     let mut writes = writes_for_new(contact)?;
     writes.extend(extra);
-    let (id, account, at) = (&contact.id, &contact.account_id, contact.created_at);
-    let mut events = vec![DomainEvent::ContactChanged {
-        account_id: account.clone(),
-        contact_id: id.clone(),
-        change: ContactChange::Created,
+    let events = changed(contact, ContactChange::Created, &[], contact.created_at);
+    crate::outbox::transact(deps, writes, events).await
+}
+
+/// The events of a contact's change: the change, and its tags' (from `tags_before`).
+fn changed(
+    contact: &Contact,
+    change: ContactChange,
+    tags_before: &[String],
+    at: DateTime<Utc>,
+) -> Vec<DomainEvent> {
+    let (id, account) = (&contact.id, &contact.account_id);
+    let mut events =
+        vec![DomainEvent::ContactChanged { account_id: account.clone(), contact_id: id.clone(), change, at }];
+    events.extend(tags::changed(
+        Tagged::Contact,
+        account,
+        id,
+        contact.version,
+        tags_before,
+        &contact.tags,
         at,
-    }];
-    events.extend(tags::changed(Tagged::Contact, account, id, contact.version, &[], &contact.tags, at));
-    let (write, staged) = crate::outbox::stage(deps, events)?;
-    writes.push(write);
-    if let Err(e) = deps.table.transact(writes).await {
-        return Ok(Err(e));
-    }
-    crate::outbox::release(deps, staged).await;
-    Ok(Ok(()))
+    ));
+    events
 }
 
 /// Saves `contact` (read as `before`) with the search index changes it needs and `extra`
@@ -137,23 +147,8 @@ pub(crate) async fn save(
     } else {
         ContactChange::Updated
     };
-    let (id, account, at) = (&contact.id, &contact.account_id, deps.clock.now());
-    let mut events =
-        vec![DomainEvent::ContactChanged { account_id: account.clone(), contact_id: id.clone(), change, at }];
-    events.extend(tags::changed(
-        Tagged::Contact,
-        account,
-        id,
-        contact.version,
-        &before.tags,
-        &contact.tags,
-        at,
-    ));
-    let (write, staged) = crate::outbox::stage(deps, events)?;
-    writes.push(write);
-    deps.table.transact(writes).await.map_err(concurrent)?;
-    crate::outbox::release(deps, staged).await;
-    Ok(())
+    let events = changed(contact, change, &before.tags, deps.clock.now());
+    crate::outbox::transact(deps, writes, events).await?.map_err(concurrent)
 }
 
 /// Loads a contact, lets `change` edit it, and saves it with its index, retrying on a

@@ -214,11 +214,8 @@ async fn store_new(deps: &Deps, m: &Message, events: Vec<crate::events::DomainEv
         deps.table.put(item, Some(Condition::NotExists)).await?;
         return Ok(());
     }
-    let (write, staged) = crate::outbox::stage(deps, events)?;
     let put = TransactItem::Put { item, condition: Some(Condition::NotExists) };
-    deps.table.transact(vec![put, write]).await?;
-    crate::outbox::release(deps, staged).await;
-    Ok(())
+    Ok(crate::outbox::transact(deps, vec![put], events).await??)
 }
 
 /// Puts deliver jobs on the `outbound` queue, in order, one FIFO group per contact.
@@ -254,7 +251,6 @@ pub(crate) async fn fail(
         at: deps.clock.now(),
         error_code: code,
     };
-    let (write, staged) = crate::outbox::stage(deps, vec![failed])?;
     let update = TransactItem::Update {
         key: keys::message(account, id),
         ops: vec![
@@ -274,11 +270,8 @@ pub(crate) async fn fail(
             ),
         ])),
     };
-    match deps.table.transact(vec![update, write]).await {
-        Ok(()) => {
-            crate::outbox::release(deps, staged).await;
-            Ok(())
-        }
+    match crate::outbox::transact(deps, vec![update], vec![failed]).await? {
+        Ok(()) => Ok(()),
         // Already failed, or further along (a status overtook it).
         Err(crate::ports::TableError::TransactionConditionFailed { index: 0 }) => Ok(()),
         Err(e) => Err(e.into()),

@@ -79,7 +79,7 @@ pub(crate) async fn save(deps: &Deps, session: &mut Session, extra: Vec<Transact
 
 /// Saves the session with the events its change commits to (written in the same
 /// transaction, see `crate::outbox`), then publishes them.
-async fn save_and_publish(
+pub(crate) async fn save_and_publish(
     deps: &Deps,
     session: &mut Session,
     mut extra: Vec<TransactItem>,
