@@ -106,7 +106,16 @@ async fn append(deps: &Deps, account: &str, e: OutEvent) -> ServiceResult<()> {
     let now = deps.clock.now();
     let expires = attr::n((now + RETENTION).timestamp());
     let seq_key = keys::live_seq(account);
-    for _ in 0..32 {
+    // Appends of one account in this process take turns: run side by side they would only
+    // race for the same sequence number (under a burst, one could lose every try). Other
+    // processes still race; a loser waits a little, at random, before trying again.
+    let turn = turn(account);
+    let _turn = turn.lock().await;
+    for attempt in 0..32u64 {
+        if attempt > 0 {
+            let pause = rand::random::<u64>() % (attempt * 5) + 1;
+            tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        }
         let last = deps.table.get(&seq_key).await?.and_then(|i| attr::get_n(&i, "n")).unwrap_or(0);
         let seq = last as u64 + 1;
         let stored = Stored {
@@ -161,6 +170,14 @@ async fn append(deps: &Deps, account: &str, e: OutEvent) -> ServiceResult<()> {
         }
     }
     Err(ServiceError::conflict("the live stream kept moving; the event will be appended on retry"))
+}
+
+/// One account's turn to append in this process (see [`append`]).
+fn turn(account: &str) -> Arc<tokio::sync::Mutex<()>> {
+    static TURNS: std::sync::LazyLock<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
+        std::sync::LazyLock::new(Default::default);
+    let mut turns = TURNS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    turns.entry(account.to_owned()).or_default().clone()
 }
 
 /// The events this process appended lately, per account (the last [`RECENT`]): a stream

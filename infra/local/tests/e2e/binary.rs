@@ -52,14 +52,18 @@ pub(crate) fn spawn_with(
     Command::new(BIN)
         .env("ATENDE_ADDR", format!("127.0.0.1:{port}"))
         .env("ATENDE_DATA_DIR", data_dir)
-        .env("ATENDE_LOG", "error")
+        .env("ATENDE_LOG", std::env::var("ATENDE_TEST_SERVER_LOG").unwrap_or_else(|_| "error".into()))
         .env("ATENDE_META_APP_SECRET", crate::stack::APP_SECRET)
         .env("ATENDE_GRAPH_API_URL", graph_url)
         // The crash tests hammer one account: the request limits are not what they test.
         .env("ATENDE_RATE_ACCOUNT_BURST", "1000000")
         .env("ATENDE_RATE_TOKEN_BURST", "1000000")
         .envs(settings.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdout(Stdio::null())
+        .stdout(if std::env::var_os("ATENDE_TEST_SERVER_LOG").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
         .spawn()
         .unwrap()
 }
