@@ -2,6 +2,7 @@
 //! for whoever needs the whole product in-process (the benchmarks).
 
 pub mod admin;
+pub mod console;
 pub mod registry;
 pub mod serve;
 pub mod simulate;

@@ -87,7 +87,8 @@ async fn start_on(
     let mut app = Router::new()
         .route("/health", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
         .merge(atende_webhook::routes(ctx.clone()))
-        .merge(atende_api::routes(ctx.clone()));
+        .merge(atende_api::routes(ctx.clone()))
+        .merge(crate::console::router());
     if let Some(embedded) = &embedded {
         app = app.merge(atende_runtime::blobs::router(embedded.blob.clone()));
     }

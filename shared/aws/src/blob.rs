@@ -73,4 +73,49 @@ impl atende_core::ports::Blob for S3Blob {
             .map_err(backend)?;
         Ok(request.uri().to_owned())
     }
+
+    async fn presigned_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        size: u64,
+        expires_in: Duration,
+    ) -> Result<atende_core::ports::blob::PresignedPut, BlobError> {
+        blob::validate_key(key)?;
+        let config = PresigningConfig::expires_in(expires_in).map_err(backend)?;
+        let length = i64::try_from(size).map_err(backend)?;
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_length(length)
+            .presigned(config)
+            .await
+            .map_err(backend)?;
+        // What a browser may set itself: the content type and S3's own headers (it sets the
+        // length from the body).
+        let headers = request
+            .headers()
+            .filter(|(name, _)| {
+                let name = name.to_ascii_lowercase();
+                name == "content-type" || name.starts_with("x-amz-")
+            })
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
+            .collect();
+        Ok(atende_core::ports::blob::PresignedPut { url: request.uri().to_owned(), headers })
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<(u64, String)>, BlobError> {
+        blob::validate_key(key)?;
+        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+            Ok(out) => Ok(Some((
+                out.content_length.unwrap_or(0).max(0) as u64,
+                out.content_type.unwrap_or_else(|| "application/octet-stream".into()),
+            ))),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+            Err(e) => Err(backend(e)),
+        }
+    }
 }

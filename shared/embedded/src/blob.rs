@@ -13,6 +13,15 @@ use subtle::ConstantTimeEq;
 
 const CONTENT_TYPE_SUFFIX: &str = ".content-type";
 
+/// The query of a presigned upload: `PUT /blobs/<key>?expires=&content_type=&size=&signature=`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SignedUpload {
+    pub expires: i64,
+    pub content_type: String,
+    pub size: u64,
+    pub signature: String,
+}
+
 #[derive(Clone)]
 pub struct FsBlob {
     root: PathBuf,
@@ -57,6 +66,18 @@ impl FsBlob {
         mac.update(b"\n");
         mac.update(expires.to_string().as_bytes());
         hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// The signature of an upload: the method, the key, its expiry, type and size.
+    fn upload_signature(&self, key: &str, expires: i64, content_type: &str, size: u64) -> String {
+        self.signature(&format!("PUT\n{key}\n{content_type}\n{size}"), expires)
+    }
+
+    /// Whether a presigned upload's parameters are genuine and not expired.
+    pub fn verify_upload(&self, key: &str, upload: &SignedUpload) -> bool {
+        let fresh = upload.expires >= self.clock.now().timestamp();
+        let expected = self.upload_signature(key, upload.expires, &upload.content_type, upload.size);
+        fresh && bool::from(expected.as_bytes().ct_eq(upload.signature.as_bytes()))
     }
 
     /// Whether a presigned URL's parameters are genuine and not expired.
@@ -116,6 +137,42 @@ impl atende_core::ports::Blob for FsBlob {
             self.base_url,
             self.signature(key, expires)
         ))
+    }
+
+    async fn presigned_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        size: u64,
+        expires_in: Duration,
+    ) -> Result<atende_core::ports::blob::PresignedPut, BlobError> {
+        self.path(key)?;
+        let expires = self.clock.now().timestamp() + expires_in.as_secs() as i64;
+        let upload = SignedUpload {
+            expires,
+            content_type: content_type.to_owned(),
+            size,
+            signature: self.upload_signature(key, expires, content_type, size),
+        };
+        let query = serde_urlencoded::to_string(&upload).map_err(|e| BlobError::Backend(Box::new(e)))?;
+        Ok(atende_core::ports::blob::PresignedPut {
+            url: format!("{}/blobs/{key}?{query}", self.base_url),
+            headers: vec![("content-type".to_owned(), content_type.to_owned())],
+        })
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<(u64, String)>, BlobError> {
+        let path = self.path(key)?;
+        match tokio::fs::metadata(&path).await {
+            Ok(meta) => {
+                let content_type = tokio::fs::read_to_string(meta_path(&path))
+                    .await
+                    .unwrap_or_else(|_| "application/octet-stream".into());
+                Ok(Some((meta.len(), content_type)))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(e)),
+        }
     }
 }
 

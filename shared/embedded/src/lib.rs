@@ -8,6 +8,6 @@ pub mod queue;
 mod sqlite;
 pub mod table;
 
-pub use blob::FsBlob;
+pub use blob::{FsBlob, SignedUpload};
 pub use queue::SqliteQueue;
 pub use table::SqliteTable;

@@ -51,6 +51,7 @@ macro_rules! contract_suite {
             an_unknown_queue_is_an_error,
             blob_put_get_delete_round_trip,
             a_presigned_url_serves_the_object,
+            a_presigned_put_stores_the_object_and_head_reads_its_size_and_type,
             a_request_bucket_in_the_table_admits_exactly_its_burst_to_racing_takers,
             absent_at_replaces_an_expired_item_but_never_a_live_one,
             racing_version_checked_puts_lose_no_update,
@@ -581,6 +582,32 @@ pub async fn a_presigned_url_serves_the_object(a: &Adapters) {
     let response = reqwest::get(&url).await.unwrap();
     assert!(response.status().is_success(), "{}", response.status());
     assert_eq!(response.bytes().await.unwrap().as_ref(), b"name,phone\n");
+}
+
+pub async fn a_presigned_put_stores_the_object_and_head_reads_its_size_and_type(a: &Adapters) {
+    let key = "uploads/acc1/doc1";
+    assert!(a.blob.head(key).await.unwrap().is_none(), "nothing there yet");
+    let bytes = b"%PDF-1.4 a boleto".to_vec();
+    let put = a
+        .blob
+        .presigned_put(key, "application/pdf", bytes.len() as u64, Duration::from_secs(300))
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let mut request = client.put(&put.url).body(bytes.clone());
+    for (name, value) in &put.headers {
+        request = request.header(name, value);
+    }
+    let response = request.send().await.unwrap();
+    assert!(
+        response.status().is_success(),
+        "{}: {}",
+        response.status(),
+        response.text().await.unwrap_or_default()
+    );
+    assert_eq!(a.blob.head(key).await.unwrap(), Some((bytes.len() as u64, "application/pdf".to_owned())));
+    let stored = a.blob.get(key).await.unwrap().unwrap();
+    assert_eq!(stored.bytes, bytes);
 }
 
 /// Epoch seconds on the harness clock.

@@ -51,6 +51,20 @@ impl Blob for DownBlob {
     async fn presigned_get_url(&self, _: &str, _: Duration) -> Result<String, BlobError> {
         Err(BlobError::Backend(down()))
     }
+
+    async fn presigned_put(
+        &self,
+        _: &str,
+        _: &str,
+        _: u64,
+        _: Duration,
+    ) -> Result<atende_core::ports::blob::PresignedPut, BlobError> {
+        Err(BlobError::Backend(down()))
+    }
+
+    async fn head(&self, _: &str) -> Result<Option<(u64, String)>, BlobError> {
+        Err(BlobError::Backend(down()))
+    }
 }
 
 /// A table that works for its first `writes` writes (puts, updates, deletes, transactions)

@@ -113,6 +113,27 @@ pub async fn upload_import(
     Ok((StatusCode::CREATED, Json(imports::upload(&ctx.deps, &caller, body.to_vec()).await?)))
 }
 
+/// Upload a contacts file already in storage (`POST /v1/uploads/presign`, then a `PUT` of
+/// the CSV): read as `POST /v1/contact-imports` reads one sent in the request.
+#[utoipa::path(operation_id = "upload_contact_import_from_storage", post, path = "/v1/contact-imports/from-upload", tag = "contacts", security(("bearer" = [])),
+    request_body = FromUpload,
+    responses((status = 201, body = ContactImport), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn import_from_upload(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+    JsonBody(input): JsonBody<FromUpload>,
+) -> Result<(StatusCode, Json<ContactImport>), ApiError> {
+    Ok((StatusCode::CREATED, Json(imports::upload_from(&ctx.deps, &caller, &input.blob_key).await?)))
+}
+
+/// A file uploaded straight to storage.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FromUpload {
+    /// The `blob_key` of `POST /v1/uploads/presign`.
+    pub blob_key: String,
+}
+
 /// The account's imports, newest first (admins).
 #[utoipa::path(operation_id = "list_contact_imports", get, path = "/v1/contact-imports", tag = "contacts", security(("bearer" = [])),
     responses((status = 200, body = ImportList), (status = 403, body = ErrorBody)))]
@@ -206,6 +227,7 @@ pub fn router() -> OpenApiRouter<AppContext> {
     let upload = upload.layer(DefaultBodyLimit::max(imports::MAX_BYTES));
     OpenApiRouter::new()
         .routes((schemas, paths, upload))
+        .routes(routes!(import_from_upload))
         .routes(routes!(get_import))
         .routes(routes!(start_import))
         .routes(routes!(import_errors))

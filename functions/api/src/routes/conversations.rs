@@ -10,7 +10,7 @@ use atende_core::conversations::messages::{self, Restart, SendMessage, StartSess
 use atende_core::conversations::notes::{self, NoteList, NoteText};
 use atende_core::conversations::sessions::{self, Completion, SessionFilter, TransferTo, UnreadCounts};
 use atende_core::conversations::templates::{self, NewTemplate, SyncReport, TemplateEdit, TemplateList};
-use atende_core::conversations::uploads::{self, Upload};
+use atende_core::conversations::uploads::{self, Upload, UploadGrant, UploadIntent};
 use atende_core::conversations::{Channel, Contact, Note, Template};
 use atende_runtime::auth::Authenticated;
 use atende_runtime::extract::{JsonBody, QueryParams};
@@ -428,12 +428,38 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(uploads::store(&ctx.deps, &c, content_type, body.to_vec()).await?)))
 }
 
+/// A link to upload one file straight to object storage (up to WhatsApp's 100 MB, beyond
+/// what a request to the API can carry): `PUT` the bytes to `url` with `headers` within 15
+/// minutes, then use `blob_key`. The type and size are checked now and again when used.
+#[utoipa::path(post, path = "/v1/uploads/presign", tag = "sessions", security(("bearer" = [])), request_body = UploadIntent,
+    responses((status = 201, body = UploadGrant), (status = 422, body = ErrorBody)))]
+pub async fn presign_upload(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    JsonBody(intent): JsonBody<UploadIntent>,
+) -> Result<(StatusCode, Json<UploadGrant>), ApiError> {
+    Ok((StatusCode::CREATED, Json(uploads::presign(&ctx.deps, &c, intent).await?)))
+}
+
+/// A link to a message's file (image, audio, video, document), valid for 24 hours.
+#[utoipa::path(get, path = "/v1/messages/{id}/media", tag = "sessions", security(("bearer" = [])), params(("id" = String, Path)),
+    responses((status = 200, body = atende_core::privacy::MediaLink), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn message_media(
+    State(ctx): Ctx,
+    Authenticated(c): Authenticated,
+    Path(id): Path<String>,
+) -> Result<Json<atende_core::privacy::MediaLink>, ApiError> {
+    Ok(Json(messages::media_link(&ctx.deps, &c, &id).await?))
+}
+
 pub fn router() -> OpenApiRouter<AppContext> {
     let (schemas, paths, upload_route) = routes!(upload);
     let upload_route =
         upload_route.layer(DefaultBodyLimit::max(atende_core::conversations::uploads::MAX_UPLOAD));
     OpenApiRouter::new()
         .routes(routes!(get_account, update_account))
+        .routes(routes!(presign_upload))
+        .routes(routes!(message_media))
         .routes(routes!(list_channels, create_channel))
         .routes(routes!(get_channel, update_channel, remove_channel))
         .routes(routes!(search_contacts, create_contact))

@@ -631,6 +631,91 @@ async fn media_goes_out_by_link_and_the_agents_display_name_signs_text(stack: St
     assert_eq!(sends[1].body["text"]["body"], "*Ana:*\nSegue.");
 }
 
+/// PUTs `bytes` as `content_type` to a grant of `POST /v1/uploads/presign`.
+async fn put_to(grant: &Value, bytes: Vec<u8>, content_type: &str) -> reqwest::StatusCode {
+    let mut request = reqwest::Client::new().put(grant["url"].as_str().unwrap()).body(bytes);
+    for (name, value) in grant["headers"].as_object().unwrap() {
+        let value = if name == "content-type" { content_type } else { value.as_str().unwrap() };
+        request = request.header(name.as_str(), value);
+    }
+    request.send().await.unwrap().status()
+}
+
+async fn a_file_uploaded_straight_to_storage_is_checked_before_its_link_and_again_when_sent(stack: Stack) {
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let session = stack.assumed_session(&t, "wamid.1").await;
+    let presign = |body: Value| stack.call(Method::POST, "/v1/uploads/presign", &t.token, Some(body));
+
+    // Refused before any link: a type WhatsApp does not deliver, a size over the type's limit.
+    let (status, body) = presign(json!({"content_type": "application/x-msdownload", "size": 10})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = presign(json!({"content_type": "image/png", "size": 6 * 1024 * 1024})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("at most"), "{body}");
+    // A 20 MB document: beyond what a request to the API may carry, fine straight to storage.
+    let (status, big) = presign(
+        json!({"filename": "contrato.pdf", "content_type": "application/pdf", "size": 20 * 1024 * 1024}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{big}");
+    assert_eq!(big["method"], "PUT");
+
+    let pdf = b"%PDF-1.4 segunda via".to_vec();
+    let (_, grant) =
+        presign(json!({"filename": "boleto.pdf", "content_type": "application/pdf", "size": pdf.len()}))
+            .await;
+    if !stack.runs_on_moto() {
+        // The link holds its type and size: anything else is refused by storage (S3 checks
+        // the signed headers; moto's S3 checks no signature).
+        assert!(!put_to(&grant, pdf.clone(), "image/png").await.is_success());
+        assert!(!put_to(&big, b"tiny".to_vec(), "application/pdf").await.is_success());
+    }
+    assert!(put_to(&grant, pdf.clone(), "application/pdf").await.is_success());
+
+    let (status, m) = stack
+        .call(Method::POST, &format!("/v1/sessions/{session}/messages"), &t.token,
+            Some(json!({"type": "media", "kind": "document", "blob_key": grant["blob_key"], "filename": "boleto.pdf"})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    assert_eq!(m["media"]["mime_type"], "application/pdf");
+    // Checked again when used: a key never uploaded is not found, another account's too.
+    let (status, _) = stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/messages"),
+            &t.token,
+            Some(json!({"type": "media", "kind": "document", "blob_key": big["blob_key"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // The message's file, for whoever may read the session.
+    let (status, link) =
+        stack.call(Method::GET, &format!("/v1/messages/{}/media", id(&m)), &t.token, None).await;
+    assert_eq!(status, StatusCode::OK, "{link}");
+    let served = reqwest::get(link["url"].as_str().unwrap()).await.unwrap();
+    assert_eq!(served.bytes().await.unwrap().as_ref(), pdf.as_slice());
+    let other = stack.tenant("Other").await;
+    let (status, _) =
+        stack.call(Method::GET, &format!("/v1/messages/{}/media", id(&m)), &other.token, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // A contacts file, uploaded the same way, then imported.
+    let csv = "nome;telefone\nMaria;+55 11 98765-4321\n".as_bytes().to_vec();
+    let (_, grant) = presign(json!({"content_type": "text/csv", "size": csv.len()})).await;
+    assert!(put_to(&grant, csv, "text/csv").await.is_success());
+    let (status, import) = stack
+        .call(
+            Method::POST,
+            "/v1/contact-imports/from-upload",
+            &t.token,
+            Some(json!({"blob_key": grant["blob_key"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{import}");
+    assert_eq!(import["total_rows"], 1);
+}
+
 async fn transfer_follows_the_team_choice_rule_and_return_and_restart_work(stack: Stack) {
     let t = stack.tenant("Acme").await;
     let channel = stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
@@ -945,6 +1030,7 @@ crate::on_both_backends!(
     pacing_never_lets_more_than_the_rate_through_in_any_one_second_window,
     a_message_within_12h_reopens_the_session_for_its_agent_and_new_session_starts_afresh,
     media_goes_out_by_link_and_the_agents_display_name_signs_text,
+    a_file_uploaded_straight_to_storage_is_checked_before_its_link_and_again_when_sent,
     transfer_follows_the_team_choice_rule_and_return_and_restart_work,
     notes_are_editable_by_their_author_for_two_hours_and_admins_delete_any,
     blocked_contacts_are_ignored_and_archived_ones_come_back,

@@ -84,8 +84,15 @@ impl Stack {
         let dir = tempfile::tempdir().unwrap();
         let fakes = Fakes::start().await;
         let clock = ManualClock::starting_now();
-        let settings = settings(dir.path(), &fakes);
+        // The blob server of presigned links (what `atende serve` mounts at `/blobs`).
+        let blobs = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let settings = LocalSettings {
+            public_url: format!("http://{}", blobs.local_addr().unwrap()),
+            ..settings(dir.path(), &fakes)
+        };
         let (mut ctx, embedded) = AppContext::embedded(&settings, Arc::new(clock.clone())).unwrap();
+        let router = atende_runtime::blobs::router(embedded.blob.clone());
+        tokio::spawn(async move { axum::serve(blobs, router).await });
         change(&mut ctx.deps);
         Self::assemble(ctx, Store::Embedded(embedded), clock, fakes, dir)
     }
@@ -131,6 +138,12 @@ impl Stack {
     }
 
     /// Moves every clock forward: the domain's and, on moto, SQS's.
+    /// Whether this stack runs on moto, whose S3 does not check presigned signatures
+    /// (what a link holds is then checked only where the file is used).
+    pub fn runs_on_moto(&self) -> bool {
+        matches!(self.store, Store::Moto { .. })
+    }
+
     pub async fn advance(&self, by: chrono::Duration) {
         self.clock.advance(by);
         if let Store::Moto { lease, .. } = &self.store {

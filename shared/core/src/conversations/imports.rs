@@ -186,6 +186,15 @@ pub async fn list(deps: &Deps, caller: &Caller) -> ServiceResult<ImportList> {
     Ok(ImportList { items })
 }
 
+/// A file uploaded straight to storage (`POST /v1/uploads/presign`), read as [`upload`]
+/// reads one sent in the request.
+pub async fn upload_from(deps: &Deps, caller: &Caller, blob_key: &str) -> ServiceResult<ContactImport> {
+    caller.require_admin()?;
+    super::uploads::check_stored(deps, &caller.account_id, blob_key).await?;
+    let blob = deps.blob.get(blob_key).await?.ok_or(ServiceError::NotFound("upload"))?;
+    upload(deps, caller, blob.bytes).await
+}
+
 /// Reads an uploaded file (a clear 422 when it cannot be imported) and keeps it for
 /// `start`.
 pub async fn upload(deps: &Deps, caller: &Caller, bytes: Vec<u8>) -> ServiceResult<ContactImport> {

@@ -143,16 +143,11 @@ async fn compose(deps: &Deps, caller: &Caller, s: &Session, draft: Draft) -> Ser
             if !kind.is_media() {
                 return Err(ServiceError::invalid("kind is image, audio, voice, video, document or sticker"));
             }
-            // Uploads are per account: a key of another account is simply not found.
-            if !crate::keys::is_upload_of(&caller.account_id, &blob_key) {
-                return Err(ServiceError::NotFound("upload"));
-            }
-            let blob = deps.blob.get(&blob_key).await?;
-            let blob = blob.ok_or(ServiceError::NotFound("upload"))?;
-            if blob.bytes.len() > media_limit(kind) {
+            let (size, content_type) =
+                super::uploads::check_stored(deps, &caller.account_id, &blob_key).await?;
+            if size > media_limit(kind) as u64 {
                 return Err(ServiceError::invalid(format!(
-                    "this {kind:?} is {} bytes; WhatsApp takes at most {} for it",
-                    blob.bytes.len(),
+                    "this {kind:?} is {size} bytes; WhatsApp takes at most {} for it",
                     media_limit(kind)
                 )));
             }
@@ -160,7 +155,7 @@ async fn compose(deps: &Deps, caller: &Caller, s: &Session, draft: Draft) -> Ser
             m.text = caption;
             m.media = Some(Media {
                 blob_key: Some(blob_key),
-                mime_type: Some(blob.content_type),
+                mime_type: Some(content_type),
                 filename,
                 provider_media_id: None,
                 fetch_error: None,
@@ -329,6 +324,29 @@ pub async fn cancel(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Mes
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// A link to a message's file, valid for a day, for whoever may read its session.
+pub async fn media_link(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<crate::privacy::MediaLink> {
+    let m = load(deps, &caller.account_id, id).await?;
+    let access = Access::of(deps, caller).await?;
+    sessions::readable(deps, &access, &m.session_id).await.map_err(|e| match e {
+        ServiceError::NotFound(_) => ServiceError::NotFound("message"),
+        other => other,
+    })?;
+    let media = m.media.ok_or(ServiceError::NotFound("media"))?;
+    let key = media.blob_key.ok_or_else(|| {
+        ServiceError::conflict(
+            "the file is not in storage yet (or could not be fetched: see media.fetch_error)",
+        )
+    })?;
+    let url = deps.blob.presigned_get_url(&key, std::time::Duration::from_secs(24 * 3600)).await?;
+    Ok(crate::privacy::MediaLink {
+        message_id: m.id,
+        mime_type: media.mime_type,
+        filename: media.filename,
+        url,
+    })
 }
 
 /// Cancels a message not yet on its way (queued or waiting for the customer); `false` when

@@ -1,0 +1,58 @@
+import { useState } from "preact/hooks";
+import { all, post } from "../api";
+import { useCtx } from "../context";
+import { useLoad } from "../hooks";
+import { t } from "../i18n";
+import { go } from "../route";
+import { lines } from "./conversation";
+import type { Directory } from "./inbox";
+import { Field, Modal } from "./ui";
+
+interface Template { id: string; name: string; language: string; status: string; channel_id?: string | null }
+
+/** Start a conversation: contact (phone) → channel → team → template with parameters. */
+export function StartConversation({ directory, onClose }: { directory: Directory; onClose: () => void }) {
+  const { me } = useCtx();
+  const [templates] = useLoad(() => all<Template>("/v1/templates"), []);
+  const myTeams = directory.teams.filter((x) => me.user.profile === "admin" || me.teams.some((m) => m.team_id === x.id));
+  const [phone, setPhone] = useState("");
+  const [channelId, setChannelId] = useState(directory.channels[0]?.id ?? "");
+  const [teamId, setTeamId] = useState(myTeams[0]?.id ?? "");
+  const [templateId, setTemplateId] = useState("");
+  const [params, setParams] = useState("");
+  const [error, setError] = useState("");
+  const usable = (templates ?? []).filter((x) => x.status === "approved" && (!x.channel_id || x.channel_id === channelId));
+  const submit = async () => {
+    try {
+      const started = await post<{ session: { id: string } }>("/v1/sessions", {
+        phone, channel_id: channelId, team_id: teamId, template_id: templateId, parameters: lines(params),
+      });
+      onClose();
+      go("inbox", started.session.id);
+    } catch (e) { setError((e as Error).message); }
+  };
+  return (
+    <Modal title={t("start.title")} onClose={onClose}>
+      <Field label={t("start.phone")}><input type="tel" placeholder="+55 11 98765-4321" value={phone} onInput={(e) => setPhone(e.currentTarget.value)} /></Field>
+      <Field label={t("start.channel")}>
+        <select value={channelId} onChange={(e) => setChannelId(e.currentTarget.value)}>
+          {directory.channels.map((c) => <option value={c.id}>{c.name}</option>)}
+        </select>
+      </Field>
+      <Field label={t("start.team")}>
+        <select value={teamId} onChange={(e) => setTeamId(e.currentTarget.value)}>
+          {myTeams.map((x) => <option value={x.id}>{x.name}</option>)}
+        </select>
+      </Field>
+      <Field label={t("start.template")}>
+        <select value={templateId} onChange={(e) => setTemplateId(e.currentTarget.value)}>
+          <option value="" />
+          {usable.map((x) => <option value={x.id}>{x.name} ({x.language})</option>)}
+        </select>
+      </Field>
+      <Field label={t("start.parameters")}><textarea value={params} onInput={(e) => setParams(e.currentTarget.value)} /></Field>
+      {error && <p class="error" role="alert">{error}</p>}
+      <button class="primary" disabled={!phone || !channelId || !teamId || !templateId} onClick={submit}>{t("start.title")}</button>
+    </Modal>
+  );
+}
