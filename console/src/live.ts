@@ -1,5 +1,11 @@
 // Live updates: the account's event stream, resumed from the last sequence seen.
 //
+// On AWS the events come over API Gateway's WebSocket API: `POST /v1/live/ticket` names
+// its URL and gives a one-time ticket to connect with; a ping every five minutes keeps the
+// connection from its 10-minute idle limit, and API Gateway's two-hour limit is just a
+// reconnect. A frame whose sequence skips ahead, and every reconnect, read the missed
+// events through `GET /v1/live?after=` first.
+//
 // Locally `GET /v1/live/stream` sends Server-Sent Events. `EventSource` cannot send the
 // bearer token, so the stream is read with `fetch` and parsed here (the format is four
 // line kinds). Where no stream answers (on AWS without the WebSocket endpoint), the
@@ -7,7 +13,7 @@
 // after the last sequence, so nothing is missed; beyond the retention the server says
 // `reload` and the console reloads what it shows.
 
-import { get, token } from "./api";
+import { get, post, token } from "./api";
 
 export interface LiveEvent {
   seq: number;
@@ -75,7 +81,9 @@ export class Live {
     let failures = 0;
     while (!this.stopped) {
       try {
-        await this.stream();
+        const ticket = await post<{ ticket: string; url: string | null }>("/v1/live/ticket");
+        if (ticket.url) await this.socket(`${ticket.url}?ticket=${encodeURIComponent(ticket.ticket)}`);
+        else await this.stream();
         failures = 0;
       } catch {
         this.setState(false);
@@ -92,6 +100,48 @@ export class Live {
       }
       if (!this.stopped) await sleep(Math.min(1000 * 2 ** Math.min(failures, 4), 15000));
     }
+  }
+
+  /** Reads what was missed after `after` (a gap, or the time a reconnect took). */
+  private async catchUp(): Promise<void> {
+    for (;;) {
+      const page = await get<LivePage>(`/v1/live?after=${this.after ?? 0}`);
+      if (page.reload) this.reload(page.last_seq);
+      page.events.forEach((event) => this.emit(event));
+      if (!page.reload) this.after = Math.max(this.after ?? 0, page.last_seq);
+      if (!page.more) return;
+    }
+  }
+
+  private socket(url: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      let pinger: number | undefined;
+      let chain = Promise.resolve();
+      const stop = () => ws.close();
+      this.controller = new AbortController();
+      this.controller.signal.addEventListener("abort", stop);
+      ws.onopen = () => {
+        this.setState(true);
+        chain = chain.then(() => this.catchUp());
+        pinger = window.setInterval(() => ws.send(JSON.stringify({ action: "ping" })), 5 * 60 * 1000);
+      };
+      ws.onmessage = (message) => {
+        const event = JSON.parse(String(message.data)) as LiveEvent;
+        // In order: a frame past a gap waits for the gap's events to be read.
+        chain = chain.then(async () => {
+          if (this.after !== null && event.seq > this.after + 1) await this.catchUp();
+          this.emit(event);
+        }).catch(() => ws.close());
+      };
+      ws.onclose = () => {
+        clearInterval(pinger);
+        this.setState(false);
+        // Closed after it was open (the 2 h limit, a network change): reconnect at once.
+        if (pinger !== undefined) resolve();
+        else reject(new Error("live socket refused"));
+      };
+    });
   }
 
   private async poll(): Promise<void> {

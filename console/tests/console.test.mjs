@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
+import zlib from "node:zlib";
 import fs from "node:fs";
 import path from "node:path";
 import { chromium } from "playwright-core";
@@ -74,7 +75,18 @@ try {
   step("the console's login is served at /");
   await ana.goto(`${base}/`);
   await ana.getByRole("heading", { name: "Entrar" }).waitFor();
+  const interactive = await ana.evaluate(() => Math.round(performance.now()));
   await shoot(ana, "login");
+
+  // The first load's weight: every file of the page, gzipped (the budget is 300 KB).
+  const page = await (await fetch(`${base}/`)).text();
+  const files = ["/", ...[...page.matchAll(/(?:src|href)="(\/assets\/[^"]+)"/g)].map((m) => m[1])];
+  let gzipped = 0;
+  for (const file of files) {
+    gzipped += zlib.gzipSync(Buffer.from(await (await fetch(`${base}${file}`)).arrayBuffer()), { level: 9 }).length;
+  }
+  console.log(`first load: ${files.length} files, ${(gzipped / 1024).toFixed(1)} KB gzip; login interactive ${interactive} ms after navigation`);
+  assert.ok(gzipped <= 300 * 1024, `the first load is ${gzipped} bytes gzip, over the 300 KB budget`);
   await login(ana, env("ATENDE_ADMIN_EMAIL"), env("ATENDE_ADMIN_PASSWORD"));
 
   step("the admin creates a user");

@@ -22,7 +22,9 @@ fn main() {
     if !console.join("node_modules/.package-lock.json").exists() {
         // The lockfile's versions, the lockfile left alone (see scripts/test on `npm ci`).
         run(
-            Command::new("npm").args(["install", "--no-save", "--no-audit", "--no-fund"]).current_dir(&console),
+            Command::new("npm")
+                .args(["install", "--no-save", "--no-audit", "--no-fund"])
+                .current_dir(&console),
             "npm install",
         );
     }

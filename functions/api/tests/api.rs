@@ -696,6 +696,7 @@ const ISOLATED_ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/live"),
     // The same read as `/v1/live`, streamed (`live::read` filters both).
     ("get", "/v1/live/stream"),
+    ("post", "/v1/live/ticket"),
 ];
 
 #[tokio::test]

@@ -13,7 +13,7 @@ static CONSOLE: Dir<'static> = include_dir!("$OUT_DIR/console");
 /// What the console may load: itself, the API on its origin, and files from object storage
 /// (presigned links: the local server's on one machine, S3's on AWS).
 const POLICY: &str = "default-src 'self'; img-src 'self' data: blob: https: http:; media-src 'self' blob: https: http:; \
-    connect-src 'self' https: http:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+    connect-src 'self' https: http: wss:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new().route("/", get(index)).route("/assets/{*file}", get(asset))

@@ -24,6 +24,9 @@ pub fn all() -> Vec<FunctionSpec> {
     let mut all = vec![atende_api::function(), atende_webhook::function()];
     all.extend(queue_functions().iter().map(QueueFunction::spec));
     all.push(atende_scheduler::function());
+    // On AWS only: locally the `atende` process streams live updates itself.
+    all.push(atende_live::function());
+    all.push(atende_live::push_function());
     all
 }
 

@@ -24,6 +24,8 @@ pub struct Clients {
     pub sqs: aws_sdk_sqs::Client,
     pub s3: aws_sdk_s3::Client,
     pub kms: aws_sdk_kms::Client,
+    /// The shared configuration (credentials, region), for clients made on demand.
+    pub config: aws_config::SdkConfig,
 }
 
 impl Clients {
@@ -61,6 +63,7 @@ impl Clients {
             sqs: aws_sdk_sqs::Client::new(&shared),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             kms: aws_sdk_kms::Client::new(&shared),
+            config: shared,
         }
     }
 }

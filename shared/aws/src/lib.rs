@@ -10,9 +10,11 @@ mod expr;
 pub mod kms;
 pub mod provision;
 pub mod queue;
+pub mod sockets;
 pub mod table;
 
 pub use blob::S3Blob;
 pub use config::{AwsConnection, Clients};
 pub use queue::SqsQueue;
+pub use sockets::ApiGatewaySockets;
 pub use table::DynamoTable;

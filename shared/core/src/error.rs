@@ -43,6 +43,9 @@ pub enum ServiceError {
     /// same request may succeed later.
     #[error("the provider failed: {0}")]
     Provider(crate::ports::ProviderError),
+    /// Posting to a live WebSocket connection failed (other than the client being gone).
+    #[error("a live connection failed: {0}")]
+    Socket(#[from] crate::ports::SocketError),
     /// A failure of ours that no retry mends (a record or job that does not encode).
     #[error("internal error: {0}")]
     Internal(String),
@@ -97,6 +100,7 @@ impl ServiceError {
             ServiceError::Storage(TableError::Backend(_))
                 | ServiceError::Queue(QueueError::Backend(_))
                 | ServiceError::Blob(BlobError::Backend(_))
+                | ServiceError::Socket(crate::ports::SocketError::Backend(_))
         )
     }
 }

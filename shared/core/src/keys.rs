@@ -175,6 +175,27 @@ pub fn live_pk(account: &str) -> String {
     format!("LIVE#{account}")
 }
 
+/// `WSTICKET#<ticket>` / `T`: a one-time ticket to open a WebSocket (a minute; whose it is).
+/// An exception to account-first keys: the connecting client knows only the ticket.
+pub fn socket_ticket(ticket: &str) -> Key {
+    Key::new(format!("WSTICKET#{ticket}"), "T".to_owned())
+}
+
+/// `WSCONN#<account>` / `<connection id>`: an open WebSocket of the account (whose, since).
+pub fn socket(account: &str, connection: &str) -> Key {
+    Key::new(sockets_pk(account), connection.to_owned())
+}
+
+pub fn sockets_pk(account: &str) -> String {
+    format!("WSCONN#{account}")
+}
+
+/// `WSOWNER#<connection id>` / `C`: the account of a connection (API Gateway's disconnect
+/// names only the connection).
+pub fn socket_owner(connection: &str) -> Key {
+    Key::new(format!("WSOWNER#{connection}"), "C".to_owned())
+}
+
 /// `A#<account>` / `LIVEID#<event id>`: that an event is in the live stream (its sequence).
 pub fn live_mark(account: &str, event_id: &str) -> Key {
     Key::new(account_pk(account), format!("LIVEID#{event_id}"))

@@ -22,6 +22,9 @@ pub struct AppContext {
     pub deps: Deps,
     pub auth: Arc<Auth>,
     pub meta: Arc<MetaSettings>,
+    /// The WebSocket endpoint of live updates (`wss://...`), when the deployment has one
+    /// (`ATENDE_LIVE_SOCKET_URL` on AWS; locally the SSE stream serves them).
+    pub live_socket_url: Option<Arc<str>>,
 }
 
 /// The messaging providers: the Cloud API client and the sandbox.
@@ -208,7 +211,7 @@ impl AppContext {
             },
         });
         let auth = Arc::new(Auth::new(&jwt_secret, settings.session_ttl, deps.clock.clone()));
-        Self { deps, auth, meta }
+        Self { deps, auth, meta, live_socket_url: None }
     }
 
     /// The AWS adapters, configured from the function's environment.
@@ -229,7 +232,12 @@ impl AppContext {
             settings.auth.session_ttl,
             clock,
         ));
-        Ok(Self { deps, auth, meta: Arc::new(settings.meta.clone()) })
+        Ok(Self {
+            deps,
+            auth,
+            meta: Arc::new(settings.meta.clone()),
+            live_socket_url: settings.live_socket_url.as_deref().map(Arc::from),
+        })
     }
 }
 

@@ -23,6 +23,10 @@ pub enum Trigger {
     Queue { queue: String, batch_size: u32 },
     /// A schedule (EventBridge).
     Schedule { expression: String },
+    /// Routes of the WebSocket API (`$connect`, `$disconnect`, `$default`).
+    WebSocket { routes: Vec<String> },
+    /// The table's stream, filtered to new items whose `pk` starts with `pk_prefix`.
+    TableStream { pk_prefix: String },
 }
 
 /// A function of the set: `functions/<name>`, its binary `<name>`, and `<Name>Function`

@@ -157,6 +157,8 @@ impl AwsStorage {
 /// Settings of a function running in AWS.
 #[derive(Debug, Clone)]
 pub struct AwsSettings {
+    /// `ATENDE_LIVE_SOCKET_URL`: the WebSocket API's `wss://` URL (live updates).
+    pub live_socket_url: Option<String>,
     pub storage: AwsStorage,
     pub auth: AuthSettings,
     pub meta: MetaSettings,
@@ -189,6 +191,7 @@ impl AwsSettings {
             Secret::new(env.required("ATENDE_META_VERIFY_TOKEN")?),
         );
         Ok(Self {
+            live_socket_url: env.optional("ATENDE_LIVE_SOCKET_URL"),
             meta,
             providers: ProviderSettings::from_env(env)?,
             limits: api_limits(env)?,

@@ -6,6 +6,7 @@ pub mod contract;
 pub mod fake_asaas;
 pub mod fake_graph;
 pub mod fake_receiver;
+pub mod fake_sockets;
 pub mod fake_stt;
 pub mod faults;
 pub mod fixtures;

@@ -443,12 +443,12 @@ pub async fn presign_upload(
 
 /// A link to a message's file (image, audio, video, document), valid for 24 hours.
 #[utoipa::path(get, path = "/v1/messages/{id}/media", tag = "sessions", security(("bearer" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = atende_core::privacy::MediaLink), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = messages::FileLink), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn message_media(
     State(ctx): Ctx,
     Authenticated(c): Authenticated,
     Path(id): Path<String>,
-) -> Result<Json<atende_core::privacy::MediaLink>, ApiError> {
+) -> Result<Json<messages::FileLink>, ApiError> {
     Ok(Json(messages::media_link(&ctx.deps, &c, &id).await?))
 }
 

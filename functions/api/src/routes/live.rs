@@ -1,11 +1,12 @@
 use atende_core::conversations::sessions::Access;
+use atende_core::live::sockets::SocketTicket;
 use atende_core::live::{self, LiveEvent, LivePage, LiveQuery};
 use atende_runtime::auth::Authenticated;
 use atende_runtime::extract::QueryParams;
 use atende_runtime::{ApiError, AppContext};
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 use std::collections::VecDeque;
@@ -110,6 +111,19 @@ impl Reader {
     }
 }
 
+/// A one-time ticket (valid a minute) to open the live WebSocket: connect to `url` with
+/// `?ticket=`. `url` is null where the deployment has no WebSocket API (locally: use
+/// `GET /v1/live/stream`).
+#[utoipa::path(operation_id = "live_socket_ticket", post, path = "/v1/live/ticket", tag = "live", security(("bearer" = [])),
+    responses((status = 201, body = SocketTicket)))]
+pub async fn ticket(
+    State(ctx): State<AppContext>,
+    Authenticated(caller): Authenticated,
+) -> Result<(StatusCode, Json<SocketTicket>), ApiError> {
+    let url = ctx.live_socket_url.as_deref().map(str::to_owned);
+    Ok((StatusCode::CREATED, Json(live::sockets::ticket(&ctx.deps, &caller, url).await?)))
+}
+
 pub fn router() -> OpenApiRouter<AppContext> {
-    OpenApiRouter::new().routes(routes!(read)).routes(routes!(stream))
+    OpenApiRouter::new().routes(routes!(read)).routes(routes!(stream)).routes(routes!(ticket))
 }

@@ -227,3 +227,140 @@ async fn events_appended_concurrently_all_reach_a_stream_in_sequence() {
     let expected: Vec<u64> = (seqs[0]..seqs[0] + seqs.len() as u64).collect();
     assert_eq!(seqs, expected, "no sequence skipped, none twice");
 }
+
+/// API Gateway's event for a WebSocket route.
+fn socket_event(route: &str, connection: &str, ticket: Option<&str>) -> Value {
+    json!({
+        "requestContext": {"routeKey": route, "connectionId": connection, "eventType": route.trim_start_matches('$').to_uppercase()},
+        "queryStringParameters": ticket.map(|t| json!({"ticket": t})),
+    })
+}
+
+/// The table stream's records of the live events after `after` (what `push` is fed on AWS).
+async fn stream_records(stack: &Stack, token: &str, account: &str, after: u64) -> (Value, u64) {
+    let (_, page) = stack.call(Method::GET, &format!("/v1/live?after={after}"), token, None).await;
+    let last = page["last_seq"].as_u64().unwrap();
+    let records: Vec<Value> = (after + 1..=last)
+        .map(|seq| {
+            json!({"eventName": "INSERT", "dynamodb": {
+                "Keys": {"pk": {"S": format!("LIVE#{account}")}, "sk": {"S": format!("{seq:020}")}},
+                "SequenceNumber": format!("sn-{seq}")}})
+        })
+        .collect();
+    (json!({"Records": records}), last)
+}
+
+async fn ticket(stack: &Stack, token: &str) -> String {
+    let (status, body) = stack.call(Method::POST, "/v1/live/ticket", token, None).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["url"], Value::Null, "no WebSocket API here: the SSE stream serves live updates");
+    body["ticket"].as_str().unwrap().to_owned()
+}
+
+async fn on_aws_websockets_each_connection_gets_what_its_user_may_see_and_gone_ones_are_forgotten(
+    stack: Stack,
+) {
+    use atende_aws::{ApiGatewaySockets, AwsConnection, Clients};
+    let sockets = atende_testkit::fake_sockets::FakeSockets::start().await;
+    let clients = Clients::connect(&AwsConnection {
+        endpoint: None,
+        region: Some("us-east-1".into()),
+        dummy_credentials: true,
+        lambda_environment: false,
+    })
+    .await;
+    // The real management client, pointed at the fake API Gateway.
+    let poster = ApiGatewaySockets::new(&clients.config, &sockets.base_url);
+    let t = stack.tenant("Acme").await;
+    stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
+    let (_, team_a) = stack.call(Method::POST, "/v1/teams", &t.token, Some(json!({"name": "A"}))).await;
+    let team_a = team_a["id"].as_str().unwrap().to_owned();
+    let (ana, ana_token) = stack.user(&t, "ana@acme.example", "agent").await;
+    stack
+        .call(
+            Method::PUT,
+            &format!("/v1/teams/{team_a}/members/{ana}"),
+            &t.token,
+            Some(json!({"member": true})),
+        )
+        .await;
+
+    // Connect: a ticket opens one connection, once; a forged or stale one opens none.
+    let connect = |connection: &'static str, ticket: String| {
+        let ctx = stack.ctx.clone();
+        async move { atende_live::on_socket(&ctx, &socket_event("$connect", connection, Some(&ticket))).await }
+    };
+    let ana_ticket = ticket(&stack, &ana_token).await;
+    assert_eq!(connect("ana-1", ana_ticket.clone()).await["statusCode"], 200);
+    assert_eq!(connect("thief", ana_ticket).await["statusCode"], 401, "a ticket opens one connection");
+    assert_eq!(connect("forged", "0".repeat(32)).await["statusCode"], 401);
+    let late = ticket(&stack, &t.token).await;
+    stack.advance(chrono::Duration::minutes(2)).await;
+    assert_eq!(connect("late", late).await["statusCode"], 401, "a ticket lives a minute");
+    assert_eq!(connect("admin-1", ticket(&stack, &t.token).await).await["statusCode"], 200);
+    assert_eq!(connect("admin-2", ticket(&stack, &t.token).await).await["statusCode"], 200);
+    let ping = atende_live::on_socket(&stack.ctx, &json!({"requestContext": {"routeKey": "$default", "connectionId": "ana-1"}, "body": "{\"action\":\"ping\"}"})).await;
+    assert_eq!(ping["statusCode"], 200);
+
+    // A customer writes: the session waits in the default team, not Ana's.
+    let (_, start) = stack.call(Method::GET, "/v1/live", &t.token, None).await;
+    let from = start["last_seq"].as_u64().unwrap();
+    sockets.leave("admin-2");
+    stack.deliver(&customer(7, "oi", stack.now())).await;
+    stack.settle().await;
+    let (records, last) = stream_records(&stack, &t.token, &t.account, from).await;
+    let answer = atende_live::on_stream(&stack.ctx, &poster, &records).await;
+    assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
+    let seqs = |posts: Vec<Value>| posts.iter().map(|e| e["seq"].as_u64().unwrap()).collect::<Vec<_>>();
+    assert_eq!(
+        seqs(sockets.posts("admin-1")),
+        (from + 1..=last).collect::<Vec<_>>(),
+        "the admin sees all, in order"
+    );
+    assert!(sockets.posts("admin-1").iter().any(|e| e["type"] == "message.received"));
+    assert_eq!(sockets.posts("ana-1"), Vec::<Value>::new(), "nothing of another team reaches Ana");
+
+    // Transferred to team A: Ana hears it. The gone connection was forgotten: no post to it.
+    let session = stack.sessions(&t.token, "pending").await[0]["id"].as_str().unwrap().to_owned();
+    stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/transfer"),
+            &t.token,
+            Some(json!({"team_id": team_a})),
+        )
+        .await;
+    stack.settle().await;
+    // API Gateway failing past the client's retries (three attempts).
+    for _ in 0..3 {
+        sockets.fail_next(500);
+    }
+    let (records, last_2) = stream_records(&stack, &t.token, &t.account, last).await;
+    // The batch names the record to retry from; retried, it goes.
+    let answer = atende_live::on_stream(&stack.ctx, &poster, &records).await;
+    assert_eq!(answer["batchItemFailures"][0]["itemIdentifier"], format!("sn-{}", last + 1), "{answer}");
+    let answer = atende_live::on_stream(&stack.ctx, &poster, &records).await;
+    assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
+    // The connections the failed run did reach get the event again: a client drops a
+    // repeat by its sequence.
+    let mut kinds: Vec<(u64, Value)> =
+        sockets.posts("ana-1").iter().map(|e| (e["seq"].as_u64().unwrap(), e["type"].clone())).collect();
+    kinds.dedup();
+    assert_eq!(kinds, [(last + 1, json!("session.transferred"))]);
+    assert_eq!(sockets.posts("admin-2"), Vec::<Value>::new());
+    assert!(seqs(sockets.posts("admin-1")).ends_with(&[last_2]));
+
+    // Disconnected: nothing more reaches Ana's connection.
+    let bye = atende_live::on_socket(&stack.ctx, &socket_event("$disconnect", "ana-1", None)).await;
+    assert_eq!(bye["statusCode"], 200);
+    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    stack.settle().await;
+    let (records, _) = stream_records(&stack, &t.token, &t.account, last_2).await;
+    let before = sockets.posts("ana-1").len();
+    atende_live::on_stream(&stack.ctx, &poster, &records).await;
+    assert_eq!(sockets.posts("ana-1").len(), before, "a closed connection gets nothing");
+}
+
+crate::on_both_backends!(
+    on_aws_websockets_each_connection_gets_what_its_user_may_see_and_gone_ones_are_forgotten
+);

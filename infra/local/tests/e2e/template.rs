@@ -21,6 +21,37 @@ fn queue_of(reference: &Value) -> String {
     logical.strip_suffix("Queue").unwrap_or_else(|| panic!("{logical} is not a queue")).to_lowercase()
 }
 
+/// The `prefix` of a stream event's filter on `pk` (the records the function takes).
+fn stream_prefix(props: &Value) -> String {
+    let filters = props["FilterCriteria"]["Filters"].as_sequence().expect("a stream event is filtered");
+    assert_eq!(filters.len(), 1, "one filter");
+    let pattern: serde_json::Value = serde_json::from_str(filters[0]["Pattern"].as_str().unwrap()).unwrap();
+    assert_eq!(pattern["eventName"], serde_json::json!(["INSERT"]), "new items only");
+    pattern["dynamodb"]["Keys"]["pk"]["S"][0]["prefix"].as_str().expect("a pk prefix").to_owned()
+}
+
+/// The WebSocket API routes whose integration invokes `function` (its logical id).
+fn socket_routes(template: &Value, function: &str) -> Vec<String> {
+    let resources = template["Resources"].as_mapping().unwrap();
+    let sub = |v: &Value| match v {
+        Value::Tagged(tagged) => tagged.value.as_str().unwrap_or_default().to_owned(),
+        other => other.as_str().unwrap_or_default().to_owned(),
+    };
+    let mut routes = Vec::new();
+    for (_, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::ApiGatewayV2::Route") {
+            continue;
+        }
+        let target = sub(&resource["Properties"]["Target"]);
+        let integration = target.strip_prefix("integrations/${").and_then(|t| t.strip_suffix('}')).unwrap();
+        let uri = sub(&template["Resources"][integration]["Properties"]["IntegrationUri"]);
+        if uri.contains(&format!("${{{function}.Arn}}")) {
+            routes.push(resource["Properties"]["RouteKey"].as_str().unwrap().to_owned());
+        }
+    }
+    routes
+}
+
 /// The functions as the template declares them: (name, trigger), sorted by name.
 fn declared(template: &Value) -> Vec<(String, Trigger)> {
     let mut out = Vec::new();
@@ -55,6 +86,14 @@ fn declared(template: &Value) -> Vec<(String, Trigger)> {
                     });
                 }
                 "HttpApi" => paths.push(props["Path"].as_str().unwrap().to_owned()),
+                "DynamoDB" => {
+                    let types = props["FunctionResponseTypes"].as_sequence().unwrap();
+                    assert!(
+                        types.iter().any(|t| t.as_str() == Some("ReportBatchItemFailures")),
+                        "{id}.{event_id:?} reports partial batch failures"
+                    );
+                    triggers.push(Trigger::TableStream { pk_prefix: stream_prefix(props) });
+                }
                 "ScheduleV2" | "Schedule" => {
                     let expression = props["ScheduleExpression"].as_str().unwrap().to_owned();
                     triggers.push(Trigger::Schedule { expression });
@@ -68,6 +107,11 @@ fn declared(template: &Value) -> Vec<(String, Trigger)> {
             paths.sort();
             triggers.push(Trigger::Http { paths });
         }
+        let mut routes = socket_routes(template, id);
+        if !routes.is_empty() {
+            routes.sort();
+            triggers.push(Trigger::WebSocket { routes });
+        }
         assert_eq!(triggers.len(), 1, "{id} has one trigger, found {triggers:?}");
         out.push((name, triggers.remove(0)));
     }
@@ -80,7 +124,7 @@ fn registered() -> Vec<(String, Trigger)> {
     let mut out: Vec<(String, Trigger)> = registry::all()
         .into_iter()
         .map(|FunctionSpec { name, mut trigger }| {
-            if let Trigger::Http { paths } = &mut trigger {
+            if let Trigger::Http { paths } | Trigger::WebSocket { routes: paths } = &mut trigger {
                 paths.sort();
             }
             (name.to_owned(), trigger)
@@ -134,4 +178,17 @@ fn only_the_functions_that_use_secrets_may_decrypt_the_data_key() {
     }
     allowed.sort();
     assert_eq!(allowed, registry::USES_SECRETS);
+}
+
+#[test]
+fn a_template_missing_a_websocket_route_or_the_stream_filter_fails_the_check() {
+    let mut template = template();
+    template["Resources"].as_mapping_mut().unwrap().remove("LiveSocketDisconnectRoute");
+    assert_ne!(declared(&template), registered());
+    let mut template = self::template();
+    template["Resources"]["PushFunction"]["Properties"]["Events"]["LiveEvents"]["Properties"]["FilterCriteria"]
+        ["Filters"][0]["Pattern"] = Value::String(
+        r#"{"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "A#"}]}}}}"#.into(),
+    );
+    assert_ne!(declared(&template), registered());
 }

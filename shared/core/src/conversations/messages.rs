@@ -326,8 +326,18 @@ pub async fn cancel(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<Mes
     }
 }
 
+/// A link to a message's file.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FileLink {
+    pub message_id: String,
+    pub mime_type: Option<String>,
+    pub filename: Option<String>,
+    /// Valid for 24 hours.
+    pub url: String,
+}
+
 /// A link to a message's file, valid for a day, for whoever may read its session.
-pub async fn media_link(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<crate::privacy::MediaLink> {
+pub async fn media_link(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<FileLink> {
     let m = load(deps, &caller.account_id, id).await?;
     let access = Access::of(deps, caller).await?;
     sessions::readable(deps, &access, &m.session_id).await.map_err(|e| match e {
@@ -341,12 +351,7 @@ pub async fn media_link(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult
         )
     })?;
     let url = deps.blob.presigned_get_url(&key, std::time::Duration::from_secs(24 * 3600)).await?;
-    Ok(crate::privacy::MediaLink {
-        message_id: m.id,
-        mime_type: media.mime_type,
-        filename: media.filename,
-        url,
-    })
+    Ok(FileLink { message_id: m.id, mime_type: media.mime_type, filename: media.filename, url })
 }
 
 /// Cancels a message not yet on its way (queued or waiting for the customer); `false` when

@@ -10,6 +10,7 @@ pub mod outage;
 pub mod payments;
 pub mod queue;
 pub mod seal;
+pub mod sockets;
 pub mod table;
 pub mod templates;
 pub mod transcription;
@@ -30,6 +31,7 @@ pub use payments::{
 };
 pub use queue::{OutgoingMessage, Queue, QueueError, QueueSpec, ReceivedMessage};
 pub use seal::{SealError, Sealer, StoredSecret};
+pub use sockets::{SocketError, Sockets};
 pub use table::{
     AttributeValue, Cmp, Condition, Index, Item, Key, Page, Query, SortCondition, Table, TableError,
     TransactItem, UpdateOp,

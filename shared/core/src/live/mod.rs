@@ -16,6 +16,8 @@
 //! visible before an earlier one: a reader going forward from its last sequence never
 //! skips one.
 
+pub mod sockets;
+
 use crate::accounts::Caller;
 use crate::conversations::{SessionScope, sessions};
 use crate::deps::{Deps, Reaction};
