@@ -125,7 +125,6 @@ const pt = {
   "channel.active": "Ativo",
   "chat.everyone": "Todos",
   "chat.placeholder": "Mensagem para a equipe",
-  "chat.coming": "O chat interno ainda não existe na API do atende: chega numa próxima versão.",
   "coming": "Esta tela ainda não foi construída; a API já atende (veja /v1/openapi.json).",
 } as const;
 
@@ -256,7 +255,6 @@ const en: Record<Key, string> = {
   "channel.active": "Active",
   "chat.everyone": "Everyone",
   "chat.placeholder": "Message to the team",
-  "chat.coming": "atende's API has no internal chat yet: it comes in a later version.",
   "coming": "This screen is not built yet; the API already serves it (see /v1/openapi.json).",
 };
 

@@ -178,6 +178,20 @@ try {
   const brunoUser = me.items.find((u) => u.email === "bruno@acme.example");
   assert.equal(done.owner_id, brunoUser.id, "Bruno held it when completed");
 
+  step("internal chat: the new agent writes to the admin, who sees it arrive live");
+  const anaUser = (await api(token, "GET", "/v1/me")).user;
+  await ana.goto(`${base}/#/chat`);
+  await ana.locator(`[data-chat="user:${brunoUser.id}"]`).click();
+  await mark(ana);
+  await bruno.goto(`${base}/#/chat`);
+  await bruno.locator(`[data-chat="user:${anaUser.id}"]`).click();
+  const chatBox = bruno.getByRole("textbox", { name: "Mensagem para a equipe" });
+  await chatBox.fill("Ana, o cliente do pedido 4521 ficou satisfeito.");
+  await chatBox.press("Enter");
+  await ana.locator(".bubble", { hasText: "ficou satisfeito" }).waitFor({ timeout: 15000 });
+  assert.ok(await stayed(ana), "the chat message arrived without reloading");
+  await shoot(ana, "chat");
+
   step("a phone-width screen shows the inbox");
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "pt-BR" });
   const small = await phone.newPage();

@@ -1,15 +1,15 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import {
-  ApiError, all, call, contact, get, post, type Contact, type Message, type Page, type Session, type Team,
+  ApiError, all, contact, get, post, type Contact, type Message, type Page, type Session, type Team,
 } from "../api";
 import { useCtx } from "../context";
 import { useLive, useLoad } from "../hooks";
 import { t, when, type Key } from "../i18n";
 import type { Directory } from "./inbox";
 import { ContactPanel } from "./contact-panel";
+import { TemplateDialog } from "./template-fields";
 import { Modal, Field } from "./ui";
 
-interface Template { id: string; name: string; language: string; status: string; channel_id?: string }
 interface QuickReply { id: string; shortcut: string; text: string }
 interface Note { id: string; author_id: string; text: string; created_at: string }
 
@@ -85,7 +85,16 @@ export function Conversation({ id, directory, onChanged }: { id: string; directo
         <Transfer session={session} directory={directory} onClose={() => setDialog(null)} onDone={() => { setDialog(null); reloadSession(); onChanged(); }} />
       )}
       {dialog === "complete" && <Complete session={session} onClose={() => setDialog(null)} onDone={() => { setDialog(null); reloadSession(); onChanged(); }} />}
-      {dialog === "restart" && <Restart session={session} onClose={() => setDialog(null)} onDone={() => { setDialog(null); reloadSession(); reloadMessages(); onChanged(); }} />}
+      {dialog === "restart" && (
+        <TemplateDialog title={t("session.restart")} channelId={session.channel_id} action={t("session.restart")} onClose={() => setDialog(null)}
+          onSubmit={async (template_id, parameters) => {
+            await post(`/v1/sessions/${id}/restart`, { template_id, parameters });
+            setDialog(null);
+            reloadSession();
+            reloadMessages();
+            onChanged();
+          }} />
+      )}
     </div>
   );
 }
@@ -196,7 +205,14 @@ function Composer({ session, windowOpen, onSent }: { session: Session; windowOpe
         <button type="button" class="primary" data-action="send" disabled={busy || (!windowOpen && !note)} onClick={send}>{t("composer.send")}</button>
       </div>
       {picker === "quick" && <QuickPicker session={session} onPick={(v) => { setText(v); setPicker(null); }} onClose={() => setPicker(null)} />}
-      {picker === "template" && <TemplateSend session={session} onClose={() => setPicker(null)} onSent={() => { setPicker(null); onSent(); }} />}
+      {picker === "template" && (
+        <TemplateDialog title={t("composer.template")} channelId={session.channel_id} action={t("composer.send")} onClose={() => setPicker(null)}
+          onSubmit={async (template_id, parameters) => {
+            await post(`/v1/sessions/${session.id}/messages`, { type: "template", template_id, parameters });
+            setPicker(null);
+            onSent();
+          }} />
+      )}
     </div>
   );
 }
@@ -227,35 +243,6 @@ function QuickPicker({ session, onPick, onClose }: { session: Session; onPick: (
     </Modal>
   );
 }
-
-function TemplateSend({ session, onClose, onSent }: { session: Session; onClose: () => void; onSent: () => void }) {
-  const [templates] = useLoad(() => all<Template>("/v1/templates"), []);
-  const [templateId, setTemplateId] = useState("");
-  const [params, setParams] = useState("");
-  const [error, setError] = useState("");
-  const usable = (templates ?? []).filter((x) => x.status === "approved" && (!x.channel_id || x.channel_id === session.channel_id));
-  const send = async () => {
-    try {
-      await post(`/v1/sessions/${session.id}/messages`, { type: "template", template_id: templateId, parameters: lines(params) });
-      onSent();
-    } catch (e) { setError((e as Error).message); }
-  };
-  return (
-    <Modal title={t("composer.template")} onClose={onClose}>
-      <Field label={t("start.template")}>
-        <select value={templateId} onChange={(e) => setTemplateId(e.currentTarget.value)}>
-          <option value="" />
-          {usable.map((x) => <option value={x.id}>{x.name} ({x.language})</option>)}
-        </select>
-      </Field>
-      <Field label={t("start.parameters")}><textarea value={params} onInput={(e) => setParams(e.currentTarget.value)} /></Field>
-      {error && <p class="error">{error}</p>}
-      <button class="primary" disabled={!templateId} onClick={send}>{t("composer.send")}</button>
-    </Modal>
-  );
-}
-
-export const lines = (text: string) => text.split("\n").map((s) => s.trim()).filter(Boolean);
 
 function Transfer({ session, directory, onClose, onDone }: { session: Session; directory: Directory; onClose: () => void; onDone: () => void }) {
   const [mode, setMode] = useState<"team" | "user">("team");
@@ -354,32 +341,6 @@ function Complete({ session, onClose, onDone }: { session: Session; onClose: () 
       )}
       {error && <p class="error" role="alert">{error}</p>}
       <button class="primary" data-action="confirm-complete" onClick={submit}>{t("session.complete")}</button>
-    </Modal>
-  );
-}
-
-function Restart({ session, onClose, onDone }: { session: Session; onClose: () => void; onDone: () => void }) {
-  const [templates] = useLoad(() => all<Template>("/v1/templates"), []);
-  const [templateId, setTemplateId] = useState("");
-  const [params, setParams] = useState("");
-  const [error, setError] = useState("");
-  const submit = async () => {
-    try {
-      await call("POST", `/v1/sessions/${session.id}/restart`, { template_id: templateId, parameters: lines(params) });
-      onDone();
-    } catch (e) { setError((e as Error).message); }
-  };
-  return (
-    <Modal title={t("session.restart")} onClose={onClose}>
-      <Field label={t("start.template")}>
-        <select value={templateId} onChange={(e) => setTemplateId(e.currentTarget.value)}>
-          <option value="" />
-          {(templates ?? []).filter((x) => x.status === "approved").map((x) => <option value={x.id}>{x.name} ({x.language})</option>)}
-        </select>
-      </Field>
-      <Field label={t("start.parameters")}><textarea value={params} onInput={(e) => setParams(e.currentTarget.value)} /></Field>
-      {error && <p class="error">{error}</p>}
-      <button class="primary" disabled={!templateId} onClick={submit}>{t("session.restart")}</button>
     </Modal>
   );
 }

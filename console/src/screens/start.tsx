@@ -1,19 +1,16 @@
 import { useState } from "preact/hooks";
-import { all, post } from "../api";
+import { post } from "../api";
 import { useCtx } from "../context";
-import { useLoad } from "../hooks";
 import { t } from "../i18n";
 import { go } from "../route";
-import { lines } from "./conversation";
+import { TemplateFields, lines } from "./template-fields";
 import type { Directory } from "./inbox";
 import { Field, Modal } from "./ui";
 
-interface Template { id: string; name: string; language: string; status: string; channel_id?: string | null }
 
 /** Start a conversation: contact (phone) → channel → team → template with parameters. */
 export function StartConversation({ directory, onClose }: { directory: Directory; onClose: () => void }) {
   const { me } = useCtx();
-  const [templates] = useLoad(() => all<Template>("/v1/templates"), []);
   const myTeams = directory.teams.filter((x) => me.user.profile === "admin" || me.teams.some((m) => m.team_id === x.id));
   const [phone, setPhone] = useState("");
   const [channelId, setChannelId] = useState(directory.channels[0]?.id ?? "");
@@ -21,7 +18,6 @@ export function StartConversation({ directory, onClose }: { directory: Directory
   const [templateId, setTemplateId] = useState("");
   const [params, setParams] = useState("");
   const [error, setError] = useState("");
-  const usable = (templates ?? []).filter((x) => x.status === "approved" && (!x.channel_id || x.channel_id === channelId));
   const submit = async () => {
     try {
       const started = await post<{ session: { id: string } }>("/v1/sessions", {
@@ -44,13 +40,7 @@ export function StartConversation({ directory, onClose }: { directory: Directory
           {myTeams.map((x) => <option value={x.id}>{x.name}</option>)}
         </select>
       </Field>
-      <Field label={t("start.template")}>
-        <select value={templateId} onChange={(e) => setTemplateId(e.currentTarget.value)}>
-          <option value="" />
-          {usable.map((x) => <option value={x.id}>{x.name} ({x.language})</option>)}
-        </select>
-      </Field>
-      <Field label={t("start.parameters")}><textarea value={params} onInput={(e) => setParams(e.currentTarget.value)} /></Field>
+      <TemplateFields channelId={channelId} templateId={templateId} onTemplate={setTemplateId} params={params} onParams={setParams} />
       {error && <p class="error" role="alert">{error}</p>}
       <button class="primary" disabled={!phone || !channelId || !teamId || !templateId} onClick={submit}>{t("start.title")}</button>
     </Modal>

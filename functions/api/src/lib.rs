@@ -55,6 +55,7 @@ fn resources() -> OpenApiRouter<AppContext> {
         .merge(routes::audit::router())
         .merge(routes::reports::router())
         .merge(routes::live::router())
+        .merge(routes::chat::router())
         .merge(routes::webhooks::router())
 }
 

@@ -697,6 +697,9 @@ const ISOLATED_ROUTES: &[(&str, &str)] = &[
     // The same read as `/v1/live`, streamed (`live::read` filters both).
     ("get", "/v1/live/stream"),
     ("post", "/v1/live/ticket"),
+    ("get", "/v1/chat"),
+    ("get", "/v1/chat/{conversation}/messages"),
+    ("post", "/v1/chat/{conversation}/messages"),
 ];
 
 #[tokio::test]
@@ -1107,6 +1110,10 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         (Method::DELETE, format!("/v1/sessions/{b_session}/notes/{b_note}"), None),
         (Method::POST, format!("/v1/messages/{b_message}/cancel"), None),
         (Method::GET, format!("/v1/messages/{b_message}/media"), None),
+        (Method::GET, format!("/v1/chat/team:{b_team}/messages"), None),
+        (Method::POST, format!("/v1/chat/team:{b_team}/messages"), Some(json!({"text": "x"}))),
+        (Method::GET, format!("/v1/chat/user:{b_user}/messages"), None),
+        (Method::POST, format!("/v1/chat/user:{b_user}/messages"), Some(json!({"text": "x"}))),
         (
             Method::POST,
             "/v1/contact-imports/from-upload".to_owned(),
@@ -1213,6 +1220,16 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         let (status, response) = api.call(method.clone(), &path, Some(&a.admin_token), body).await;
         assert_error(status, &response, StatusCode::NOT_FOUND);
     }
+    // Beta's internal chat holds something; Acme's listings must not show it.
+    let (status, _) = api
+        .call(
+            Method::POST,
+            "/v1/chat/everyone/messages",
+            Some(&b.admin_token),
+            Some(json!({"text": "só da Beta"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
     for path in [
         "/v1/users?include_deleted=true",
         "/v1/teams",
@@ -1252,6 +1269,8 @@ async fn a_user_of_one_account_can_neither_see_nor_touch_another_accounts_data()
         "/v1/webhook-event-types",
         "/v1/reports/waiting",
         "/v1/live?after=0",
+        "/v1/chat",
+        "/v1/chat/everyone/messages",
     ] {
         let (status, listed) = api.call(Method::GET, path, Some(&a.admin_token), None).await;
         assert_eq!(status, StatusCode::OK);

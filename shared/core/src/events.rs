@@ -126,6 +126,18 @@ pub enum DomainEvent {
     },
     /// A campaign started, finished sending, or was paused, resumed or cancelled.
     CampaignChanged { account_id: String, campaign_id: String, status: String, at: DateTime<Utc> },
+    /// A user wrote in the internal chat. Stays inside the account: never an outbound
+    /// webhook; the live stream carries it to its audience only.
+    ChatPosted {
+        account_id: String,
+        message_id: String,
+        /// The conversation as its members name it: `everyone`, `team:<id>`, or the
+        /// normalised pair of a direct conversation (`dm:<user>:<user>`).
+        conversation: String,
+        from_user_id: String,
+        audience: ChatAudience,
+        at: DateTime<Utc>,
+    },
     /// A contact answered a session's satisfaction survey.
     CsatAnswered {
         account_id: String,
@@ -203,6 +215,18 @@ impl ContactChange {
     }
 }
 
+/// Who may read an internal chat message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ChatAudience {
+    /// Every user of the account.
+    Everyone,
+    /// The team's members and supervisors, and admins.
+    Team { team_id: String },
+    /// The two users of a direct conversation.
+    Users { user_ids: Vec<String> },
+}
+
 /// The longest text carried as a [`DomainEvent::MessageReceived`] keyword.
 pub const KEYWORD_MAX: usize = 24;
 
@@ -262,6 +286,7 @@ impl DomainEvent {
             DomainEvent::PaymentChanged { .. } => "payment_changed",
             DomainEvent::CampaignChanged { .. } => "campaign_changed",
             DomainEvent::CsatAnswered { .. } => "csat_answered",
+            DomainEvent::ChatPosted { .. } => "chat_posted",
         }
     }
 }

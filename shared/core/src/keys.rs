@@ -175,6 +175,15 @@ pub fn live_pk(account: &str) -> String {
     format!("LIVE#{account}")
 }
 
+/// `CHAT#<account>#<conversation>` / `<message id>`: an internal chat message, in order.
+pub fn chat_message(account: &str, conversation: &str, id: &str) -> Key {
+    Key::new(chat_pk(account, conversation), id.to_owned())
+}
+
+pub fn chat_pk(account: &str, conversation: &str) -> String {
+    format!("CHAT#{account}#{conversation}")
+}
+
 /// `WSTICKET#<ticket>` / `T`: a one-time ticket to open a WebSocket (a minute; whose it is).
 /// An exception to account-first keys: the connecting client knows only the ticket.
 pub fn socket_ticket(ticket: &str) -> Key {

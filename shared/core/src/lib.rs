@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod audit;
 pub mod cache;
 pub mod campaigns;
+pub mod chat;
 pub mod conversations;
 pub mod crm;
 pub mod csat;

@@ -113,17 +113,7 @@ async fn an_agent_of_team_a_hears_nothing_of_team_b_and_a_client_behind_the_rete
     let t = stack.tenant("Acme").await;
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
     // Team B (the default team: new sessions wait there) and Ana, an agent of team A only.
-    let (_, team_a) = stack.call(Method::POST, "/v1/teams", &t.token, Some(json!({"name": "A"}))).await;
-    let team_a = team_a["id"].as_str().unwrap().to_owned();
-    let (ana, ana_token) = stack.user(&t, "ana@acme.example", "agent").await;
-    stack
-        .call(
-            Method::PUT,
-            &format!("/v1/teams/{team_a}/members/{ana}"),
-            &t.token,
-            Some(json!({"member": true})),
-        )
-        .await;
+    let (team_a, ana_token) = team_a_with_ana(&stack, &t).await;
     let (_, start) = stack.call(Method::GET, "/v1/live", &ana_token, None).await;
     let from = start["last_seq"].as_u64().unwrap();
 
@@ -228,6 +218,22 @@ async fn events_appended_concurrently_all_reach_a_stream_in_sequence() {
     assert_eq!(seqs, expected, "no sequence skipped, none twice");
 }
 
+/// Team A and Ana, an agent of team A only: its id and her token.
+async fn team_a_with_ana(stack: &Stack, t: &Tenant) -> (String, String) {
+    let (_, team_a) = stack.call(Method::POST, "/v1/teams", &t.token, Some(json!({"name": "A"}))).await;
+    let team_a = team_a["id"].as_str().unwrap().to_owned();
+    let (ana, ana_token) = stack.user(t, "ana@acme.example", "agent").await;
+    stack
+        .call(
+            Method::PUT,
+            &format!("/v1/teams/{team_a}/members/{ana}"),
+            &t.token,
+            Some(json!({"member": true})),
+        )
+        .await;
+    (team_a, ana_token)
+}
+
 /// API Gateway's event for a WebSocket route.
 fn socket_event(route: &str, connection: &str, ticket: Option<&str>) -> Value {
     json!({
@@ -273,17 +279,7 @@ async fn on_aws_websockets_each_connection_gets_what_its_user_may_see_and_gone_o
     let poster = ApiGatewaySockets::new(&clients.config, &sockets.base_url);
     let t = stack.tenant("Acme").await;
     stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
-    let (_, team_a) = stack.call(Method::POST, "/v1/teams", &t.token, Some(json!({"name": "A"}))).await;
-    let team_a = team_a["id"].as_str().unwrap().to_owned();
-    let (ana, ana_token) = stack.user(&t, "ana@acme.example", "agent").await;
-    stack
-        .call(
-            Method::PUT,
-            &format!("/v1/teams/{team_a}/members/{ana}"),
-            &t.token,
-            Some(json!({"member": true})),
-        )
-        .await;
+    let (team_a, ana_token) = team_a_with_ana(&stack, &t).await;
 
     // Connect: a ticket opens one connection, once; a forged or stale one opens none.
     let connect = |connection: &'static str, ticket: String| {
@@ -364,3 +360,94 @@ async fn on_aws_websockets_each_connection_gets_what_its_user_may_see_and_gone_o
 crate::on_both_backends!(
     on_aws_websockets_each_connection_gets_what_its_user_may_see_and_gone_ones_are_forgotten
 );
+
+#[tokio::test]
+async fn the_internal_chat_reaches_its_audience_live_and_no_one_else() {
+    let stack = Stack::new().await;
+    let t = stack.tenant("Acme").await;
+    let (_, team) = stack.call(Method::POST, "/v1/teams", &t.token, Some(json!({"name": "Suporte"}))).await;
+    let team = team["id"].as_str().unwrap().to_owned();
+    let (ana, ana_token) = stack.user(&t, "ana@acme.example", "agent").await;
+    let (bia, bia_token) = stack.user(&t, "bia@acme.example", "agent").await;
+    let (_, caio_token) = stack.user(&t, "caio@acme.example", "agent").await;
+    for member in [&ana, &bia] {
+        stack
+            .call(
+                Method::PUT,
+                &format!("/v1/teams/{team}/members/{member}"),
+                &t.token,
+                Some(json!({"member": true})),
+            )
+            .await;
+    }
+    let (_, start) = stack.call(Method::GET, "/v1/live", &t.token, None).await;
+    let from = start["last_seq"].as_u64().unwrap();
+    let post = |token: &str, to: String, text: &str| {
+        let (token, text) = (token.to_owned(), text.to_owned());
+        let stack = &stack;
+        async move {
+            stack
+                .call(Method::POST, &format!("/v1/chat/{to}/messages"), &token, Some(json!({"text": text})))
+                .await
+        }
+    };
+    let (status, m) = post(&ana_token, format!("team:{team}"), "Alguém cobre o plantão de sábado?").await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    let (status, _) = post(&ana_token, format!("user:{bia}"), "Bia, pode me ajudar com o pedido 4521?").await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = post(&t.token, "everyone".into(), "Reunião às 17h.").await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Refused: a team one is not in, oneself, nothing to say, too much to say.
+    assert_eq!(post(&caio_token, format!("team:{team}"), "oi").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(post(&caio_token, "user:nobody".into(), "oi").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(post(&ana_token, format!("user:{ana}"), "oi").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(post(&ana_token, "everyone".into(), "  ").await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        post(&ana_token, "everyone".into(), &"x".repeat(5000)).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    let read = |token: &str, conversation: String| {
+        let token = token.to_owned();
+        let stack = &stack;
+        async move { stack.call(Method::GET, &format!("/v1/chat/{conversation}/messages"), &token, None).await }
+    };
+    let texts = |page: &Value| -> Vec<String> {
+        page["items"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap().to_owned()).collect()
+    };
+    let (_, page) = read(&bia_token, format!("team:{team}")).await;
+    assert_eq!(texts(&page), ["Alguém cobre o plantão de sábado?"]);
+    let (_, page) = read(&bia_token, format!("user:{ana}")).await;
+    assert_eq!(texts(&page), ["Bia, pode me ajudar com o pedido 4521?"], "one conversation for both of them");
+    let (status, _) = read(&caio_token, format!("team:{team}")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, page) = read(&caio_token, format!("user:{ana}")).await;
+    assert_eq!(texts(&page), Vec::<String>::new(), "Caio's conversation with Ana is his own");
+    let (_, page) = read(&caio_token, "everyone".into()).await;
+    assert_eq!(texts(&page), ["Reunião às 17h."]);
+
+    // Live: each hears exactly the messages of their conversations.
+    stack.settle().await;
+    let heard = |token: &str| {
+        let token = token.to_owned();
+        let stack = &stack;
+        async move {
+            let (_, page) = stack.call(Method::GET, &format!("/v1/live?after={from}"), &token, None).await;
+            page["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["type"] == "chat.message")
+                .map(|e| e["data"]["conversation"].as_str().unwrap().split(':').next().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(heard(&bia_token).await, ["team", "dm", "everyone"]);
+    assert_eq!(heard(&caio_token).await, ["everyone"]);
+    assert_eq!(heard(&t.token).await, ["team", "everyone"], "admins read team chats, not direct ones");
+    let (_, list) = stack.call(Method::GET, "/v1/chat", &caio_token, None).await;
+    let ids: Vec<&str> =
+        list["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert!(ids.contains(&"everyone") && ids.contains(&format!("user:{ana}").as_str()), "{list}");
+    assert!(!ids.contains(&format!("team:{team}").as_str()), "not his team: {list}");
+}

@@ -22,7 +22,7 @@ use crate::accounts::Caller;
 use crate::conversations::{SessionScope, sessions};
 use crate::deps::{Deps, Reaction};
 use crate::error::{ServiceError, ServiceResult};
-use crate::events::DomainEvent;
+use crate::events::{ChatAudience, DomainEvent};
 use crate::keys;
 use crate::ports::table::attr;
 use crate::ports::{Condition, Index, Item, Query, SortCondition, TableError, TransactItem};
@@ -64,6 +64,9 @@ struct Stored {
     /// Teams whose members also hear it (the queue a session left).
     #[serde(default)]
     also_teams: Vec<String>,
+    /// An internal chat message's readers (instead of a session's scope).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    audience: Option<ChatAudience>,
     stored_at: DateTime<Utc>,
 }
 
@@ -77,16 +80,34 @@ impl Reaction for LiveFeed {
     }
 
     async fn on(&self, deps: &Deps, event: &DomainEvent) -> ServiceResult<()> {
+        if let DomainEvent::ChatPosted { account_id, message_id, conversation, from_user_id, audience, at } =
+            event
+        {
+            let e = OutEvent {
+                id: crate::webhooks::event_id("chat.message", message_id),
+                event_type: "chat.message".into(),
+                timestamp: *at,
+                data: serde_json::json!({
+                    "message_id": message_id, "conversation": conversation, "from_user_id": from_user_id,
+                }),
+            };
+            return append(deps, account_id, e, Some(audience.clone())).await;
+        }
         let Some((account, events)) = outbound(event, deps.clock.now()) else { return Ok(()) };
         for e in events {
-            append(deps, &account, e).await?;
+            append(deps, &account, e, None).await?;
         }
         Ok(())
     }
 }
 
 /// Appends `e` once, after every event appended before it.
-async fn append(deps: &Deps, account: &str, e: OutEvent) -> ServiceResult<()> {
+async fn append(
+    deps: &Deps,
+    account: &str,
+    e: OutEvent,
+    audience: Option<ChatAudience>,
+) -> ServiceResult<()> {
     let mark = keys::live_mark(account, &e.id);
     if deps.table.get(&mark).await?.is_some() {
         return Ok(());
@@ -130,6 +151,7 @@ async fn append(deps: &Deps, account: &str, e: OutEvent) -> ServiceResult<()> {
             },
             scope: scope.clone(),
             also_teams: also_teams.clone(),
+            audience: audience.clone(),
             stored_at: now,
         };
         let mut item = to_item(&keys::live_event(account, seq), &stored)?;
@@ -316,6 +338,13 @@ pub async fn last_seq(deps: &Deps, account: &str) -> ServiceResult<u64> {
 }
 
 fn visible(access: &sessions::Access, s: &Stored) -> bool {
+    if let Some(audience) = &s.audience {
+        return match audience {
+            ChatAudience::Everyone => true,
+            ChatAudience::Team { team_id } => access.caller.is_admin() || access.is_member(team_id),
+            ChatAudience::Users { user_ids } => user_ids.contains(&access.caller.user_id),
+        };
+    }
     match &s.scope {
         Some(scope) => access.can_see(scope) || s.also_teams.iter().any(|t| access.is_member(t)),
         None => access.caller.is_admin(),

@@ -54,7 +54,7 @@ pub const EVENT_TYPES: &[&str] = &[
 ];
 
 /// An event id derived from what happened: `evt_` and 32 hex digits.
-fn event_id(event_type: &str, identity: &str) -> String {
+pub(crate) fn event_id(event_type: &str, identity: &str) -> String {
     let digest = sha2::Sha256::digest(format!("{event_type}|{identity}").as_bytes());
     format!("evt_{}", &hex::encode(digest)[..32])
 }
@@ -196,7 +196,7 @@ pub fn outbound(event: &DomainEvent, now: chrono::DateTime<chrono::Utc>) -> Opti
             });
             (account_id, vec![out("csat.answered", session_id, *at, data)])
         }
-        DomainEvent::DeliveryStatus { .. } => return None,
+        DomainEvent::DeliveryStatus { .. } | DomainEvent::ChatPosted { .. } => return None,
     };
     Some((account.clone(), events))
 }
