@@ -1,7 +1,7 @@
 import { get, type Contact } from "../api";
 import { useLoad } from "../hooks";
 import { t } from "../i18n";
-import type { Directory } from "./inbox";
+import type { Directory } from "../directory";
 
 interface Payment { id: string; amount_cents: number; status: string; method: string; due_date?: string }
 

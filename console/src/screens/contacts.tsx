@@ -3,7 +3,7 @@ import { get, query, type Contact, type Page } from "../api";
 import { useLoad } from "../hooks";
 import { t } from "../i18n";
 import { ContactPanel } from "./contact-panel";
-import { useDirectory } from "./inbox";
+import { useDirectory } from "../directory";
 
 export function Contacts({ selected }: { selected?: string }) {
   const [q, setQ] = useState("");

@@ -5,7 +5,7 @@ import {
 import { useCtx } from "../context";
 import { useLive, useLoad } from "../hooks";
 import { t, when, type Key } from "../i18n";
-import type { Directory } from "./inbox";
+import type { Directory } from "../directory";
 import { ContactPanel } from "./contact-panel";
 import { TemplateDialog } from "./template-fields";
 import { Modal, Field } from "./ui";

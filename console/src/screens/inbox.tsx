@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
-import { all, contact, get, query, type Contact, type Counts, type Page, type Session, type Team, type User } from "../api";
+import { contact, get, query, type Contact, type Counts, type Page, type Session } from "../api";
+import { useDirectory, type Directory } from "../directory";
 import { useCtx } from "../context";
 import { useLive, useLoad } from "../hooks";
 import { t, when } from "../i18n";
@@ -11,22 +12,6 @@ type Tab = "pending" | "mine" | "others" | "completed";
 const TABS: Tab[] = ["pending", "mine", "others", "completed"];
 
 interface Filters { channel_id?: string; team_id?: string; agent_id?: string; tag?: string; unread?: boolean }
-
-/** The lists an inbox filters by, read once. */
-export interface Directory { teams: Team[]; users: User[]; channels: { id: string; name: string; kind: string }[]; tags: { id: string; name: string; colour: string }[] }
-
-export function useDirectory(): Directory | undefined {
-  const [directory] = useLoad<Directory>(async () => {
-    const [teams, users, channels, tags] = await Promise.all([
-      all<Team>("/v1/teams"),
-      all<User>("/v1/users").catch(() => [] as User[]),
-      all<Directory["channels"][number]>("/v1/channels"),
-      all<Directory["tags"][number]>("/v1/tags"),
-    ]);
-    return { teams, users, channels, tags };
-  }, []);
-  return directory;
-}
 
 export function Inbox({ selected }: { selected?: string }) {
   const [tab, setTab] = useState<Tab>("pending");

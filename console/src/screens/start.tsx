@@ -4,7 +4,7 @@ import { useCtx } from "../context";
 import { t } from "../i18n";
 import { go } from "../route";
 import { TemplateFields, lines } from "./template-fields";
-import type { Directory } from "./inbox";
+import type { Directory } from "../directory";
 import { Field, Modal } from "./ui";
 
 
