@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 
 /// The internal chat's conversations the caller may use: `everyone`, their teams
 /// (`team:<id>`; every team for admins), every other user (`user:<id>`).
-#[utoipa::path(get, path = "/v1/chat", tag = "chat", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_chat_conversations", get, path = "/v1/chat", tag = "chat", security(("bearer" = [])),
     responses((status = 200, body = ChatConversations)))]
 pub async fn list_conversations(
     State(ctx): State<AppContext>,
@@ -21,7 +21,7 @@ pub async fn list_conversations(
 }
 
 /// A conversation's messages, newest first.
-#[utoipa::path(get, path = "/v1/chat/{conversation}/messages", tag = "chat", security(("bearer" = [])),
+#[utoipa::path(operation_id = "list_chat_messages", get, path = "/v1/chat/{conversation}/messages", tag = "chat", security(("bearer" = [])),
     params(("conversation" = String, Path), ChatQuery),
     responses((status = 200, body = ChatPage), (status = 404, body = ErrorBody)))]
 pub async fn list_messages(
@@ -34,7 +34,7 @@ pub async fn list_messages(
 }
 
 /// Write to a conversation; its readers hear it live (`chat.message`).
-#[utoipa::path(post, path = "/v1/chat/{conversation}/messages", tag = "chat", security(("bearer" = [])),
+#[utoipa::path(operation_id = "post_chat_message", post, path = "/v1/chat/{conversation}/messages", tag = "chat", security(("bearer" = [])),
     params(("conversation" = String, Path)), request_body = ChatText,
     responses((status = 201, body = ChatMessage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn post_message(

@@ -1,6 +1,6 @@
 use atende_core::conversations::sessions::Access;
 use atende_core::live::sockets::SocketTicket;
-use atende_core::live::{self, LiveEvent, LivePage, LiveQuery};
+use atende_core::live::{self, LiveEvent, LiveFrame, LivePage, LiveQuery};
 use atende_runtime::auth::Authenticated;
 use atende_runtime::extract::QueryParams;
 use atende_runtime::{ApiError, AppContext};
@@ -70,7 +70,7 @@ struct Reader {
     access: Access,
     read_at: Instant,
     after: u64,
-    queued: VecDeque<LiveEvent>,
+    queued: VecDeque<LiveFrame>,
 }
 
 impl Reader {
@@ -78,9 +78,11 @@ impl Reader {
     /// tries again (the client keeps its place either way).
     async fn next(&mut self) -> Event {
         loop {
-            if let Some(e) = self.queued.pop_front() {
-                let data = serde_json::to_string(&e).unwrap_or_default();
-                return Event::default().id(e.seq.to_string()).event(e.event_type).data(data);
+            if let Some(frame) = self.queued.pop_front() {
+                return Event::default()
+                    .id(frame.seq.to_string())
+                    .event(&*frame.event_type)
+                    .data(&*frame.json);
             }
             if self.read_at.elapsed() > ACCESS_TTL
                 && let Ok(access) = Access::of(&self.ctx.deps, &self.access.caller).await
@@ -90,7 +92,7 @@ impl Reader {
             let wake = live::appended();
             tokio::pin!(wake);
             wake.as_mut().enable();
-            match live::read(&self.ctx.deps, &self.access, self.after).await {
+            match live::read_frames(&self.ctx.deps, &self.access, self.after).await {
                 Ok(page) if page.reload => {
                     self.after = page.last_seq;
                     return Event::default().id(page.last_seq.to_string()).event("reload").data("{}");

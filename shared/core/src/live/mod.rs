@@ -129,11 +129,11 @@ async fn append(
     let now = deps.clock.now();
     let expires = attr::n((now + RETENTION).timestamp());
     let seq_key = keys::live_seq(account);
-    // Appends of one account in this process take turns: run side by side they would only
-    // race for the same sequence number (under a burst, one could lose every try). Other
-    // processes still race; a loser waits a little, at random, before trying again.
-    let turn = turn(account);
-    let _turn = turn.lock().await;
+    // Appends race for the next sequence number (serialising them, even per account and
+    // process, capped the stream at one table round trip per event: 50 clients at 100
+    // messages/s waited seconds). A loser waits a little, at random and longer each time,
+    // so a burst of racers spreads out instead of losing every try to one another (60
+    // payments at once did, before the wait).
     for attempt in 0..32u64 {
         if attempt > 0 {
             let pause = rand::random::<u64>() % (attempt * 5) + 1;
@@ -184,7 +184,10 @@ async fn append(
         ];
         match deps.table.transact(writes).await {
             Ok(()) => {
-                remember(account, kept);
+                // Appended: a failure to remember it only sends streams to the table.
+                if let Err(e) = remember(account, kept) {
+                    tracing::warn!(error = %e, "a live event was not remembered");
+                }
                 wake();
                 return Ok(());
             }
@@ -196,35 +199,54 @@ async fn append(
     Err(ServiceError::conflict("the live stream kept moving; the event will be appended on retry"))
 }
 
-/// One account's turn to append in this process (see [`append`]).
-fn turn(account: &str) -> Arc<tokio::sync::Mutex<()>> {
-    static TURNS: std::sync::LazyLock<std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
-        std::sync::LazyLock::new(Default::default);
-    let mut turns = TURNS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    turns.entry(account.to_owned()).or_default().clone()
-}
-
 /// The events this process appended lately, per account (the last [`RECENT`]): a stream
 /// woken by an append reads them here instead of querying the table; a gap (an event
 /// another process appended) sends the read to the table.
 static APPENDED_HERE: std::sync::LazyLock<std::sync::Mutex<HashMap<String, Recent>>> =
     std::sync::LazyLock::new(Default::default);
 /// One account's remembered events, by sequence.
-type Recent = BTreeMap<u64, Arc<Stored>>;
+type Recent = BTreeMap<u64, Arc<Remembered>>;
 const RECENT: usize = 4096;
 
-fn remember(account: &str, stored: Stored) {
+/// An event this process appended, with its JSON written once: every stream of the
+/// process sends the same text (500 streams cost one serialisation, not 500).
+struct Remembered {
+    stored: Stored,
+    frame: LiveFrame,
+}
+
+/// An event as a stream sends it: its sequence, type and JSON (what `GET /v1/live` lists).
+#[derive(Debug, Clone)]
+pub struct LiveFrame {
+    pub seq: u64,
+    pub event_type: Arc<str>,
+    pub json: Arc<str>,
+}
+
+impl LiveFrame {
+    fn of(event: &LiveEvent) -> ServiceResult<Self> {
+        Ok(Self {
+            seq: event.seq,
+            event_type: Arc::from(event.event_type.as_str()),
+            json: Arc::from(serde_json::to_string(event)?),
+        })
+    }
+}
+
+fn remember(account: &str, stored: Stored) -> ServiceResult<()> {
+    let frame = LiveFrame::of(&stored.event)?;
     let mut all = APPENDED_HERE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let events = all.entry(account.to_owned()).or_default();
-    events.insert(stored.event.seq, Arc::new(stored));
+    events.insert(stored.event.seq, Arc::new(Remembered { stored, frame }));
     while events.len() > RECENT {
         events.pop_first();
     }
+    Ok(())
 }
 
 /// The events after `after` this process remembers without a gap, at most [`PAGE`]; none
 /// when the next one is not here.
-fn remembered_after(account: &str, after: u64) -> Vec<Arc<Stored>> {
+fn remembered_after(account: &str, after: u64) -> Vec<Arc<Remembered>> {
     let all = APPENDED_HERE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let Some(events) = all.get(account) else { return Vec::new() };
     events
@@ -276,14 +298,46 @@ pub struct LivePage {
 
 /// The events after `after` that the caller may see (at most [`PAGE`] read).
 pub async fn read(deps: &Deps, access: &sessions::Access, after: u64) -> ServiceResult<LivePage> {
+    let page = read_with(deps, access, after, |r| Ok(r.stored.event.clone()), |s| Ok(s.event)).await?;
+    Ok(LivePage { events: page.events, last_seq: page.last_seq, more: page.more, reload: page.reload })
+}
+
+/// [`read`] as a stream sends it: the events this process remembers come with the JSON
+/// written when they were appended.
+pub async fn read_frames(deps: &Deps, access: &sessions::Access, after: u64) -> ServiceResult<FramePage> {
+    read_with(deps, access, after, |r| Ok(r.frame.clone()), |s| LiveFrame::of(&s.event)).await
+}
+
+/// What [`read_frames`] returns.
+pub type FramePage = Paged<LiveFrame>;
+
+/// A read's outcome (see [`LivePage`]) with its events in one form or another.
+pub struct Paged<T> {
+    pub events: Vec<T>,
+    pub last_seq: u64,
+    pub more: bool,
+    pub reload: bool,
+}
+
+async fn read_with<T>(
+    deps: &Deps,
+    access: &sessions::Access,
+    after: u64,
+    from_memory: impl Fn(&Remembered) -> ServiceResult<T>,
+    from_table: impl Fn(Stored) -> ServiceResult<T>,
+) -> ServiceResult<Paged<T>> {
     let account = &access.caller.account_id;
     let now = deps.clock.now();
     let recent = remembered_after(account, after);
-    if recent.first().is_some_and(|s| s.stored_at + RETENTION > now) {
-        let last = recent.last().map_or(after, |s| s.event.seq);
+    if recent.first().is_some_and(|r| r.stored.stored_at + RETENTION > now) {
+        let last = recent.last().map_or(after, |r| r.stored.event.seq);
         let more = recent.len() == PAGE as usize;
-        let events = recent.iter().filter(|s| visible(access, s)).map(|s| s.event.clone()).collect();
-        return Ok(LivePage { events, last_seq: last, more, reload: false });
+        let events = recent
+            .iter()
+            .filter(|r| visible(access, &r.stored))
+            .map(|r| from_memory(r))
+            .collect::<ServiceResult<Vec<T>>>()?;
+        return Ok(Paged { events, last_seq: last, more, reload: false });
     }
     let (mut stored, mut more) = kept_after(deps, account, after, now).await?;
     // Nothing after `after`: caught up, unless the events after it expired. The sequence
@@ -298,15 +352,19 @@ pub async fn read(deps: &Deps, access: &sessions::Access, after: u64) -> Service
     let reload = after > 0 && stored.first().is_some_and(|s| s.event.seq > after + 1);
     let last = stored.last().map_or(after, |s| s.event.seq);
     if reload || gone {
-        return Ok(LivePage {
+        return Ok(Paged {
             events: Vec::new(),
             last_seq: last_seq(deps, account).await?,
             more: false,
             reload: true,
         });
     }
-    let events = stored.into_iter().filter(|s| visible(access, s)).map(|s| s.event).collect();
-    Ok(LivePage { events, last_seq: last, more, reload: false })
+    let events = stored
+        .into_iter()
+        .filter(|s| visible(access, s))
+        .map(from_table)
+        .collect::<ServiceResult<Vec<T>>>()?;
+    Ok(Paged { events, last_seq: last, more, reload: false })
 }
 
 /// The kept events after `after` (at most [`PAGE`]) and whether more follow.
