@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 /// The WebSocket routes this function serves.
 pub const ROUTES: [&str; 3] = ["$connect", "$disconnect", "$default"];
 /// The table stream's records `push` takes: new items of the live stream.
-pub const STREAM_PREFIX: &str = "LIVE#";
+pub const STREAM_PREFIX: &str = atende_core::keys::LIVE_PREFIX;
 
 pub fn function() -> FunctionSpec {
     FunctionSpec { name: "live", trigger: Trigger::WebSocket { routes: ROUTES.map(String::from).to_vec() } }
@@ -62,11 +62,11 @@ pub async fn on_stream(ctx: &AppContext, sockets: &dyn Sockets, event: &Value) -
     for record in event["Records"].as_array().into_iter().flatten() {
         let keys = &record["dynamodb"]["Keys"];
         let (Some(pk), Some(sk)) = (keys["pk"]["S"].as_str(), keys["sk"]["S"].as_str()) else { continue };
-        let (Some(account), Ok(seq)) = (pk.strip_prefix(STREAM_PREFIX), sk.parse::<u64>()) else { continue };
+        let Some((account, seq)) = atende_core::keys::parse_live_event(pk, sk) else { continue };
         if record["eventName"].as_str() != Some("INSERT") {
             continue;
         }
-        if let Err(e) = sockets::push(&ctx.deps, sockets, account, seq).await {
+        if let Err(e) = sockets::push(&ctx.deps, sockets, &account, seq).await {
             tracing::warn!(error = %e, seq, "a live push failed; it is retried from this record");
             let id = record["dynamodb"]["SequenceNumber"].as_str().unwrap_or_default();
             return json!({"batchItemFailures": [{"itemIdentifier": id}]});

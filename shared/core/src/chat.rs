@@ -8,6 +8,7 @@
 //! Direct conversations are stored once for both users (`dm:<lower id>:<higher id>`).
 
 use crate::accounts::{Caller, teams, users};
+use crate::conversations::sessions::Access;
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
 use crate::events::{ChatAudience, DomainEvent};
@@ -65,23 +66,28 @@ pub struct ChatConversations {
     pub items: Vec<ChatConversation>,
 }
 
+/// Who reads a conversation: everyone; a team's members and supervisors, and admins; the
+/// two users of a direct one. The one rule for reading it and hearing it live.
+pub fn may_read(access: &Access, audience: &ChatAudience) -> bool {
+    match audience {
+        ChatAudience::Everyone => true,
+        ChatAudience::Team { team_id } => access.caller.is_admin() || access.is_member(team_id),
+        ChatAudience::Users { user_ids } => user_ids.contains(&access.caller.user_id),
+    }
+}
+
 /// Where a conversation named by the caller is stored, and who reads it.
 async fn resolve(deps: &Deps, caller: &Caller, name: &str) -> ServiceResult<(String, ChatAudience)> {
-    if name == "everyone" {
-        return Ok(("everyone".into(), ChatAudience::Everyone));
-    }
-    if let Some(team) = name.strip_prefix("team:") {
-        let member = teams::teams_of(deps, &caller.account_id, &caller.user_id)
-            .await?
-            .iter()
-            .any(|m| m.team_id == team && (m.member || m.supervisor));
-        let exists = teams::list(deps, caller).await?.items.iter().any(|t| t.id == team);
-        if !exists || !(member || caller.is_admin()) {
+    let (conversation, audience) = if name == "everyone" {
+        ("everyone".to_owned(), ChatAudience::Everyone)
+    } else if let Some(team) = name.strip_prefix("team:") {
+        let access = Access::of(deps, caller).await?;
+        let audience = ChatAudience::Team { team_id: team.to_owned() };
+        if !access.team_exists(team) || !may_read(&access, &audience) {
             return Err(ServiceError::NotFound("conversation"));
         }
-        return Ok((format!("team:{team}"), ChatAudience::Team { team_id: team.to_owned() }));
-    }
-    if let Some(other) = name.strip_prefix("user:")
+        (format!("team:{team}"), audience)
+    } else if let Some(other) = name.strip_prefix("user:")
         && other != caller.user_id
         && matches!(users::load(deps, &caller.account_id, other).await?, Some((u, _)) if u.deleted_at.is_none())
     {
@@ -90,12 +96,11 @@ async fn resolve(deps: &Deps, caller: &Caller, name: &str) -> ServiceResult<(Str
         } else {
             (other, caller.user_id.as_str())
         };
-        return Ok((
-            format!("dm:{a}:{b}"),
-            ChatAudience::Users { user_ids: vec![a.to_owned(), b.to_owned()] },
-        ));
-    }
-    Err(ServiceError::NotFound("conversation"))
+        (format!("dm:{a}:{b}"), ChatAudience::Users { user_ids: vec![a.to_owned(), b.to_owned()] })
+    } else {
+        return Err(ServiceError::NotFound("conversation"));
+    };
+    Ok((conversation, audience))
 }
 
 /// Writes `text` to the conversation; its audience hears it live.
@@ -146,14 +151,9 @@ pub async fn list(deps: &Deps, caller: &Caller, name: &str, q: ChatQuery) -> Ser
 /// every other active user.
 pub async fn conversations(deps: &Deps, caller: &Caller) -> ServiceResult<ChatConversations> {
     let mut items = vec![ChatConversation { id: "everyone".into(), name: "Todos".into() }];
-    let mine: Vec<String> = teams::teams_of(deps, &caller.account_id, &caller.user_id)
-        .await?
-        .into_iter()
-        .filter(|m| m.member || m.supervisor)
-        .map(|m| m.team_id)
-        .collect();
+    let access = Access::of(deps, caller).await?;
     for team in teams::list(deps, caller).await?.items {
-        if caller.is_admin() || mine.contains(&team.id) {
+        if may_read(&access, &ChatAudience::Team { team_id: team.id.clone() }) {
             items.push(ChatConversation { id: format!("team:{}", team.id), name: team.name });
         }
     }

@@ -172,7 +172,15 @@ pub fn live_event(account: &str, seq: u64) -> Key {
 }
 
 pub fn live_pk(account: &str) -> String {
-    format!("LIVE#{account}")
+    format!("{LIVE_PREFIX}{account}")
+}
+
+/// What every live event's `pk` starts with (the table stream's filter on AWS).
+pub const LIVE_PREFIX: &str = "LIVE#";
+
+/// The account and sequence of a live event's key; `None` for any other key.
+pub fn parse_live_event(pk: &str, sk: &str) -> Option<(String, u64)> {
+    Some((pk.strip_prefix(LIVE_PREFIX)?.to_owned(), sk.parse().ok()?))
 }
 
 /// `CHAT#<account>#<conversation>` / `<message id>`: an internal chat message, in order.

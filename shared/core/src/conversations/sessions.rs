@@ -273,6 +273,11 @@ impl Access {
         self.teams.get(team).is_some_and(|m| m.member || m.supervisor)
     }
 
+    /// Whether `team` is one of the account's teams.
+    pub fn team_exists(&self, team: &str) -> bool {
+        self.visibility.contains_key(team)
+    }
+
     pub fn supervises(&self, team: &str) -> bool {
         self.teams.get(team).is_some_and(|m| m.supervisor)
     }

@@ -33,18 +33,8 @@ pub async fn store(
     content_type: &str,
     bytes: Vec<u8>,
 ) -> ServiceResult<Upload> {
-    if bytes.is_empty() {
-        return Err(ServiceError::invalid("the upload is empty"));
-    }
-    let content_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let limit = limit_for(&content_type)?;
-    if bytes.len() as u64 > limit {
-        return Err(ServiceError::invalid(format!(
-            "a {content_type} file takes at most {limit} bytes; this one has {}",
-            bytes.len()
-        )));
-    }
-    let key = format!("{}{}", crate::keys::upload_prefix(&caller.account_id), deps.ids.new_id());
+    let content_type = accepted(content_type, bytes.len() as u64)?;
+    let key = new_key(deps, caller);
     let size = bytes.len();
     deps.blob.put(&key, bytes, &content_type).await?;
     let url = deps.blob.presigned_get_url(&key, Duration::from_secs(3600)).await?;
@@ -81,7 +71,7 @@ const GRANT_TTL: Duration = Duration::from_secs(15 * 60);
 
 /// The most a file of `content_type` may weigh, or why it is refused: what WhatsApp takes
 /// (images 5 MB, audio and video 16 MB, documents 100 MB) and contact files (10 MB).
-pub fn limit_for(content_type: &str) -> ServiceResult<u64> {
+fn limit_for(content_type: &str) -> ServiceResult<u64> {
     const MB: u64 = 1024 * 1024;
     let limit = match content_type {
         "image/jpeg" | "image/png" | "image/webp" => 5 * MB,
@@ -106,20 +96,31 @@ pub fn limit_for(content_type: &str) -> ServiceResult<u64> {
     Ok(limit)
 }
 
-/// Issues a link to upload one file of the stated type and size straight to storage.
-pub async fn presign(deps: &Deps, caller: &Caller, intent: UploadIntent) -> ServiceResult<UploadGrant> {
-    let content_type = intent.content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+/// The file's type without parameters (`text/csv; charset=utf-8` → `text/csv`), if a file
+/// of that type and `size` may be uploaded: the one check of every way in and every use.
+fn accepted(content_type: &str, size: u64) -> ServiceResult<String> {
+    let content_type = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     let limit = limit_for(&content_type)?;
-    if intent.size == 0 {
-        return Err(ServiceError::invalid("size: the file is empty"));
+    if size == 0 {
+        return Err(ServiceError::invalid("the file is empty"));
     }
-    if intent.size > limit {
+    if size > limit {
         return Err(ServiceError::invalid(format!(
-            "size: a {content_type} file takes at most {limit} bytes; this one has {}",
-            intent.size
+            "a {content_type} file takes at most {limit} bytes; this one has {size}"
         )));
     }
-    let key = format!("{}{}", crate::keys::upload_prefix(&caller.account_id), deps.ids.new_id());
+    Ok(content_type)
+}
+
+/// A new upload's key, under the account's prefix.
+fn new_key(deps: &Deps, caller: &Caller) -> String {
+    format!("{}{}", crate::keys::upload_prefix(&caller.account_id), deps.ids.new_id())
+}
+
+/// Issues a link to upload one file of the stated type and size straight to storage.
+pub async fn presign(deps: &Deps, caller: &Caller, intent: UploadIntent) -> ServiceResult<UploadGrant> {
+    let content_type = accepted(&intent.content_type, intent.size)?;
+    let key = new_key(deps, caller);
     let put = deps.blob.presigned_put(&key, &content_type, intent.size, GRANT_TTL).await?;
     Ok(UploadGrant {
         blob_key: key,
@@ -138,11 +139,5 @@ pub async fn check_stored(deps: &Deps, account: &str, blob_key: &str) -> Service
         return Err(ServiceError::NotFound("upload"));
     }
     let (size, content_type) = deps.blob.head(blob_key).await?.ok_or(ServiceError::NotFound("upload"))?;
-    let limit = limit_for(&content_type)?;
-    if size > limit {
-        return Err(ServiceError::invalid(format!(
-            "the upload is {size} bytes; a {content_type} file takes at most {limit}"
-        )));
-    }
-    Ok((size, content_type))
+    Ok((size, accepted(&content_type, size)?))
 }

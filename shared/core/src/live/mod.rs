@@ -139,8 +139,8 @@ async fn append(
             let pause = rand::random::<u64>() % (attempt * 5) + 1;
             tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
         }
-        let last = deps.table.get(&seq_key).await?.and_then(|i| attr::get_n(&i, "n")).unwrap_or(0);
-        let seq = last as u64 + 1;
+        let last = last_seq(deps, account).await?;
+        let seq = last + 1;
         let stored = Stored {
             event: LiveEvent {
                 seq,
@@ -397,11 +397,7 @@ pub async fn last_seq(deps: &Deps, account: &str) -> ServiceResult<u64> {
 
 fn visible(access: &sessions::Access, s: &Stored) -> bool {
     if let Some(audience) = &s.audience {
-        return match audience {
-            ChatAudience::Everyone => true,
-            ChatAudience::Team { team_id } => access.caller.is_admin() || access.is_member(team_id),
-            ChatAudience::Users { user_ids } => user_ids.contains(&access.caller.user_id),
-        };
+        return crate::chat::may_read(access, audience);
     }
     match &s.scope {
         Some(scope) => access.can_see(scope) || s.also_teams.iter().any(|t| access.is_member(t)),
