@@ -155,13 +155,12 @@ function Composer({ session, windowOpen, onSent }: { session: Session; windowOpe
   const [picker, setPicker] = useState<"quick" | "template" | null>(null);
   const file = useRef<HTMLInputElement>(null);
 
-  const send = async () => {
-    if (!text.trim() || busy) return;
+  /** One send at a time; the text is cleared and the thread reloaded once it went. */
+  const sending = async (work: () => Promise<unknown>) => {
     setBusy(true);
     setError("");
     try {
-      if (note) await post(`/v1/sessions/${session.id}/notes`, { text });
-      else await post(`/v1/sessions/${session.id}/messages`, { type: "text", text });
+      await work();
       setText("");
       onSent();
     } catch (e) {
@@ -171,22 +170,19 @@ function Composer({ session, windowOpen, onSent }: { session: Session; windowOpe
     }
   };
 
-  const attach = async (chosen: File) => {
-    setBusy(true);
-    setError("");
-    try {
-      const uploaded = await upload(chosen);
-      const kind = chosen.type.startsWith("image/") ? "image" : chosen.type.startsWith("audio/") ? "audio"
-        : chosen.type.startsWith("video/") ? "video" : "document";
-      await post(`/v1/sessions/${session.id}/messages`, { type: "media", kind, blob_key: uploaded, filename: chosen.name, caption: text || null });
-      setText("");
-      onSent();
-    } catch (e) {
-      setError((e as Error).message);
-    } finally {
-      setBusy(false);
-    }
+  const send = async () => {
+    if (!text.trim() || busy) return;
+    await sending(() => note
+      ? post(`/v1/sessions/${session.id}/notes`, { text })
+      : post(`/v1/sessions/${session.id}/messages`, { type: "text", text }));
   };
+
+  const attach = (chosen: File) => sending(async () => {
+    const uploaded = await upload(chosen);
+    const kind = chosen.type.startsWith("image/") ? "image" : chosen.type.startsWith("audio/") ? "audio"
+      : chosen.type.startsWith("video/") ? "video" : "document";
+    await post(`/v1/sessions/${session.id}/messages`, { type: "media", kind, blob_key: uploaded, filename: chosen.name, caption: text || null });
+  });
 
   return (
     <div class={`composer ${note ? "noting" : ""}`}>

@@ -133,16 +133,7 @@ async fn an_agent_of_team_a_hears_nothing_of_team_b_and_a_client_behind_the_rete
     assert_eq!(ana_page["last_seq"], admin["last_seq"], "but she moves past it");
 
     // Transferred to team A: now her team's queue has it, and she hears it.
-    let (status, body) = stack
-        .call(
-            Method::POST,
-            &format!("/v1/sessions/{session}/transfer"),
-            &t.token,
-            Some(json!({"team_id": team_a})),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    stack.settle().await;
+    transfer_to_team(&stack, &t, &session, &team_a).await;
     let after = ana_page["last_seq"].as_u64().unwrap();
     let (_, ana_page) = stack.call(Method::GET, &format!("/v1/live?after={after}"), &ana_token, None).await;
     let kinds: Vec<&str> =
@@ -216,6 +207,20 @@ async fn events_appended_concurrently_all_reach_a_stream_in_sequence() {
     }
     let expected: Vec<u64> = (seqs[0]..seqs[0] + seqs.len() as u64).collect();
     assert_eq!(seqs, expected, "no sequence skipped, none twice");
+}
+
+/// The admin transfers `session` to `team`; its consequences settle.
+async fn transfer_to_team(stack: &Stack, t: &Tenant, session: &str, team: &str) {
+    let (status, body) = stack
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/transfer"),
+            &t.token,
+            Some(json!({"team_id": team})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    stack.settle().await;
 }
 
 /// Team A and Ana, an agent of team A only: its id and her token.
@@ -318,15 +323,7 @@ async fn on_aws_websockets_each_connection_gets_what_its_user_may_see_and_gone_o
 
     // Transferred to team A: Ana hears it. The gone connection was forgotten: no post to it.
     let session = stack.sessions(&t.token, "pending").await[0]["id"].as_str().unwrap().to_owned();
-    stack
-        .call(
-            Method::POST,
-            &format!("/v1/sessions/{session}/transfer"),
-            &t.token,
-            Some(json!({"team_id": team_a})),
-        )
-        .await;
-    stack.settle().await;
+    transfer_to_team(&stack, &t, &session, &team_a).await;
     // API Gateway failing past the client's retries (three attempts).
     for _ in 0..3 {
         sockets.fail_next(500);
