@@ -141,14 +141,25 @@ function Members({ team, users }: { team: Team; users: User[] }) {
   );
 }
 
+/** What each kind asks for when it is connected (the API's `NewChannel` fields). */
+const CHANNEL_FIELDS: Record<string, { field: string; secret?: boolean; required?: boolean }[]> = {
+  sandbox: [],
+  whatsapp_cloud: [{ field: "phone_number_id", required: true }, { field: "waba_id" }, { field: "access_token", secret: true, required: true }],
+  messenger: [{ field: "page_id", required: true }, { field: "access_token", secret: true, required: true }],
+  instagram: [{ field: "page_id", required: true }, { field: "access_token", secret: true, required: true }],
+  telegram: [{ field: "bot_token", secret: true, required: true }, { field: "webhook_base_url" }],
+};
+
 function Channels() {
-  const [form, setForm] = useState({ kind: "sandbox", name: "", phone_number_id: "", waba_id: "", access_token: "" });
+  const [form, setForm] = useState<Record<string, string>>({ kind: "sandbox", name: "" });
   const [error, setError] = useState("");
   const [tick, setTick] = useState(0);
+  const fields = CHANNEL_FIELDS[form.kind] ?? [];
   const create = async (e: Event) => {
     e.preventDefault();
     setError("");
-    const body = form.kind === "sandbox" ? { kind: "sandbox", name: form.name, agents_can_start: true } : { ...form, agents_can_start: true };
+    const body: Record<string, unknown> = { kind: form.kind, name: form.name, agents_can_start: true };
+    for (const f of fields) if (form[f.field]) body[f.field] = form[f.field];
     try { await post("/v1/channels", body); setTick((n) => n + 1); } catch (err) { setError((err as Error).message); }
   };
   return (
@@ -156,18 +167,19 @@ function Channels() {
       <Listing key={tick} path="/v1/channels" columns={["name", "kind", "phone_number_id", "active"]} title={t("admin.channels")} />
       <form class="inline card" onSubmit={create}>
         <Field label={t("channel.kind")}>
-          <select value={form.kind} onChange={(e) => setForm({ ...form, kind: e.currentTarget.value })}>
+          <select value={form.kind} onChange={(e) => setForm({ kind: e.currentTarget.value, name: form.name })}>
             <option value="sandbox">sandbox</option><option value="whatsapp_cloud">WhatsApp Cloud</option>
+            <option value="messenger">Messenger</option><option value="instagram">Instagram</option>
+            <option value="telegram">Telegram</option>
           </select>
         </Field>
         <Field label={t("common.name")}><input required value={form.name} onInput={(e) => setForm({ ...form, name: e.currentTarget.value })} /></Field>
-        {form.kind === "whatsapp_cloud" && (
-          <>
-            <Field label="phone_number_id"><input required value={form.phone_number_id} onInput={(e) => setForm({ ...form, phone_number_id: e.currentTarget.value })} /></Field>
-            <Field label="waba_id"><input value={form.waba_id} onInput={(e) => setForm({ ...form, waba_id: e.currentTarget.value })} /></Field>
-            <Field label="access_token"><input type="password" required value={form.access_token} onInput={(e) => setForm({ ...form, access_token: e.currentTarget.value })} /></Field>
-          </>
-        )}
+        {fields.map((f) => (
+          <Field label={f.field}>
+            <input type={f.secret ? "password" : "text"} required={f.required} value={form[f.field] ?? ""}
+              onInput={(e) => setForm({ ...form, [f.field]: e.currentTarget.value })} />
+          </Field>
+        ))}
         <button class="primary" type="submit">{t("common.create")}</button>
         {error && <p class="error" role="alert">{error}</p>}
       </form>

@@ -1,11 +1,16 @@
-//! The `webhook` function: Meta's verify handshake and signed event deliveries, and
-//! Asaas' payment events. Checks the signature (Meta) or the token (Asaas) before anything
-//! else, turns the payload into one queue
-//! message per event, and answers 200 only once all of them are durably enqueued.
+//! The `webhook` function: Meta's verify handshake and signed event deliveries (WhatsApp,
+//! Messenger, Instagram), Telegram's updates, and Asaas' payment events. Checks the
+//! signature (Meta) or the secret token (Telegram, Asaas) before anything else, turns the
+//! payload into one queue message per event, and answers 200 only once all of them are
+//! durably enqueued.
 
+use atende_core::conversations::ChannelKind;
 use atende_core::conversations::channels;
+use atende_core::conversations::events::InboundEvent;
 use atende_core::ports::OutgoingMessage;
 use atende_core::secret::Secret;
+use atende_providers::meta_direct::webhook as direct;
+use atende_providers::telegram;
 use atende_providers::whatsapp::{signature, webhook};
 use atende_runtime::http::with_standard_layers;
 use atende_runtime::{ApiError, AppContext};
@@ -28,6 +33,11 @@ pub fn function() -> atende_runtime::function::FunctionSpec {
             paths: vec![
                 "/webhooks/whatsapp".into(),
                 "/webhooks/whatsapp/{channel_id}".into(),
+                "/webhooks/messenger".into(),
+                "/webhooks/messenger/{channel_id}".into(),
+                "/webhooks/instagram".into(),
+                "/webhooks/instagram/{channel_id}".into(),
+                "/webhooks/telegram/{channel_id}".into(),
                 "/webhooks/asaas/{account_id}".into(),
             ],
         },
@@ -44,6 +54,11 @@ pub fn routes(ctx: AppContext) -> Router {
     Router::new()
         .route("/webhooks/whatsapp", get(verify_app).post(ingest_app))
         .route("/webhooks/whatsapp/{channel_id}", get(verify_channel).post(ingest_channel))
+        .route("/webhooks/messenger", get(verify_app).post(ingest_messenger))
+        .route("/webhooks/messenger/{channel_id}", get(verify_channel).post(ingest_messenger_channel))
+        .route("/webhooks/instagram", get(verify_app).post(ingest_instagram))
+        .route("/webhooks/instagram/{channel_id}", get(verify_channel).post(ingest_instagram_channel))
+        .route("/webhooks/telegram/{channel_id}", post(ingest_telegram))
         .route("/webhooks/asaas/{account_id}", post(ingest_asaas))
         .with_state(ctx)
 }
@@ -88,7 +103,9 @@ async fn ingest_app(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let body = body.map_err(too_large)?;
-    ingest(&ctx, &ctx.meta.app_secret, &headers, &body, webhook::Route::ByPhoneNumberId).await
+    signed(&ctx.meta.app_secret, &headers, &body)?;
+    let route = webhook::Route::ByPhoneNumberId;
+    enqueue(&ctx, webhook::parse(&body, &route).map_err(|e| ApiError::bad_request(e.to_string()))?).await
 }
 
 async fn ingest_channel(
@@ -98,10 +115,95 @@ async fn ingest_channel(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let body = body.map_err(too_large)?;
-    let by = atende_core::conversations::events::ChannelRef::Channel(channel.clone());
+    signed(&channel_app_secret(&ctx, &channel).await?, &headers, &body)?;
+    let route = webhook::Route::Channel(channel);
+    enqueue(&ctx, webhook::parse(&body, &route).map_err(|e| ApiError::bad_request(e.to_string()))?).await
+}
+
+/// The app secret a channel's own URL is signed with: its own app's, else the deployment's.
+async fn channel_app_secret(ctx: &AppContext, channel: &str) -> Result<Secret, ApiError> {
+    let by = atende_core::conversations::events::ChannelRef::Channel(channel.to_owned());
     let found = channels::resolve(&ctx.deps, &by).await?.ok_or_else(|| ApiError::not_found("channel"))?;
-    let secret = found.app_secret(&ctx.deps).await?.unwrap_or_else(|| ctx.meta.app_secret.clone());
-    ingest(&ctx, &secret, &headers, &body, webhook::Route::Channel(channel)).await
+    Ok(found.app_secret(&ctx.deps).await?.unwrap_or_else(|| ctx.meta.app_secret.clone()))
+}
+
+/// Messenger's and Instagram's deliveries: signed like WhatsApp's, routed by page.
+async fn ingest_direct(
+    ctx: &AppContext,
+    kind: ChannelKind,
+    channel: Option<String>,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<StatusCode, ApiError> {
+    let secret = match &channel {
+        Some(id) => channel_app_secret(ctx, id).await?,
+        None => ctx.meta.app_secret.clone(),
+    };
+    signed(&secret, headers, body)?;
+    let route = channel.map_or(direct::Route::ByEntryId, direct::Route::Channel);
+    enqueue(ctx, direct::parse(body, kind, &route).map_err(|e| ApiError::bad_request(e.to_string()))?).await
+}
+
+async fn ingest_messenger(
+    State(ctx): State<AppContext>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    ingest_direct(&ctx, ChannelKind::Messenger, None, &headers, &body.map_err(too_large)?).await
+}
+
+async fn ingest_messenger_channel(
+    State(ctx): State<AppContext>,
+    Path(channel): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    ingest_direct(&ctx, ChannelKind::Messenger, Some(channel), &headers, &body.map_err(too_large)?).await
+}
+
+async fn ingest_instagram(
+    State(ctx): State<AppContext>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    ingest_direct(&ctx, ChannelKind::Instagram, None, &headers, &body.map_err(too_large)?).await
+}
+
+async fn ingest_instagram_channel(
+    State(ctx): State<AppContext>,
+    Path(channel): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    ingest_direct(&ctx, ChannelKind::Instagram, Some(channel), &headers, &body.map_err(too_large)?).await
+}
+
+/// A bot's updates: `X-Telegram-Bot-Api-Secret-Token` must equal the secret token the
+/// channel gave `setWebhook` (compared in constant time; 401 otherwise, nothing queued).
+/// Telegram numbers updates (`update_id`) and redelivers until a 2xx: the events' ids
+/// make a redelivery the same event.
+async fn ingest_telegram(
+    State(ctx): State<AppContext>,
+    Path(channel): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    let body = body.map_err(too_large)?;
+    let unauthorized =
+        || ApiError::unauthorized("the X-Telegram-Bot-Api-Secret-Token header is missing or wrong");
+    let given =
+        headers.get(telegram::SECRET_HEADER).and_then(|v| v.to_str().ok()).ok_or_else(unauthorized)?;
+    let by = atende_core::conversations::events::ChannelRef::Channel(channel.clone());
+    let found = channels::resolve(&ctx.deps, &by).await?.ok_or_else(unauthorized)?;
+    let expected = found.webhook_secret(&ctx.deps).await?.ok_or_else(unauthorized)?;
+    if !bool::from(given.as_bytes().ct_eq(expected.expose().as_bytes())) {
+        return Err(unauthorized());
+    }
+    enqueue(
+        &ctx,
+        telegram::webhook::parse(&body, &channel).map_err(|e| ApiError::bad_request(e.to_string()))?,
+    )
+    .await
 }
 
 fn too_large(e: BytesRejection) -> ApiError {
@@ -112,18 +214,17 @@ fn too_large(e: BytesRejection) -> ApiError {
     }
 }
 
-async fn ingest(
-    ctx: &AppContext,
-    secret: &Secret,
-    headers: &HeaderMap,
-    body: &[u8],
-    route: webhook::Route,
-) -> Result<StatusCode, ApiError> {
+/// 401 unless `X-Hub-Signature-256` is `body`'s HMAC with `secret`.
+fn signed(secret: &Secret, headers: &HeaderMap, body: &[u8]) -> Result<(), ApiError> {
     let header = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
     if !signature::verify(secret.expose().as_bytes(), body, header) {
         return Err(ApiError::unauthorized("the X-Hub-Signature-256 signature is missing or wrong"));
     }
-    let events = webhook::parse(body, &route).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok(())
+}
+
+/// Queues a verified payload's events for the `inbound` function; 200 only once they are.
+async fn enqueue(ctx: &AppContext, events: Vec<InboundEvent>) -> Result<StatusCode, ApiError> {
     let messages: Vec<OutgoingMessage> = events
         .iter()
         .map(|event| {
@@ -132,7 +233,7 @@ async fn ingest(
         })
         .collect();
     if !messages.is_empty() {
-        // Meta retries anything but a 200: nothing is acknowledged before it is enqueued.
+        // Providers retry anything but a 2xx: nothing is acknowledged before it is enqueued.
         ctx.deps.queue.send_batch(atende_core::queues::INBOUND, messages).await.map_err(|e| {
             tracing::error!(error = %e, "webhook events not enqueued");
             ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "try again")

@@ -201,7 +201,7 @@ async fn send_survey(deps: &Deps, account: &str, session_id: &str) -> ServiceRes
         return Ok(());
     }
     let now = deps.clock.now();
-    let inside = sessions::window_open(&s, now);
+    let inside = sessions::window(deps, &s).await?.is_open();
     if !inside && settings.template_id.is_none() {
         return Ok(());
     }

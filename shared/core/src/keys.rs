@@ -364,6 +364,12 @@ pub fn contact_by_bsuid(account: &str, bsuid: &str) -> Key {
     Key::new(account_pk(account), format!("CBSUID#{bsuid}"))
 }
 
+/// `A#<account>` / `CEXT#<kind>#<id>`: the contact a person of a channel kind without
+/// phone numbers is (Messenger, Instagram, Telegram).
+pub fn contact_by_identity(account: &str, kind: &str, id: &str) -> Key {
+    Key::new(account_pk(account), format!("CEXT#{kind}#{id}"))
+}
+
 /// `A#<account>` / `SESSION#<session>`: a session. Indexed on gsi1 by status
 /// (`A#<account>#SESSIONS#<status>` / `<last activity>#<session>`) and, when owned, on gsi2
 /// by owner (`A#<account>#OWNER#<user>` / `<status>#<last activity>#<session>`).

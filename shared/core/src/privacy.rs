@@ -279,6 +279,9 @@ async fn erase_contact(deps: &Deps, account: &str, id: &str) -> ServiceResult<()
             phone: None,
             wa_id: None,
             bsuid: None,
+            // Their pointers stay and lead to this erased record: the person's next message
+            // on Messenger, Instagram or Telegram is ignored, as an erased number's is.
+            identities: Default::default(),
             email: None,
             tags: Vec::new(),
             status: ContactStatus::Erased,

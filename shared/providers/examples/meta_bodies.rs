@@ -14,8 +14,12 @@ use atende_providers::whatsapp::templates::creation_body;
 use serde_json::{Value, json};
 
 fn send(name: &str, content: OutboundContent, reply_to: Option<&str>) -> Value {
-    let request =
-        OutboundRequest { to: "5511987654321".into(), content, reply_to: reply_to.map(str::to_owned) };
+    let request = OutboundRequest {
+        to: "5511987654321".into(),
+        content,
+        reply_to: reply_to.map(str::to_owned),
+        human_agent: false,
+    };
     json!({"name": name, "body": message_body(&request)})
 }
 

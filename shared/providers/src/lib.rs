@@ -1,15 +1,18 @@
 //! Provider adapters. `whatsapp` speaks Meta's wire formats (webhooks in, Cloud API out);
-//! `sandbox` stands in for a number locally; `asaas` charges payments; `transcription`
+//! `meta_direct` Messenger's and Instagram's; `telegram` the Bot API's; `sandbox` stands in for a number locally; `asaas` charges payments; `transcription`
 //! turns voice notes into text. No business rule lives here.
 
 pub mod asaas;
+pub mod meta_direct;
 pub mod outbound_http;
 pub mod sandbox;
 pub mod standard_webhooks;
+pub mod telegram;
 pub mod transcription;
 pub mod whatsapp;
 
 use async_trait::async_trait;
+use atende_core::conversations::ChannelKind;
 use atende_core::ports::{ChannelAccess, Messaging, Outage, OutboundRequest, ProviderError};
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,15 +38,23 @@ pub(crate) fn outage(status: u16, headers: &reqwest::header::HeaderMap) -> Outag
     }
 }
 
-/// Sends through the provider of each channel.
+/// Sends through the provider of each channel's kind.
 pub struct ProviderRouter {
     pub cloud: Arc<dyn Messaging>,
     pub sandbox: Arc<dyn Messaging>,
+    /// Messenger and Instagram.
+    pub direct: Arc<dyn Messaging>,
+    pub telegram: Arc<dyn Messaging>,
 }
 
 impl ProviderRouter {
     fn pick(&self, channel: &ChannelAccess) -> &Arc<dyn Messaging> {
-        if channel.sandbox { &self.sandbox } else { &self.cloud }
+        match channel.kind {
+            ChannelKind::WhatsappCloud => &self.cloud,
+            ChannelKind::Sandbox => &self.sandbox,
+            ChannelKind::Messenger | ChannelKind::Instagram => &self.direct,
+            ChannelKind::Telegram => &self.telegram,
+        }
     }
 }
 
@@ -67,5 +78,14 @@ impl Messaging for ProviderRouter {
         media_id: &str,
     ) -> Result<(Vec<u8>, String), ProviderError> {
         self.pick(channel).fetch_media(channel, media_id).await
+    }
+
+    async fn connect(
+        &self,
+        channel: &ChannelAccess,
+        url: &str,
+        secret: &atende_core::secret::Secret,
+    ) -> Result<(), ProviderError> {
+        self.pick(channel).connect(channel, url, secret).await
     }
 }

@@ -27,15 +27,19 @@ pub struct AppContext {
     pub live_socket_url: Option<Arc<str>>,
 }
 
-/// The messaging providers: the Cloud API client and the sandbox.
+/// The messaging providers: the Graph API client (WhatsApp, and Messenger's and
+/// Instagram's Send API), the Bot API and the sandbox.
 fn providers(
     cloud: Arc<atende_providers::whatsapp::CloudApi>,
+    telegram: atende_providers::telegram::client::BotApi,
     queue: Arc<dyn atende_core::ports::Queue>,
     ids: Arc<dyn atende_core::ports::Ids>,
     clock: Arc<dyn Clock>,
 ) -> Arc<dyn atende_core::ports::Messaging> {
     Arc::new(atende_providers::ProviderRouter {
+        direct: Arc::new(atende_providers::meta_direct::client::DirectApi { graph: cloud.clone() }),
         cloud,
+        telegram: Arc::new(telegram),
         sandbox: Arc::new(atende_providers::sandbox::Sandbox { queue, ids, clock }),
     })
 }
@@ -95,7 +99,13 @@ fn assemble(
     // One Graph API client (one connection pool) sends messages and keeps templates.
     let cloud = Arc::new(atende_providers::whatsapp::CloudApi::new(graph.url, graph.version, graph.timeout));
     Deps {
-        messaging: providers(cloud.clone(), queue.clone(), ids.clone(), clock.clone()),
+        messaging: providers(
+            cloud.clone(),
+            atende_providers::telegram::client::BotApi::new(&graph.providers.telegram_url, graph.timeout),
+            queue.clone(),
+            ids.clone(),
+            clock.clone(),
+        ),
         templates: cloud,
         payments: Arc::new(atende_providers::asaas::Asaas::new(
             &graph.providers.asaas_production_url,

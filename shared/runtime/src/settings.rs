@@ -92,6 +92,8 @@ pub struct ProviderSettings {
     pub transcription_model: String,
     /// `ATENDE_TRANSCRIPTION_TIMEOUT_MS`, default 120 s.
     pub transcription_timeout: Duration,
+    /// `ATENDE_TELEGRAM_API_URL`, default `https://api.telegram.org` (a fake in tests).
+    pub telegram_url: String,
 }
 
 impl ProviderSettings {
@@ -109,6 +111,9 @@ impl ProviderSettings {
             transcription_timeout: Duration::from_millis(
                 env.parsed("ATENDE_TRANSCRIPTION_TIMEOUT_MS", 120_000u64)?,
             ),
+            telegram_url: env
+                .optional("ATENDE_TELEGRAM_API_URL")
+                .unwrap_or_else(|| "https://api.telegram.org".into()),
         })
     }
 }

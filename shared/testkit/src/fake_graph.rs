@@ -4,6 +4,9 @@
 //! codes, HTTP statuses or a stall (the client's timeout). It also keeps a business
 //! account's template catalogue (`/{waba}/message_templates`: create, list with paging,
 //! delete by name; `POST /{template id}` edits) and takes Resumable Upload API uploads.
+//! Messenger's and Instagram's Send API share the messages route: a body with `recipient`
+//! is a page send, answered `{"recipient_id", "message_id"}`; attachments customers send
+//! are served unauthenticated at `/cdn/{id}` as Meta's CDN serves them.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -82,6 +85,7 @@ impl FakeGraph {
             )
             .route("/{version}/{id}/uploads", post(start_upload))
             .route("/media-bytes/{id}", get(media_bytes))
+            .route("/cdn/{id}", get(cdn_bytes))
             .with_state(state);
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -195,11 +199,16 @@ async fn send(
         let is_read = body["status"] == "read";
         let fault = if is_read { None } else { next_fault(&mut inner) };
         inner.counter += 1;
-        let id = format!("wamid.fake.{}", inner.counter);
+        let page_send = body.get("recipient").is_some();
+        let id = if page_send {
+            format!("m_fake.{}", inner.counter)
+        } else {
+            format!("wamid.fake.{}", inner.counter)
+        };
         if matches!(fault, None | Some(Fault::Slow(_))) {
             let wamid = if is_read { String::new() } else { id.clone() };
             let at = std::time::Instant::now();
-            if !is_read && let Some(to) = body["to"].as_str() {
+            if !is_read && let Some(to) = body["to"].as_str().or_else(|| body["recipient"]["id"].as_str()) {
                 inner.by_recipient.entry(to.to_owned()).or_default().push(at);
             }
             inner.sends.push(Recorded {
@@ -219,6 +228,9 @@ async fn send(
     }
     match fault {
         Some(Fault::Slow(_)) => unreachable!("answered above"),
+        None if body.get("recipient").is_some() => {
+            axum::Json(json!({"recipient_id": body["recipient"]["id"], "message_id": id})).into_response()
+        }
         None if body["status"] == "read" => axum::Json(json!({"success": true})).into_response(),
         None => axum::Json(json!({
             "messaging_product": "whatsapp",
@@ -267,6 +279,15 @@ async fn media_bytes(
     if !headers.get("authorization").is_some_and(|v| v.to_str().unwrap_or_default().starts_with("Bearer ")) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
+    let inner = inner.lock().unwrap_or_else(|p| p.into_inner());
+    match inner.media.get(&id) {
+        Some((bytes, mime)) => ([("content-type", mime.clone())], bytes.clone()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// An attachment's bytes as Meta's CDN serves them: the URL is the credential.
+async fn cdn_bytes(State((inner, _)): State<AppState>, Path(id): Path<String>) -> Response {
     let inner = inner.lock().unwrap_or_else(|p| p.into_inner());
     match inner.media.get(&id) {
         Some((bytes, mime)) => ([("content-type", mime.clone())], bytes.clone()).into_response(),

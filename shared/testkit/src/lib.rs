@@ -8,6 +8,7 @@ pub mod fake_graph;
 pub mod fake_receiver;
 pub mod fake_sockets;
 pub mod fake_stt;
+pub mod fake_telegram;
 pub mod faults;
 pub mod fixtures;
 pub mod harness;

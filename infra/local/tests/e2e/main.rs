@@ -6,6 +6,7 @@ mod binary_kills;
 mod cache;
 mod campaigns;
 mod catalog;
+mod channels;
 mod console;
 mod conversations;
 mod csat;

@@ -13,6 +13,7 @@ use atende_runtime::settings::{LocalAws, LocalSettings};
 use atende_testkit::fake_asaas::FakeAsaas;
 use atende_testkit::fake_graph::FakeGraph;
 use atende_testkit::fake_stt::FakeStt;
+use atende_testkit::fake_telegram::FakeTelegram;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -52,6 +53,7 @@ pub struct Stack {
     pub graph: FakeGraph,
     pub asaas: FakeAsaas,
     pub stt: FakeStt,
+    pub telegram: FakeTelegram,
     pub api: Router,
     pub webhook: Router,
     /// The registry's queue functions, drained as their event source mappings would.
@@ -132,6 +134,7 @@ impl Stack {
             graph: fakes.graph,
             asaas: fakes.asaas,
             stt: fakes.stt,
+            telegram: fakes.telegram,
             functions: atende_local::registry::queue_functions(),
             _dir: dir,
         }
@@ -221,6 +224,17 @@ impl Stack {
             .header("content-type", "application/json");
         if let Some(sig) = signature {
             request = request.header("x-hub-signature-256", sig);
+        }
+        respond(self.webhook.clone().oneshot(request.body(Body::from(body.to_vec())).unwrap()).await.unwrap())
+            .await
+    }
+
+    /// Posts `body` to a webhook route with `headers`, as a provider would.
+    pub async fn post_to(&self, path: &str, headers: &[(&str, String)], body: &[u8]) -> (StatusCode, Value) {
+        let mut request =
+            Request::builder().method(Method::POST).uri(path).header("content-type", "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, value);
         }
         respond(self.webhook.clone().oneshot(request.body(Body::from(body.to_vec())).unwrap()).await.unwrap())
             .await
@@ -446,16 +460,22 @@ impl Stack {
     }
 }
 
-/// The providers the stack talks to: Meta, Asaas, speech to text.
+/// The providers the stack talks to: Meta, Telegram, Asaas, speech to text.
 struct Fakes {
     graph: FakeGraph,
     asaas: FakeAsaas,
     stt: FakeStt,
+    telegram: FakeTelegram,
 }
 
 impl Fakes {
     async fn start() -> Self {
-        Self { graph: FakeGraph::start().await, asaas: FakeAsaas::start().await, stt: FakeStt::start().await }
+        Self {
+            graph: FakeGraph::start().await,
+            asaas: FakeAsaas::start().await,
+            stt: FakeStt::start().await,
+            telegram: FakeTelegram::start().await,
+        }
     }
 }
 
@@ -470,6 +490,7 @@ fn settings(dir: &std::path::Path, fakes: &Fakes) -> LocalSettings {
             transcription_key: Some(Secret::new(atende_testkit::fake_stt::KEY)),
             transcription_model: "whisper-1".into(),
             transcription_timeout: Duration::from_millis(600),
+            telegram_url: fakes.telegram.base_url.clone(),
         },
         tick_interval: Duration::from_secs(1),
         // The clock stands still: a bucket would never refill (the limits' own tests set

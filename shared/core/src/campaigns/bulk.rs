@@ -396,6 +396,7 @@ pub async fn deliver(deps: &Deps, account: &str, list_name: &str, item: &str) ->
             values,
         },
         reply_to: None,
+        human_agent: false,
     };
     delivery::on_time(deps, account, &b.channel_id, rate, Lane::Bulk, slot).await?;
     match deps.messaging.send(&access, &request).await {

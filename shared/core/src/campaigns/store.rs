@@ -9,6 +9,7 @@ use super::MAX_LISTED_CONTACTS;
 use super::model::*;
 use super::window::SendingWindow;
 use crate::accounts::Caller;
+use crate::conversations::kinds;
 use crate::conversations::model::TemplateCategory;
 use crate::conversations::{channels, imports, templates};
 use crate::crm::placeholders;
@@ -101,6 +102,11 @@ pub(crate) async fn check(deps: &Deps, caller: &Caller, c: &Campaign) -> Service
         return Err(ServiceError::invalid("a campaign needs a name (up to 200 characters)"));
     }
     let channel = channels::get(deps, caller, &c.channel_id).await?;
+    // The business writes first, with an approved template: the channel's kind must allow
+    // both (see `conversations::kinds`).
+    kinds::business_initiated(channel.kind).map_err(ServiceError::invalid)?;
+    kinds::templates(channel.kind)
+        .map_err(|why| ServiceError::invalid(format!("campaigns send approved templates. {why}")))?;
     crate::accounts::teams::get(deps, caller, &c.team_id).await?;
     let template = templates::load(deps, &caller.account_id, &c.template_id).await?;
     if template.channel_id != channel.id {

@@ -1,6 +1,7 @@
 //! Channels: connected numbers. Secrets are write-only: stored in `secret_*` attributes
 //! beside the record, never part of what is returned.
 
+use super::kinds::{self, Credentials};
 use super::model::{Channel, ChannelKind};
 use crate::accounts::Caller;
 use crate::accounts::users::clean_name;
@@ -18,6 +19,7 @@ use utoipa::ToSchema;
 const ACCESS_TOKEN: &str = "secret_access_token";
 const APP_SECRET: &str = "secret_app_secret";
 const VERIFY_TOKEN: &str = "secret_verify_token";
+const WEBHOOK_SECRET: &str = "secret_webhook_secret";
 /// Meta's default throughput per number.
 pub const DEFAULT_RATE: u32 = 80;
 /// The highest throughput a channel may ask for (Meta's upgraded tier).
@@ -37,11 +39,23 @@ pub struct NewChannel {
     pub name: String,
     /// Required for `whatsapp_cloud`.
     pub phone_number_id: Option<String>,
+    /// Required for `messenger` (the Facebook Page's id) and `instagram` (the Instagram
+    /// professional account's id).
+    #[serde(default)]
+    pub page_id: Option<String>,
+    /// Required for `telegram`: the token BotFather gave (`<bot id>:<secret>`).
+    #[serde(default)]
+    pub bot_token: Option<Secret>,
+    /// `telegram`: the public `https://` address atende is served at; atende then calls
+    /// Telegram's `setWebhook` with `<it>/webhooks/telegram/<channel id>` and the channel's
+    /// own secret token. Without it the channel is created unconnected.
+    #[serde(default)]
+    pub webhook_base_url: Option<String>,
     pub waba_id: Option<String>,
     /// The Meta app's id (to upload template header examples).
     #[serde(default)]
     pub app_id: Option<String>,
-    /// Required for `whatsapp_cloud`.
+    /// Required for `whatsapp_cloud`, `messenger` and `instagram` (the Page's token).
     pub access_token: Option<Secret>,
     /// Only when the channel brings its own Meta app.
     pub app_secret: Option<Secret>,
@@ -79,6 +93,8 @@ pub struct ChannelWithSecrets {
     pub access_token: StoredSecret,
     pub app_secret: Option<StoredSecret>,
     pub verify_token: Option<StoredSecret>,
+    /// The secret token the provider sends back with each delivery (Telegram's).
+    pub webhook_secret: Option<StoredSecret>,
 }
 
 impl ChannelWithSecrets {
@@ -86,7 +102,7 @@ impl ChannelWithSecrets {
     pub async fn access(&self, deps: &Deps) -> ServiceResult<ChannelAccess> {
         Ok(ChannelAccess {
             channel_id: self.channel.id.clone(),
-            sandbox: self.channel.kind == ChannelKind::Sandbox,
+            kind: self.channel.kind,
             phone_number_id: self.channel.phone_number_id.clone(),
             access_token: self.access_token.open(deps.sealer.as_ref()).await?,
         })
@@ -95,6 +111,11 @@ impl ChannelWithSecrets {
     /// The channel's own Meta app secret, when it has one, opened.
     pub async fn app_secret(&self, deps: &Deps) -> ServiceResult<Option<Secret>> {
         open_optional(deps, self.app_secret.as_ref()).await
+    }
+
+    /// The secret token deliveries for the channel carry, when its provider sends one.
+    pub async fn webhook_secret(&self, deps: &Deps) -> ServiceResult<Option<Secret>> {
+        open_optional(deps, self.webhook_secret.as_ref()).await
     }
 
     /// The channel's own webhook verify token, when it has one, opened.
@@ -121,13 +142,8 @@ fn pointer(key: crate::ports::Key, account: &str, channel: &str) -> Item {
 
 /// The channel's record with its secrets sealed beside it (one already sealed is kept as
 /// it is: rewriting a channel opens nothing).
-async fn with_secrets(
-    deps: &Deps,
-    channel: &Channel,
-    token: &StoredSecret,
-    app: Option<&StoredSecret>,
-    verify: Option<&StoredSecret>,
-) -> ServiceResult<Item> {
+async fn with_secrets(deps: &Deps, channel: &Channel, secrets: Secrets<'_>) -> ServiceResult<Item> {
+    let Secrets { token, app, verify, webhook } = secrets;
     let mut item = to_item(&keys::channel(&channel.account_id, &channel.id), channel)?;
     let sealer = deps.sealer.as_ref();
     item.insert(ACCESS_TOKEN.into(), attr::s(token.to_stored(sealer).await?));
@@ -137,19 +153,48 @@ async fn with_secrets(
     if let Some(s) = verify {
         item.insert(VERIFY_TOKEN.into(), attr::s(s.to_stored(sealer).await?));
     }
+    if let Some(s) = webhook {
+        item.insert(WEBHOOK_SECRET.into(), attr::s(s.to_stored(sealer).await?));
+    }
     Ok(item)
+}
+
+/// A channel's secrets, as [`with_secrets`] writes them.
+struct Secrets<'a> {
+    token: &'a StoredSecret,
+    app: Option<&'a StoredSecret>,
+    verify: Option<&'a StoredSecret>,
+    webhook: Option<&'a StoredSecret>,
+}
+
+impl<'a> Secrets<'a> {
+    fn of(c: &'a ChannelWithSecrets) -> Self {
+        Self {
+            token: &c.access_token,
+            app: c.app_secret.as_ref(),
+            verify: c.verify_token.as_ref(),
+            webhook: c.webhook_secret.as_ref(),
+        }
+    }
 }
 
 /// A channel item's record and its secrets as stored (one stored before sealing existed is
 /// read as it is, and sealed at the channel's next write).
 fn split(item: Item) -> ServiceResult<ChannelWithSecrets> {
     let secret = |name: &str| attr::get_s(&item, name).map(|v| StoredSecret::from_stored(v.to_owned()));
-    let (access_token, app_secret, verify_token) = (
+    let (access_token, app_secret, verify_token, webhook_secret) = (
         secret(ACCESS_TOKEN).unwrap_or_else(|| StoredSecret::Plain(Secret::new(""))),
         secret(APP_SECRET),
         secret(VERIFY_TOKEN),
+        secret(WEBHOOK_SECRET),
     );
-    Ok(ChannelWithSecrets { channel: from_item(item)?, access_token, app_secret, verify_token })
+    Ok(ChannelWithSecrets {
+        channel: from_item(item)?,
+        access_token,
+        app_secret,
+        verify_token,
+        webhook_secret,
+    })
 }
 
 /// A channel with its secrets, through the configuration cache (at most
@@ -177,22 +222,7 @@ fn forget(deps: &Deps, keys: &[crate::ports::Key]) {
 pub async fn create(deps: &Deps, caller: &Caller, input: NewChannel) -> ServiceResult<Channel> {
     caller.require_admin()?;
     let id = deps.ids.new_id();
-    let (phone_number_id, token) = match input.kind {
-        ChannelKind::WhatsappCloud => {
-            let phone = input
-                .phone_number_id
-                .filter(|p| !p.trim().is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-                .ok_or_else(|| {
-                    ServiceError::invalid("a whatsapp_cloud channel needs its numeric phone_number_id")
-                })?;
-            let token = input
-                .access_token
-                .filter(|t| !t.expose().trim().is_empty())
-                .ok_or_else(|| ServiceError::invalid("a whatsapp_cloud channel needs an access_token"))?;
-            (phone, token)
-        }
-        ChannelKind::Sandbox => (format!("sandbox-{id}"), Secret::new("sandbox")),
-    };
+    let (phone_number_id, token, generated_secret) = credentials(&input, &id)?;
     let rate = valid_rate(input.rate_limit_per_second.unwrap_or(DEFAULT_RATE))?;
     let channel = Channel {
         id: id.clone(),
@@ -210,14 +240,22 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewChannel) -> ServiceR
         created_at: deps.clock.now(),
         version: 1,
     };
+    // Connected first: a refusal leaves nothing written, and a delivery that arrives
+    // before the record is answered 404 and retried by the provider.
+    if let (Some(secret), Some(base)) = (&generated_secret, &input.webhook_base_url) {
+        connect(deps, &channel, &token, secret, base).await?;
+    }
     let mut writes = vec![
         TransactItem::Put {
             item: with_secrets(
                 deps,
                 &channel,
-                &StoredSecret::Plain(token),
-                input.app_secret.map(StoredSecret::Plain).as_ref(),
-                input.verify_token.map(StoredSecret::Plain).as_ref(),
+                Secrets {
+                    token: &StoredSecret::Plain(token),
+                    app: input.app_secret.map(StoredSecret::Plain).as_ref(),
+                    verify: input.verify_token.map(StoredSecret::Plain).as_ref(),
+                    webhook: generated_secret.map(StoredSecret::Plain).as_ref(),
+                },
             )
             .await?,
             condition: Some(Condition::NotExists),
@@ -236,7 +274,7 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewChannel) -> ServiceR
     }
     deps.table.transact(writes).await.map_err(|e| match e {
         crate::ports::TableError::TransactionConditionFailed { index: 1 } => {
-            ServiceError::conflict("this phone number id is already connected to a channel")
+            ServiceError::conflict("this phone number, page or bot is already connected to a channel")
         }
         other => concurrent(other),
     })?;
@@ -252,6 +290,81 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewChannel) -> ServiceR
     let detail = serde_json::json!({"kind": channel.kind, "name": channel.name});
     audit::record(deps, caller, "channel.created", Some(&channel.id), detail).await?;
     Ok(channel)
+}
+
+/// The provider's id, the token and (for a bot) the webhook secret token of a new channel,
+/// as its kind needs them (see [`kinds::credentials`]).
+fn credentials(input: &NewChannel, id: &str) -> ServiceResult<(String, Secret, Option<Secret>)> {
+    let kind = input.kind.as_str();
+    fn numeric(v: &Option<String>) -> Option<&str> {
+        v.as_deref().map(str::trim).filter(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    }
+    let token = || {
+        input
+            .access_token
+            .clone()
+            .filter(|t| !t.expose().trim().is_empty())
+            .ok_or_else(|| ServiceError::invalid(format!("a {kind} channel needs an access_token")))
+    };
+    match kinds::credentials(input.kind) {
+        Credentials::None => Ok((format!("sandbox-{id}"), Secret::new("sandbox"), None)),
+        Credentials::IdAndToken { id_field } => {
+            let given = if id_field == "page_id" { &input.page_id } else { &input.phone_number_id };
+            let provider_id = numeric(given).ok_or_else(|| {
+                ServiceError::invalid(format!("a {kind} channel needs its numeric {id_field}"))
+            })?;
+            Ok((provider_id.to_owned(), token()?, None))
+        }
+        Credentials::BotToken => {
+            let bot = input.bot_token.clone().unwrap_or_else(|| Secret::new(""));
+            let bot_id = bot
+                .expose()
+                .split_once(':')
+                .filter(|(id, rest)| {
+                    !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()) && !rest.is_empty()
+                })
+                .map(|(id, _)| id.to_owned())
+                .ok_or_else(|| {
+                    ServiceError::invalid(format!("a {kind} channel needs its bot_token (<bot id>:<secret>)"))
+                })?;
+            Ok((bot_id, bot, Some(webhook_secret())))
+        }
+    }
+}
+
+/// A secret token for a provider to send back with each delivery: 48 characters of
+/// `A-Za-z0-9` (Telegram takes 1–256 of `A-Za-z0-9_-`).
+fn webhook_secret() -> Secret {
+    use rand::Rng;
+    let text: String =
+        rand::rngs::OsRng.sample_iter(&rand::distributions::Alphanumeric).take(48).map(char::from).collect();
+    Secret::new(text)
+}
+
+/// Points the provider's deliveries for `channel` at this deployment (Telegram's
+/// `setWebhook`). A refusal is the caller's to fix (a wrong token or address): 422.
+async fn connect(
+    deps: &Deps,
+    channel: &Channel,
+    token: &Secret,
+    secret: &Secret,
+    base: &str,
+) -> ServiceResult<()> {
+    let base = base.trim().trim_end_matches('/');
+    if !base.starts_with("https://") {
+        return Err(ServiceError::invalid("webhook_base_url must be an https:// address"));
+    }
+    let access = ChannelAccess {
+        channel_id: channel.id.clone(),
+        kind: channel.kind,
+        phone_number_id: channel.phone_number_id.clone(),
+        access_token: token.clone(),
+    };
+    let url = format!("{base}/webhooks/{}/{}", channel.kind.as_str(), channel.id);
+    deps.messaging.connect(&access, &url, secret).await.map_err(|e| match e {
+        crate::ports::ProviderError::Refused(reason) => ServiceError::invalid(reason),
+        other => ServiceError::Provider(other),
+    })
 }
 
 pub async fn list(deps: &Deps, caller: &Caller) -> ServiceResult<ChannelList> {
@@ -314,14 +427,7 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ChannelPatch)
     }
     let read = full.channel.version;
     full.channel.version += 1;
-    let item = with_secrets(
-        deps,
-        &full.channel,
-        &full.access_token,
-        full.app_secret.as_ref(),
-        full.verify_token.as_ref(),
-    )
-    .await?;
+    let item = with_secrets(deps, &full.channel, Secrets::of(&full)).await?;
     deps.table.put(item, Some(Condition::version_is(read))).await.map_err(concurrent)?;
     forget(deps, &[keys::channel(&caller.account_id, id)]);
     let detail = serde_json::json!({"name": full.channel.name, "active": full.channel.active, "token_changed": token_changed});
@@ -341,7 +447,9 @@ pub async fn remove(deps: &Deps, caller: &Caller, id: &str) -> ServiceResult<()>
     full.channel.version += 1;
     full.channel.active = false;
     full.channel.removed_at = Some(deps.clock.now());
-    let item = with_secrets(deps, &full.channel, &StoredSecret::Plain(Secret::new("")), None, None).await?;
+    let none =
+        Secrets { token: &StoredSecret::Plain(Secret::new("")), app: None, verify: None, webhook: None };
+    let item = with_secrets(deps, &full.channel, none).await?;
     deps.table
         .transact(vec![
             TransactItem::Put { item, condition: Some(Condition::version_is(read)) },

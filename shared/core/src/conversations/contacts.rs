@@ -2,7 +2,7 @@
 //! (see [`super::phone`]). Restricted agents have no access to the contact base.
 
 use super::contact_index;
-use super::model::{Contact, ContactStatus};
+use super::model::{Contact, ContactStatus, Identity};
 use super::phone;
 use crate::accounts::{Caller, Profile};
 use crate::crm::fields::{self, Required};
@@ -73,6 +73,12 @@ fn writes_for_new(contact: &Contact) -> ServiceResult<Vec<TransactItem>> {
     if let Some(b) = &contact.bsuid {
         writes.push(TransactItem::Put {
             item: pointer(keys::contact_by_bsuid(&contact.account_id, b), &contact.id),
+            condition: Some(Condition::NotExists),
+        });
+    }
+    for (kind, id) in &contact.identities {
+        writes.push(TransactItem::Put {
+            item: pointer(keys::contact_by_identity(&contact.account_id, kind, id), &contact.id),
             condition: Some(Condition::NotExists),
         });
     }
@@ -329,6 +335,58 @@ pub async fn upsert_from_whatsapp(
     Err(ServiceError::conflict("the contact kept changing; retry"))
 }
 
+/// The contact a person of a channel kind without phone numbers is, if known.
+pub async fn by_identity(deps: &Deps, account: &str, identity: &Identity) -> ServiceResult<Option<Contact>> {
+    by_pointer(deps, account, &keys::contact_by_identity(account, identity.kind.as_str(), &identity.id)).await
+}
+
+/// The contact a person of a channel kind without phone numbers is (a Messenger or
+/// Instagram user, a Telegram chat), created on their first message. Archived contacts come
+/// back to active; blocked and erased ones are returned as they are (the caller ignores
+/// them).
+pub async fn upsert_from_identity(
+    deps: &Deps,
+    account: &str,
+    identity: &Identity,
+    profile_name: Option<&str>,
+) -> ServiceResult<Contact> {
+    let kind = identity.kind.as_str();
+    let key = keys::contact_by_identity(account, kind, &identity.id);
+    for _ in 0..3 {
+        match by_pointer(deps, account, &key).await? {
+            Some(before) => {
+                let mut contact = before.clone();
+                if contact.status == ContactStatus::Archived {
+                    contact.status = ContactStatus::Active;
+                }
+                if contact.name.is_none() && profile_name.is_some() {
+                    contact.name = profile_name.map(str::to_owned);
+                }
+                if contact == before {
+                    return Ok(contact);
+                }
+                match save(deps, &before, &mut contact, Vec::new()).await {
+                    Ok(()) => return Ok(contact),
+                    Err(ServiceError::Conflict(_)) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            None => {
+                let mut contact =
+                    Contact { name: profile_name.map(str::to_owned), ..fresh(deps, account, kind) };
+                contact.identities.insert(kind.to_owned(), identity.id.clone());
+                match commit_new(deps, &contact, Vec::new()).await? {
+                    Ok(()) => return Ok(contact),
+                    // Someone created it meanwhile: read theirs.
+                    Err(TableError::TransactionConditionFailed { .. }) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+    Err(ServiceError::conflict("the contact kept changing; retry"))
+}
+
 /// A new active contact with nothing known of it yet but where it came from.
 pub(crate) fn fresh(deps: &Deps, account: &str, origin: &str) -> Contact {
     Contact {
@@ -338,6 +396,7 @@ pub(crate) fn fresh(deps: &Deps, account: &str, origin: &str) -> Contact {
         phone: None,
         wa_id: None,
         bsuid: None,
+        identities: BTreeMap::new(),
         email: None,
         tags: Vec::new(),
         status: ContactStatus::Active,

@@ -4,6 +4,7 @@
 use super::channels;
 use super::contacts;
 use super::inbound;
+use super::kinds::{self, Window};
 use super::messages::{self, fail};
 use super::meta_errors::{Verdict, judge};
 use super::model::*;
@@ -13,8 +14,8 @@ use crate::jobs::OutboundJob;
 use crate::keys;
 use crate::ports::table::attr;
 use crate::ports::{
-    Cmp, Condition, HeaderValue, Item, OutboundChoice, OutboundContent, OutboundRequest, TableError,
-    TemplateValues, TransactItem, UpdateOp,
+    Cmp, Condition, HeaderValue, Item, OutboundChoice, OutboundContent, OutboundRequest, ProviderError,
+    TableError, TemplateValues, TransactItem, UpdateOp,
 };
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
@@ -263,11 +264,30 @@ async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome>
         return Ok(Outcome::Done);
     }
     let contact = contacts::load(deps, account, &m.contact_id).await?;
-    let Some(to) = contact.wa_id.clone() else {
-        fail(deps, account, id, None, "The contact has no WhatsApp number.").await?;
+    let kind = channel.channel.kind;
+    let Some(to) = kinds::address(kind, &contact) else {
+        fail(deps, account, id, None, kinds::unreachable(kind)).await?;
         return Ok(Outcome::Done);
     };
-    let request = OutboundRequest { to, content: content_of(deps, &m).await?, reply_to: m.reply_to.clone() };
+    // The window at the send (the message may have waited): a person's answer past the
+    // standard window goes out tagged where the kind allows it, or fails with the reason.
+    let window = match kinds::judged_at_send(kind) {
+        true => {
+            let last_inbound = super::sessions::load(deps, account, &m.session_id).await?.last_inbound_at;
+            kinds::window(kind, last_inbound, deps.clock.now())
+        }
+        false => Window::Open,
+    };
+    let human_agent = match window {
+        Window::Closed(reason) if m.kind != MessageKind::Template => {
+            fail(deps, account, id, None, &format!("Not sent: {reason}.")).await?;
+            return Ok(Outcome::Done);
+        }
+        Window::HumanAgentOnly => true,
+        _ => false,
+    };
+    let content = content_of(deps, &m).await?;
+    let request = OutboundRequest { to, content, reply_to: m.reply_to.clone(), human_agent };
     on_time(deps, account, &channel.channel.id, rate, Lane::Interactive, slot).await?;
     match deps.messaging.send(&access, &request).await {
         Ok(provider_id) => {
@@ -286,7 +306,10 @@ async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome>
             Verdict::Retry => {
                 let queued_rank = UpdateOp::Set("status_rank".into(), attr::n(rank(MessageStatus::Queued)));
                 unclaim(deps, &key, states, vec![queued_rank]).await?;
-                Ok(Outcome::Retry(e.to_string()))
+                match e {
+                    ProviderError::RateLimited { retry_after: Some(wait) } => Ok(Outcome::RetryAfter(wait)),
+                    _ => Ok(Outcome::Retry(e.to_string())),
+                }
             }
         },
     }

@@ -1,7 +1,7 @@
 //! Provider events, normalised: what the webhook puts on the `inbound` queue and the
 //! `inbound` function applies. Provider-neutral: the WhatsApp parser builds them.
 
-use super::model::MessageKind;
+use super::model::{Identity, MessageKind};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -21,6 +21,9 @@ pub struct InboundMessage {
     pub wa_id: Option<String>,
     /// Meta's business-scoped user id.
     pub bsuid: Option<String>,
+    /// The sender on a channel kind without phone numbers (Messenger, Instagram, Telegram).
+    #[serde(default)]
+    pub identity: Option<Identity>,
     pub profile_name: Option<String>,
     pub provider_id: String,
     pub sent_at: DateTime<Utc>,
@@ -101,11 +104,22 @@ pub struct QualityUpdate {
     pub current_limit: Option<String>,
 }
 
+/// "Everything sent to this person before `watermark` was delivered / read" (Messenger's
+/// and Instagram's `delivery` and `read` events name a time, not each message).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Watermark {
+    pub channel: ChannelRef,
+    pub identity: Identity,
+    pub status: DeliveryStatus,
+    pub watermark: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum InboundEvent {
     Message(Box<InboundMessage>),
     Status(StatusUpdate),
+    Watermark(Watermark),
     Template(TemplateUpdate),
     Quality(QualityUpdate),
 }
@@ -118,12 +132,17 @@ impl InboundEvent {
                 format!(
                     "{}:{}",
                     channel_key(&m.channel),
-                    m.wa_id.as_deref().or(m.bsuid.as_deref()).unwrap_or("-")
+                    m.wa_id
+                        .as_deref()
+                        .or(m.bsuid.as_deref())
+                        .or(m.identity.as_ref().map(|i| i.id.as_str()))
+                        .unwrap_or("-")
                 )
             }
             InboundEvent::Status(s) => {
                 format!("{}:{}", channel_key(&s.channel), s.recipient.as_deref().unwrap_or("-"))
             }
+            InboundEvent::Watermark(w) => format!("{}:{}", channel_key(&w.channel), w.identity.id),
             InboundEvent::Template(t) => format!("waba:{}", t.waba_id),
             InboundEvent::Quality(q) => format!("waba:{}", q.waba_id),
         }
@@ -134,6 +153,13 @@ impl InboundEvent {
         match self {
             InboundEvent::Message(m) => format!("{}:message", m.provider_id),
             InboundEvent::Status(s) => format!("{}:status:{:?}", s.provider_id, s.status),
+            InboundEvent::Watermark(w) => format!(
+                "{}:{}:{:?}:{}",
+                w.identity.kind.as_str(),
+                w.identity.id,
+                w.status,
+                w.watermark.timestamp_millis()
+            ),
             InboundEvent::Template(t) => format!(
                 "{}:{}:{}:{}:{}",
                 t.waba_id,

@@ -10,7 +10,7 @@
 
 use super::channels;
 use super::contacts;
-use super::events::{DeliveryStatus, InboundEvent, InboundMessage, StatusUpdate};
+use super::events::{DeliveryStatus, InboundEvent, InboundMessage, StatusUpdate, Watermark};
 use super::messages::{self, insert_message};
 use super::model::*;
 use super::sessions;
@@ -51,6 +51,7 @@ pub async fn apply(deps: &Deps, event: InboundEvent) -> ServiceResult<Applied> {
     match event {
         InboundEvent::Message(m) => apply_message(deps, *m).await,
         InboundEvent::Status(s) => apply_status(deps, s).await,
+        InboundEvent::Watermark(w) => apply_watermark(deps, w).await,
         InboundEvent::Template(t) => {
             templates::apply_update(deps, &t).await?;
             Ok(Applied::TemplateStatus)
@@ -120,19 +121,27 @@ async fn apply_message(deps: &Deps, event: InboundMessage) -> ServiceResult<Appl
         return Ok(Applied::Ignored("inactive channel"));
     }
     let account = channel.account_id.clone();
-    if event.wa_id.is_none() && event.bsuid.is_none() {
-        return Ok(Applied::Ignored("no sender"));
-    }
-    let Some(contact) = contacts::upsert_from_whatsapp(
-        deps,
-        &account,
-        event.wa_id.as_deref(),
-        event.bsuid.as_deref(),
-        event.profile_name.as_deref(),
-    )
-    .await?
-    else {
-        return Ok(Applied::Ignored("erased or blocked number"));
+    let contact = match &event.identity {
+        Some(identity) => {
+            contacts::upsert_from_identity(deps, &account, identity, event.profile_name.as_deref()).await?
+        }
+        None if event.wa_id.is_none() && event.bsuid.is_none() => {
+            return Ok(Applied::Ignored("no sender"));
+        }
+        None => {
+            let found = contacts::upsert_from_whatsapp(
+                deps,
+                &account,
+                event.wa_id.as_deref(),
+                event.bsuid.as_deref(),
+                event.profile_name.as_deref(),
+            )
+            .await?;
+            let Some(contact) = found else {
+                return Ok(Applied::Ignored("erased or blocked number"));
+            };
+            contact
+        }
     };
     if matches!(contact.status, ContactStatus::Blocked | ContactStatus::Erased) {
         return Ok(Applied::Ignored("blocked contact"));
@@ -385,6 +394,50 @@ async fn apply_status(deps: &Deps, update: StatusUpdate) -> ServiceResult<Applie
             Ok(Applied::StatusParked)
         }
     }
+}
+
+/// How many of a conversation's latest messages a watermark looks at: anything older was
+/// sent long before and had its own watermark.
+const WATERMARK_REACH: u32 = 50;
+
+/// A watermark: each of the open conversation's latest outbound messages sent up to it
+/// moves forward to its status (statuses only move forward, so a redelivery changes
+/// nothing).
+async fn apply_watermark(deps: &Deps, w: Watermark) -> ServiceResult<Applied> {
+    let Some(channel) = channels::resolve(deps, &w.channel).await? else {
+        return Ok(Applied::Ignored("unknown channel"));
+    };
+    let (account, channel) = (channel.channel.account_id, channel.channel.id);
+    let Some(contact) = contacts::by_identity(deps, &account, &w.identity).await? else {
+        return Ok(Applied::Ignored("watermark of an unknown person"));
+    };
+    let Some(session) = sessions::open_session(deps, &account, &channel, &contact.id).await? else {
+        return Ok(Applied::StatusIgnored);
+    };
+    let q = Query::partition(Index::Gsi1, keys::session_messages_gsi1pk(&account, &session.id))
+        .backward()
+        .limit(WATERMARK_REACH);
+    let target = rank(status_of(w.status));
+    for item in deps.table.query(q).await?.items {
+        let m: Message = crate::record::from_item(item)?;
+        let (Some(provider_id), Some(sent_at)) = (&m.provider_id, m.sent_at) else { continue };
+        // Watermarks count milliseconds.
+        let after = sent_at.timestamp_millis() > w.watermark.timestamp_millis();
+        if m.direction != Direction::Out || after || rank(m.status) >= target {
+            continue;
+        }
+        let update = StatusUpdate {
+            channel: w.channel.clone(),
+            provider_id: provider_id.clone(),
+            recipient: Some(w.identity.id.clone()),
+            status: w.status,
+            at: w.watermark,
+            error_code: None,
+            error_title: None,
+        };
+        advance(deps, &account, &m.id, &update).await?;
+    }
+    Ok(Applied::StatusApplied)
 }
 
 /// The status of something a feature sent outside sessions, for that feature.

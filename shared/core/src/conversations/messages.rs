@@ -3,6 +3,7 @@
 
 use super::channels;
 use super::contacts;
+use super::kinds::{self, Window};
 use super::model::*;
 use super::sessions::{self, Access};
 use super::templates;
@@ -169,7 +170,7 @@ async fn compose(deps: &Deps, caller: &Caller, s: &Session, draft: Draft) -> Ser
 }
 
 /// Stores an outbound message and queues it, or holds it as `waiting_reply` when it is
-/// free-form and the 24 h window is closed (PRODUCT.md §4).
+/// free-form and its channel kind's window keeps it back (PRODUCT.md §4, `kinds`).
 async fn dispatch(
     deps: &Deps,
     s: &Session,
@@ -184,7 +185,16 @@ async fn dispatch(
         return Err(ServiceError::conflict("the channel is inactive"));
     }
     let now = deps.clock.now();
-    if m.kind != MessageKind::Template && !sessions::window_open(s, now) {
+    let by_person = m.author == AuthorKind::Agent;
+    let goes_now = match kinds::window(channel.kind, s.last_inbound_at, now) {
+        Window::Open => true,
+        Window::TemplatesOnly => m.kind == MessageKind::Template,
+        Window::HumanAgentOnly => by_person,
+        // A person is told at once; an automation's notice waits for the customer.
+        Window::Closed(reason) if by_person => return Err(ServiceError::invalid(reason)),
+        Window::Closed(_) => false,
+    };
+    if !goes_now {
         m.status = MessageStatus::WaitingReply;
         store_new(deps, &m, events).await?;
         return Ok(m);
@@ -427,10 +437,13 @@ pub struct StartSession {
     pub channel_id: String,
     /// One of the caller's teams.
     pub team_id: String,
-    pub template_id: String,
+    /// An approved template of the channel (WhatsApp), or
+    pub template_id: Option<String>,
     #[serde(default)]
     #[schema(value_type = Object)]
     pub parameters: Value,
+    /// the text itself, on a channel without templates (Telegram).
+    pub text: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -447,6 +460,7 @@ pub async fn start(deps: &Deps, caller: &Caller, input: StartSession) -> Service
     if !channel.agents_can_start || !channel.active || channel.removed_at.is_some() {
         return Err(ServiceError::forbidden("sessions cannot be started on this channel"));
     }
+    kinds::business_initiated(channel.kind).map_err(ServiceError::invalid)?;
     if !caller.is_admin() && !access.is_member(&input.team_id) {
         return Err(ServiceError::forbidden("start sessions in one of your teams"));
     }
@@ -459,8 +473,11 @@ pub async fn start(deps: &Deps, caller: &Caller, input: StartSession) -> Service
     if contact.status == ContactStatus::Blocked {
         return Err(ServiceError::forbidden("the contact is blocked"));
     }
+    if kinds::address(channel.kind, &contact).is_none() {
+        return Err(ServiceError::invalid(kinds::unreachable(channel.kind)));
+    }
     let session = sessions::new_active(deps, caller, &channel.id, &contact.id, &input.team_id).await?;
-    let draft = Draft::Template { template_id: input.template_id, parameters: input.parameters };
+    let draft = opening(input.template_id, input.parameters, input.text)?;
     // Everything is checked before anything is written.
     let message = compose(deps, caller, &session, draft).await?;
     sessions::store_active(deps, &session).await?;
@@ -470,10 +487,24 @@ pub async fn start(deps: &Deps, caller: &Caller, input: StartSession) -> Service
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct Restart {
-    pub template_id: String,
+    /// An approved template of the channel (WhatsApp), or
+    pub template_id: Option<String>,
     #[serde(default)]
     #[schema(value_type = Object)]
     pub parameters: Value,
+    /// the text itself, on a channel without templates (Telegram).
+    pub text: Option<String>,
+}
+
+/// What the business writes first: the template named, else the text.
+fn opening(template_id: Option<String>, parameters: Value, text: Option<String>) -> ServiceResult<Draft> {
+    match (template_id, text) {
+        (Some(template_id), _) => Ok(Draft::Template { template_id, parameters }),
+        (None, Some(text)) => Ok(Draft::Text { text }),
+        (None, None) => {
+            Err(ServiceError::invalid("name a template_id (or, on a channel without templates, a text)"))
+        }
+    }
 }
 
 /// Restarts a completed session with an approved template; it then waits for the reply.
@@ -492,7 +523,7 @@ pub async fn restart(
     if !may {
         return Err(ServiceError::forbidden("only the team's agents may restart its sessions"));
     }
-    let draft = Draft::Template { template_id: input.template_id, parameters: input.parameters };
+    let draft = opening(input.template_id, input.parameters, input.text)?;
     let message = compose(deps, caller, &session, draft).await?;
     sessions::reopen_for(deps, caller, &mut session).await?;
     let message = dispatch(deps, &session, message, vec![]).await?;
@@ -564,7 +595,7 @@ pub async fn send_notice(
     let mut m = new_message(deps, s, AuthorKind::System, None);
     m.id = id.to_owned();
     m.text = Some(text.to_owned());
-    if let (false, Some((template_id, parameters))) = (sessions::window_open(s, deps.clock.now()), template) {
+    if let (false, Some((template_id, parameters))) = (sessions::window(deps, s).await?.is_open(), template) {
         m = with_template(deps, s, m, template_id, parameters).await?;
     }
     dispatch(deps, s, m, vec![]).await
@@ -579,6 +610,8 @@ pub(crate) async fn with_template(
     template_id: &str,
     parameters: &Value,
 ) -> ServiceResult<Message> {
+    let kind = channels::load(deps, &s.account_id, &s.channel_id).await?.channel.kind;
+    kinds::templates(kind).map_err(ServiceError::invalid)?;
     let t = templates::load(deps, &s.account_id, template_id).await?;
     if t.channel_id != s.channel_id {
         return Err(ServiceError::invalid("the template belongs to another channel"));

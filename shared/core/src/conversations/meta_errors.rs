@@ -40,7 +40,10 @@ pub fn judge(error: &ProviderError) -> Verdict {
         ProviderError::Http(status) => {
             Verdict::Fail { code: None, reason: format!("The provider refused the message (HTTP {status}).") }
         }
-        ProviderError::Timeout | ProviderError::Transport(_) => Verdict::Retry,
+        ProviderError::Timeout | ProviderError::Transport(_) | ProviderError::RateLimited { .. } => {
+            Verdict::Retry
+        }
+        ProviderError::Refused(reason) => Verdict::Fail { code: None, reason: reason.clone() },
     }
 }
 

@@ -10,6 +10,7 @@ pub mod events;
 pub mod field_removal;
 pub mod imports;
 pub mod inbound;
+pub mod kinds;
 pub mod lifecycle;
 pub mod messages;
 pub mod meta_errors;

@@ -12,6 +12,33 @@ pub enum ChannelKind {
     WhatsappCloud,
     /// A local stand-in: records what is sent, lets a person play the customer.
     Sandbox,
+    /// A Facebook Page's Messenger inbox.
+    Messenger,
+    /// An Instagram professional account's Direct messages.
+    Instagram,
+    /// A Telegram bot.
+    Telegram,
+}
+
+impl ChannelKind {
+    /// The kind's word, as the API writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelKind::WhatsappCloud => "whatsapp_cloud",
+            ChannelKind::Sandbox => "sandbox",
+            ChannelKind::Messenger => "messenger",
+            ChannelKind::Instagram => "instagram",
+            ChannelKind::Telegram => "telegram",
+        }
+    }
+}
+
+/// Who a person is on a channel kind that does not use phone numbers: Messenger's
+/// page-scoped id, Instagram's scoped id, Telegram's chat id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Identity {
+    pub kind: ChannelKind,
+    pub id: String,
 }
 
 /// A connected number. Secrets (access token, app secret, verify token) are stored beside
@@ -22,7 +49,9 @@ pub struct Channel {
     pub account_id: String,
     pub kind: ChannelKind,
     pub name: String,
-    /// Meta's phone-number id (sandbox channels get `sandbox-<id>`).
+    /// The provider's id of what the channel speaks as: Meta's phone-number id, the Page's
+    /// id (Messenger), the Instagram account's id, the bot's id (Telegram; the number
+    /// before the token's colon). Sandbox channels get `sandbox-<id>`.
     pub phone_number_id: String,
     pub waba_id: Option<String>,
     /// The Meta app's id: needed to upload a media header's example when a template is
@@ -66,6 +95,10 @@ pub struct Contact {
     pub wa_id: Option<String>,
     /// Meta's business-scoped user id (`user_id`), when present.
     pub bsuid: Option<String>,
+    /// Who the contact is on the channel kinds without phone numbers (Messenger,
+    /// Instagram, Telegram): the kind's word → its id there.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub identities: std::collections::BTreeMap<String, String>,
     pub email: Option<String>,
     /// Ids of the account's tags (`crm::tags`): a rename never touches the contact.
     #[serde(default)]

@@ -755,9 +755,11 @@ pub(crate) async fn reopen_for(deps: &Deps, caller: &Caller, s: &mut Session) ->
     })
 }
 
-/// Whether the 24 h customer-service window is open now.
-pub fn window_open(s: &Session, now: DateTime<Utc>) -> bool {
-    s.last_inbound_at.is_some_and(|at| now < at + Duration::hours(24))
+/// What may be sent on the session now: its channel kind's window rule (see
+/// [`super::kinds`]) at the customer's last message.
+pub async fn window(deps: &Deps, s: &Session) -> ServiceResult<super::kinds::Window> {
+    let kind = super::channels::load(deps, &s.account_id, &s.channel_id).await?.channel.kind;
+    Ok(super::kinds::window(kind, s.last_inbound_at, deps.clock.now()))
 }
 
 /// Sets a session's tags (whoever may act on it): ids of the account's tags, checked, with

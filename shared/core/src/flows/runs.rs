@@ -548,7 +548,7 @@ async fn bot_message(
         }
     }
     m.flow = Some(flow);
-    if m.kind != MessageKind::Template && !sessions::window_open(s, deps.clock.now()) {
+    if m.kind != MessageKind::Template && !sessions::window(deps, s).await?.is_open() {
         m.status = MessageStatus::WaitingReply;
     }
     Ok(Some(m))

@@ -231,9 +231,9 @@ pub async fn request(
             templates::render(&t, &template_values(&p, "https://example.com", "x"))?;
             p.template_id = Some(t.id);
         }
-        None if !sessions::window_open(&session, now) => {
+        None if !sessions::window(deps, &session).await?.is_open() => {
             return Err(ServiceError::invalid(format!(
-                "the 24 h window is closed: name an approved template (template_id) with variables among {}",
+                "the conversation's window is closed: name an approved template (template_id) with variables among {}",
                 TEMPLATE_VARIABLES.join(", ")
             )));
         }

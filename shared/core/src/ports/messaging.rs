@@ -8,8 +8,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone)]
 pub struct ChannelAccess {
     pub channel_id: String,
-    pub sandbox: bool,
+    /// Which provider speaks for the channel.
+    pub kind: crate::conversations::model::ChannelKind,
+    /// The provider's id of what the channel speaks as (phone-number id, page id, bot id).
     pub phone_number_id: String,
+    /// The access token (WhatsApp, Messenger, Instagram) or the bot token (Telegram).
     pub access_token: Secret,
 }
 
@@ -105,11 +108,13 @@ pub struct OutboundChoice {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboundRequest {
-    /// Recipient's WhatsApp id.
+    /// The recipient on the channel's kind: WhatsApp id, page-scoped id, chat id.
     pub to: String,
     pub content: OutboundContent,
     /// Provider id of the message replied to.
     pub reply_to: Option<String>,
+    /// A person's answer past the standard window, tagged as such (Meta's `HUMAN_AGENT`).
+    pub human_agent: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -124,6 +129,12 @@ pub enum ProviderError {
     Timeout,
     #[error("could not reach the provider: {0}")]
     Transport(String),
+    /// The provider refused it for good; the reason in plain words, for agents.
+    #[error("{0}")]
+    Refused(String),
+    /// Too many sends: try again after the provider's wait, when it gave one.
+    #[error("the provider asked to slow down")]
+    RateLimited { retry_after: Option<std::time::Duration> },
 }
 
 #[async_trait]
@@ -133,6 +144,16 @@ pub trait Messaging: Send + Sync {
     -> Result<String, ProviderError>;
     /// Marks an inbound message read (blue ticks).
     async fn mark_read(&self, channel: &ChannelAccess, provider_id: &str) -> Result<(), ProviderError>;
+    /// Points the provider's deliveries for the channel at `url`, carrying `secret` back
+    /// (Telegram's `setWebhook`); providers configured in their own console do nothing.
+    async fn connect(
+        &self,
+        _channel: &ChannelAccess,
+        _url: &str,
+        _secret: &Secret,
+    ) -> Result<(), ProviderError> {
+        Ok(())
+    }
     /// Downloads inbound media: (bytes, mime type).
     async fn fetch_media(
         &self,

@@ -19,16 +19,16 @@ impl CloudApi {
         Self { http, base: base.trim_end_matches('/').to_owned(), version: version.to_owned() }
     }
 
-    pub(super) fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}/{}/{path}", self.base, self.version)
     }
 
-    pub(super) fn http(&self) -> &reqwest::Client {
+    pub(crate) fn http(&self) -> &reqwest::Client {
         &self.http
     }
 
     /// Sends `request` with `token` as its bearer and reads Meta's answer (see [`read`]).
-    pub(super) async fn call(
+    pub(crate) async fn call(
         &self,
         request: reqwest::RequestBuilder,
         token: &atende_core::secret::Secret,
@@ -43,7 +43,7 @@ impl CloudApi {
     }
 }
 
-pub(super) fn transport(e: reqwest::Error) -> ProviderError {
+pub(crate) fn transport(e: reqwest::Error) -> ProviderError {
     crate::unanswered(e).into()
 }
 

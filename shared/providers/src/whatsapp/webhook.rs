@@ -156,6 +156,7 @@ fn message(
         channel: channel.clone(),
         wa_id,
         bsuid,
+        identity: None,
         profile_name,
         provider_id,
         sent_at: epoch(&m["timestamp"]),

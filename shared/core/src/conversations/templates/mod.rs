@@ -13,9 +13,8 @@ pub use sync::{
 };
 
 use super::channels::{self, ChannelWithSecrets};
-use super::model::{
-    ChannelKind, Template, TemplateCategory, TemplateContent, TemplateHeader, TemplateStatus,
-};
+use super::kinds::{self, Catalog};
+use super::model::{Template, TemplateCategory, TemplateContent, TemplateHeader, TemplateStatus};
 use crate::accounts::Caller;
 use crate::deps::Deps;
 use crate::error::{ServiceError, ServiceResult};
@@ -99,8 +98,9 @@ fn provider_failure(e: ProviderError) -> ServiceError {
 
 /// What the catalogue needs for a Cloud channel; `None` for the sandbox (no Meta).
 async fn catalog_access(deps: &Deps, c: &ChannelWithSecrets) -> ServiceResult<Option<CatalogAccess>> {
-    if c.channel.kind == ChannelKind::Sandbox {
-        return Ok(None);
+    match kinds::catalog(c.channel.kind).map_err(ServiceError::invalid)? {
+        Catalog::Local => return Ok(None),
+        Catalog::Meta => {}
     }
     let waba_id = c.channel.waba_id.clone().ok_or_else(|| {
         ServiceError::invalid(
