@@ -27,6 +27,8 @@ export interface Session {
   status: "pending" | "in_progress" | "completed";
   last_activity_at: string;
   last_inbound_at?: string | null;
+  /** What may be sent now, by the channel kind's rule (GET /v1/sessions/{id}). */
+  window?: "open" | "human_agent" | "templates_only" | "closed";
   unread: number;
   tags: string[];
   classification?: Classification | null;

@@ -127,6 +127,8 @@ try {
   const sessionId = await row.getAttribute("data-session");
   await row.click();
   await ana.locator(".bubble.inbound", { hasText: "Meu pedido 4521" }).waitFor();
+  // The window as the server judges it for the channel's kind.
+  await ana.locator('[data-window="open"]', { hasText: "Janela aberta" }).waitFor();
   await shoot(ana, "inbox");
 
   step("the agent assumes it and replies");

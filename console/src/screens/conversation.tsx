@@ -13,7 +13,6 @@ import { Modal, Field } from "./ui";
 interface QuickReply { id: string; shortcut: string; text: string }
 interface Note { id: string; author_id: string; text: string; created_at: string }
 
-const WINDOW_MS = 24 * 3600 * 1000;
 
 export function Conversation({ id, directory, onChanged }: { id: string; directory?: Directory; onChanged: () => void }) {
   const { me } = useCtx();
@@ -46,7 +45,10 @@ export function Conversation({ id, directory, onChanged }: { id: string; directo
   };
   const mine = session.owner_id === me.user.id;
   const open = session.status !== "completed";
-  const windowOpen = !!session.last_inbound_at && Date.now() - Date.parse(session.last_inbound_at) < WINDOW_MS;
+  // The server applies the channel kind's rule (WhatsApp 24 h + templates, Messenger and
+  // Instagram 7 days for a person, Telegram none).
+  const windowState = session.window ?? "closed";
+  const windowOpen = windowState === "open" || windowState === "human_agent";
   const team = directory?.teams.find((x) => x.id === session.team_id)?.name ?? "";
   const owner = directory?.users.find((u) => u.id === session.owner_id)?.name ?? (mine ? me.user.name : "");
   const timeline: { at: string; message?: Message; note?: Note }[] = [
@@ -61,7 +63,7 @@ export function Conversation({ id, directory, onChanged }: { id: string; directo
           <div>
             <h2 data-contact-name>{who?.name || who?.phone || "…"}</h2>
             <small>{t("session.protocol")} #{session.protocol} · {team}{owner ? ` · ${owner}` : ""} · <span data-session-status={session.status}>{t(`session.status.${session.status}` as Key)}</span></small>
-            <small class={windowOpen ? "window open" : "window closed"}>{windowOpen ? t("session.window.open") : t("session.window.closed")}</small>
+            <small class={windowOpen ? "window open" : "window closed"} data-window={windowState}>{t(`session.window.${windowState}` as Key)}</small>
           </div>
           <div class="actions">
             {session.status === "pending" && <button class="primary" data-action="assume" onClick={() => act(() => post(`/v1/sessions/${id}/assume`))}>{t("session.assume")}</button>}

@@ -50,6 +50,9 @@ pub struct SessionView {
     pub metadata: std::collections::BTreeMap<String, String>,
     pub created_at: DateTime<Utc>,
     /// Changes at every update.
+    /// What may be sent now, by the channel kind's rule (`GET /v1/sessions/{id}` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window: Option<atende_core::conversations::channel_kind::WindowState>,
     pub version: u64,
 }
 
@@ -77,6 +80,7 @@ impl From<Session> for SessionView {
             metadata: s.metadata,
             campaign_id: s.campaign_id,
             created_at: s.created_at,
+            window: None,
             version: s.version,
         }
     }

@@ -261,7 +261,9 @@ pub async fn get_session(
     Authenticated(c): Authenticated,
     Path(id): Path<String>,
 ) -> Result<Json<SessionView>, ApiError> {
-    Ok(Json(sessions::get(&ctx.deps, &c, &id).await?.into()))
+    let session = sessions::get(&ctx.deps, &c, &id).await?;
+    let window = sessions::window(&ctx.deps, &session).await?;
+    Ok(Json(SessionView { window: Some(window.into()), ..session.into() }))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -307,6 +307,8 @@ async fn an_instagram_answer_3_days_later_goes_out_as_a_human_agent_and_8_days_l
 
     stack.advance(Duration::days(3)).await;
     let t = Tenant { token: stack.login("admin@loja.example", "a good password").await, ..t };
+    let (_, read) = stack.call(Method::GET, &format!("/v1/sessions/{session}"), &t.token, None).await;
+    assert_eq!(read["window"], "human_agent", "{read}");
     let (status, m) = stack.send_text(&t, &session, "Desculpe a demora!").await;
     assert_eq!(status, StatusCode::CREATED, "{m}");
     stack.settle().await;
@@ -320,6 +322,8 @@ async fn an_instagram_answer_3_days_later_goes_out_as_a_human_agent_and_8_days_l
 
     stack.advance(Duration::days(5)).await;
     let t = Tenant { token: stack.login("admin@loja.example", "a good password").await, ..t };
+    let (_, read) = stack.call(Method::GET, &format!("/v1/sessions/{session}"), &t.token, None).await;
+    assert_eq!(read["window"], "closed", "{read}");
     let (status, refused) = stack.send_text(&t, &session, "Ainda aí?").await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     assert!(refused["message"].as_str().unwrap().contains("7 days"), "{refused}");

@@ -32,6 +32,18 @@ pub enum Window {
     Closed(&'static str),
 }
 
+impl From<Window> for super::channel_kind::WindowState {
+    fn from(w: Window) -> Self {
+        use super::channel_kind::WindowState as S;
+        match w {
+            Window::Open => S::Open,
+            Window::HumanAgentOnly => S::HumanAgent,
+            Window::TemplatesOnly => S::TemplatesOnly,
+            Window::Closed(_) => S::Closed,
+        }
+    }
+}
+
 impl Window {
     /// Free messages (text, media, bots' and features' notices) go out now.
     pub fn is_open(self) -> bool {

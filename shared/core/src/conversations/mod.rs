@@ -2,6 +2,7 @@
 //! application of provider events, and delivery.
 
 pub mod cards;
+pub mod channel_kind;
 pub mod channels;
 pub mod contact_index;
 pub mod contacts;

@@ -5,33 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ChannelKind {
-    /// The official WhatsApp Cloud API.
-    WhatsappCloud,
-    /// A local stand-in: records what is sent, lets a person play the customer.
-    Sandbox,
-    /// A Facebook Page's Messenger inbox.
-    Messenger,
-    /// An Instagram professional account's Direct messages.
-    Instagram,
-    /// A Telegram bot.
-    Telegram,
-}
-
-impl ChannelKind {
-    /// The kind's word, as the API writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChannelKind::WhatsappCloud => "whatsapp_cloud",
-            ChannelKind::Sandbox => "sandbox",
-            ChannelKind::Messenger => "messenger",
-            ChannelKind::Instagram => "instagram",
-            ChannelKind::Telegram => "telegram",
-        }
-    }
-}
+pub use super::channel_kind::ChannelKind;
 
 /// Who a person is on a channel kind that does not use phone numbers: Messenger's
 /// page-scoped id, Instagram's scoped id, Telegram's chat id.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 pub struct ChannelAccess {
     pub channel_id: String,
     /// Which provider speaks for the channel.
-    pub kind: crate::conversations::model::ChannelKind,
+    pub kind: crate::conversations::channel_kind::ChannelKind,
     /// The provider's id of what the channel speaks as (phone-number id, page id, bot id).
     pub phone_number_id: String,
     /// The access token (WhatsApp, Messenger, Instagram) or the bot token (Telegram).
