@@ -203,6 +203,8 @@ async fn the_main_conversation_runs_on_every_channel_kind(stack: Stack) {
             Kind::WhatsappCloud => assert_eq!(contact["wa_id"], FIXTURE_WA_ID),
         }
 
+        let (_, read) = stack.call(Method::GET, &format!("/v1/sessions/{session}"), &t.token, None).await;
+        assert_eq!(read["window"], "open", "{kind:?}: {read}");
         let (status, assumed) =
             stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
         assert_eq!(status, StatusCode::OK, "{kind:?}: {assumed}");
