@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-fn client(connections: usize) -> reqwest::Client {
+pub(crate) fn client(connections: usize) -> reqwest::Client {
     reqwest::Client::builder().pool_max_idle_per_host(connections).build().unwrap()
 }
 
@@ -21,6 +21,18 @@ pub(crate) async fn hammer(
     url: &str,
     requests: Arc<Vec<Option<(String, String)>>>,
     connections: usize,
+) -> anyhow::Result<(Vec<Duration>, Duration)> {
+    hammer_with(http, url, requests, connections, "x-hub-signature-256").await
+}
+
+/// [`hammer`], each body's credential in `header` (Meta's signature, Telegram's secret
+/// token).
+pub(crate) async fn hammer_with(
+    http: &reqwest::Client,
+    url: &str,
+    requests: Arc<Vec<Option<(String, String)>>>,
+    connections: usize,
+    header: &'static str,
 ) -> anyhow::Result<(Vec<Duration>, Duration)> {
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
@@ -37,7 +49,7 @@ pub(crate) async fn hammer(
                     Some((body, sig)) => {
                         http.post(&url)
                             .header("content-type", "application/json")
-                            .header("x-hub-signature-256", sig)
+                            .header(header, sig)
                             .body(body.clone())
                             .send()
                             .await?
@@ -125,7 +137,7 @@ pub async fn ingest(count: usize, connections: usize) -> anyhow::Result<()> {
     product.running.stop().await
 }
 
-async fn unread_total(http: &reqwest::Client, p: &Product) -> anyhow::Result<u64> {
+pub(crate) async fn unread_total(http: &reqwest::Client, p: &Product) -> anyhow::Result<u64> {
     Ok(openloop::unread(&openloop::pending_sessions(http, p).await?))
 }
 

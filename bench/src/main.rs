@@ -1,6 +1,6 @@
 //! `cargo run --release -p atende-bench -- <scenario> [--count N] [--connections N]`
 //!
-//! Scenarios: `ingest`, `e2e [--latency-rate R]`, `send`, `cost`, `import [--rows N]`,
+//! Scenarios: `ingest`, `e2e [--latency-rate R]`, `channels [--count N --contacts N]`, `send`, `cost`, `import [--rows N]`,
 //! `search [--contacts N] [--queries N]`, `campaign [--recipients N] [--sample N]`, `flows [--contacts N]`,
 //! `payments [--count N]`, `transcription [--count N] [--rate R] [--pollers N]`,
 //! `webhooks-out [--count N] [--rate R]`, `reports [--queries N]`, `coldstart`,
@@ -9,6 +9,7 @@
 //! runtime in this process on embedded storage, the fake Graph API for Meta.
 
 mod campaign;
+mod channels;
 mod coldstart;
 mod cost;
 mod crm;
@@ -61,6 +62,7 @@ async fn main() -> anyhow::Result<()> {
             )
             .await
         }
+        "channels" => channels::run(flag("--count", 5_000)?, flag("--contacts", 500)?, connections).await,
         "send" => load::send(flag("--count", 5_000)?, flag("--rate", 80)? as u32).await,
         "cost" => cost::run(flag("--count", 200)?).await,
         "campaign" => campaign::campaign(flag("--recipients", 100_000)?, flag("--sample", 4_000)?).await,
@@ -87,6 +89,7 @@ async fn main() -> anyhow::Result<()> {
         "all" => {
             load::ingest(20_000, connections).await?;
             load::e2e(10_000, 1_000, connections, rate_flag("--latency-rate")?).await?;
+            channels::run(5_000, 500, connections).await?;
             load::send(5_000, 80).await?;
             cost::run(200).await?;
             crm::import(5_000).await?;
@@ -100,7 +103,7 @@ async fn main() -> anyhow::Result<()> {
         }
         other => {
             bail!(
-                "unknown scenario {other}: ingest, e2e, send, cost, import, search, campaign, flows, payments, transcription, webhooks-out, reports, live, coldstart, soak or all"
+                "unknown scenario {other}: ingest, e2e, channels, send, cost, import, search, campaign, flows, payments, transcription, webhooks-out, reports, live, coldstart, soak or all"
             )
         }
     }
