@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 
 const PAGE_ID: &str = "104857600123456";
 
+/// One kind's burst: its name, webhook URL, credential header and requests.
+type Burst = (&'static str, String, &'static str, Vec<Option<(String, String)>>);
+
 fn new_channel(kind: ChannelKind, page_id: Option<&str>, bot_token: Option<&str>) -> NewChannel {
     NewChannel {
         kind,
@@ -57,7 +60,7 @@ pub async fn run(count: usize, contacts: usize, connections: usize) -> anyhow::R
         .and_then(|c| c.body["secret_token"].as_str().map(str::to_owned))
         .ok_or_else(|| anyhow::anyhow!("the bot's webhook was not set"))?;
     let now = chrono::Utc::now();
-    let kinds: [(&str, String, &'static str, Vec<Option<(String, String)>>); 3] = [
+    let kinds: [Burst; 3] = [
         (
             "whatsapp",
             format!("{}/webhooks/whatsapp", product.base),

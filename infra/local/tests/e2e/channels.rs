@@ -287,6 +287,20 @@ async fn wrong_signatures_and_secret_tokens_are_401_and_store_nothing(stack: Sta
     assert!(stack.sessions(&t.token, "pending").await.is_empty(), "nothing stored");
     let (_, contacts) = stack.call(Method::GET, "/v1/contacts", &t.token, None).await;
     assert_eq!(contacts["items"].as_array().map(Vec::len), Some(0), "{contacts}");
+    // Moving the bot to another address keeps its secret token; a Meta channel has none.
+    let path = format!("/v1/channels/{}", telegram.channel);
+    let (status, body) = stack
+        .call(Method::PATCH, &path, &t.token, Some(json!({"webhook_base_url": "https://novo.example.com"})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let set = stack.telegram.calls().into_iter().rev().find(|c| c.method == "setWebhook").unwrap();
+    assert_eq!(set.body["url"], format!("https://novo.example.com/webhooks/telegram/{}", telegram.channel));
+    assert_eq!(set.body["secret_token"].as_str(), telegram.secret.as_deref());
+    let path = format!("/v1/channels/{}", messenger.channel);
+    let (status, body) = stack
+        .call(Method::PATCH, &path, &t.token, Some(json!({"webhook_base_url": "https://novo.example.com"})))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     // The secret token and the tokens never come back.
     let (_, channels) = stack.call(Method::GET, "/v1/channels", &t.token, None).await;
     let text = channels.to_string();

@@ -78,6 +78,10 @@ pub struct ChannelPatch {
     /// 1–1000.
     #[schema(minimum = 1, maximum = 1000)]
     pub rate_limit_per_second: Option<u32>,
+    /// `telegram`: (re)connects the bot to `<it>/webhooks/telegram/<channel id>` with the
+    /// channel's secret token (`setWebhook`), e.g. after the address changed.
+    #[serde(default)]
+    pub webhook_base_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -424,6 +428,13 @@ pub async fn update(deps: &Deps, caller: &Caller, id: &str, patch: ChannelPatch)
     let token_changed = patch.access_token.is_some();
     if let Some(token) = patch.access_token {
         full.access_token = StoredSecret::Plain(token);
+    }
+    if let Some(base) = &patch.webhook_base_url {
+        let secret = full.webhook_secret(deps).await?.ok_or_else(|| {
+            ServiceError::invalid("this channel's provider is connected in its own console")
+        })?;
+        let token = full.access_token.open(deps.sealer.as_ref()).await?;
+        connect(deps, &full.channel, &token, &secret, base).await?;
     }
     let read = full.channel.version;
     full.channel.version += 1;
