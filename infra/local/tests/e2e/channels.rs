@@ -525,6 +525,95 @@ async fn every_documented_messenger_instagram_and_telegram_payload_is_accepted_a
     assert_eq!(reacted, 2, "the Messenger and Instagram reactions attached to their messages");
 }
 
+/// Uploads `bytes` as `content_type` with `POST /v1/uploads`; the blob key.
+async fn upload(stack: &Stack, t: &Tenant, bytes: Vec<u8>, content_type: &str) -> String {
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+    let request = Request::builder()
+        .method(Method::POST)
+        .uri("/v1/uploads")
+        .header("authorization", format!("Bearer {}", t.token))
+        .header("content-type", content_type)
+        .body(Body::from(bytes))
+        .unwrap();
+    let response = stack.api.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: Value =
+        serde_json::from_slice(&axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap())
+            .unwrap();
+    body["blob_key"].as_str().unwrap().to_owned()
+}
+
+async fn telegram_voice_notes_are_transcribed_and_files_go_out_by_link_on_telegram_and_messenger(
+    stack: Stack,
+) {
+    let t = stack.tenant("Loja").await;
+    let (status, account) = stack
+        .call(Method::PATCH, "/v1/account", &t.token, Some(json!({"transcription_enabled": true})))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{account}");
+    let telegram = connect(&stack, &t, Kind::Telegram).await;
+    let messenger = connect(&stack, &t, Kind::Messenger).await;
+    stack.telegram.add_file("voice-2", &atende_testkit::audio::ogg_opus(3), "oga");
+    let voice = json!({"update_id": 88, "message": {"message_id": 9, "date": stack.now().timestamp(),
+        "from": {"id": TG_CHAT, "first_name": "Ana"}, "chat": {"id": TG_CHAT, "type": "private"},
+        "voice": {"file_id": "voice-2", "file_unique_id": "u2", "duration": 3, "mime_type": "audio/ogg"}}});
+    assert_eq!(post(&stack, &telegram, &voice).await, StatusCode::OK);
+    assert_eq!(customer_writes(&stack, &messenger, 1, "Oi").await, StatusCode::OK);
+    stack.settle().await;
+
+    let key = upload(&stack, &t, vec![0x89, b'P', b'N', b'G'], "image/png").await;
+    for s in stack.sessions(&t.token, "pending").await {
+        let id = s["id"].as_str().unwrap().to_owned();
+        if s["channel_id"] == telegram.channel.as_str() {
+            let note = stack.messages(&t.token, &id).await[0].clone();
+            assert_eq!(note["transcription"]["status"], "done", "{note}");
+            assert_eq!(note["transcription"]["text"], atende_testkit::fake_stt::TEXT);
+        }
+        stack.call(Method::POST, &format!("/v1/sessions/{id}/assume"), &t.token, None).await;
+        let (status, m) = stack
+            .call(
+                Method::POST,
+                &format!("/v1/sessions/{id}/messages"),
+                &t.token,
+                Some(json!({"type": "media", "kind": "image", "blob_key": key, "caption": "o boleto"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{m}");
+    }
+    stack.settle().await;
+    let photo = stack.telegram.sends().pop().unwrap();
+    assert_eq!(photo.method, "sendPhoto");
+    assert_eq!(photo.body["caption"], "o boleto");
+    assert!(photo.body["photo"].as_str().unwrap().contains(&key), "a link Telegram fetches: {}", photo.body);
+    let (_, _, attachment) = sent(&stack, Kind::Messenger).pop().unwrap();
+    assert_eq!(attachment["message"]["attachment"]["type"], "image", "{attachment}");
+    assert!(attachment["message"]["attachment"]["payload"]["url"].as_str().unwrap().contains(&key));
+}
+
+async fn a_messenger_channel_with_its_own_app_takes_only_deliveries_signed_with_its_secret(stack: Stack) {
+    let t = stack.tenant("Loja").await;
+    let body = json!({"kind": "messenger", "name": "Outra página", "page_id": PAGE_ID, "access_token": "page-token",
+        "app_secret": "its-own-secret"});
+    let (status, channel) = stack.call(Method::POST, "/v1/channels", &t.token, Some(body)).await;
+    assert_eq!(status, StatusCode::CREATED, "{channel}");
+    let path = format!("/webhooks/messenger/{}", channel["id"].as_str().unwrap());
+    let payload =
+        direct_payload(Kind::Messenger, &stack, json!({"message": {"mid": "m_own_app", "text": "oi"}}))
+            .to_string();
+    let deployment = sign(payload.as_bytes());
+    let (status, _) = stack.post_to(&path, &[("x-hub-signature-256", deployment)], payload.as_bytes()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "the deployment's secret is not this channel's");
+    let own = atende_providers::whatsapp::signature::sign(b"its-own-secret", payload.as_bytes());
+    let (status, _) = stack.post_to(&path, &[("x-hub-signature-256", own)], payload.as_bytes()).await;
+    assert_eq!(status, StatusCode::OK);
+    stack.settle().await;
+    let pending = stack.sessions(&t.token, "pending").await;
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0]["channel_id"], channel["id"]);
+}
+
 crate::on_both_backends!(
     every_documented_messenger_instagram_and_telegram_payload_is_accepted_and_none_is_lost,
     the_main_conversation_runs_on_every_channel_kind,
@@ -534,4 +623,6 @@ crate::on_both_backends!(
     meta_direct_channels_refuse_business_starts_and_campaigns_and_telegram_starts_with_text,
     telegram_slowdowns_are_waited_out_and_a_blocked_bot_fails_with_the_reason,
     media_from_messenger_and_telegram_is_fetched_into_the_blob_store,
+    telegram_voice_notes_are_transcribed_and_files_go_out_by_link_on_telegram_and_messenger,
+    a_messenger_channel_with_its_own_app_takes_only_deliveries_signed_with_its_secret,
 );
