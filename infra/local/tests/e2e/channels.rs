@@ -46,6 +46,8 @@ async fn connect(stack: &Stack, t: &Tenant, kind: Kind) -> Line {
     };
     let (status, channel) = stack.call(Method::POST, "/v1/channels", &t.token, Some(body)).await;
     assert_eq!(status, StatusCode::CREATED, "{channel}");
+    let rate = if kind == Kind::Telegram { 30 } else { 80 };
+    assert_eq!(channel["rate_limit_per_second"], rate, "the kind's own pace: {channel}");
     let channel = channel["id"].as_str().unwrap().to_owned();
     let secret = (kind == Kind::Telegram).then(|| {
         let set = stack.telegram.calls().into_iter().rev().find(|c| c.method == "setWebhook").unwrap();

@@ -20,8 +20,6 @@ const ACCESS_TOKEN: &str = "secret_access_token";
 const APP_SECRET: &str = "secret_app_secret";
 const VERIFY_TOKEN: &str = "secret_verify_token";
 const WEBHOOK_SECRET: &str = "secret_webhook_secret";
-/// Meta's default throughput per number.
-pub const DEFAULT_RATE: u32 = 80;
 /// The highest throughput a channel may ask for (Meta's upgraded tier).
 pub const MAX_RATE: u32 = 1000;
 
@@ -62,7 +60,8 @@ pub struct NewChannel {
     pub verify_token: Option<Secret>,
     #[serde(default)]
     pub agents_can_start: bool,
-    /// Messages per second to the provider (1–1000, default 80).
+    /// Messages per second to the provider (1–1000; default: the kind's, 80 for Meta's
+    /// channels, 30 for a Telegram bot).
     #[schema(minimum = 1, maximum = 1000)]
     pub rate_limit_per_second: Option<u32>,
 }
@@ -227,7 +226,7 @@ pub async fn create(deps: &Deps, caller: &Caller, input: NewChannel) -> ServiceR
     caller.require_admin()?;
     let id = deps.ids.new_id();
     let (phone_number_id, token, generated_secret) = credentials(&input, &id)?;
-    let rate = valid_rate(input.rate_limit_per_second.unwrap_or(DEFAULT_RATE))?;
+    let rate = valid_rate(input.rate_limit_per_second.unwrap_or(kinds::default_rate(input.kind)))?;
     let channel = Channel {
         id: id.clone(),
         account_id: caller.account_id.clone(),

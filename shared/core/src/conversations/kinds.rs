@@ -142,6 +142,19 @@ pub fn judged_at_send(kind: ChannelKind) -> bool {
     matches!(kind, ChannelKind::Messenger | ChannelKind::Instagram)
 }
 
+/// The messages per second a channel of `kind` sends at unless told otherwise: Meta's
+/// default throughput per number or page (80), a Telegram bot's bulk limit (30; Telegram
+/// answers faster sends with 429 and `retry_after`, which is waited out).
+pub fn default_rate(kind: ChannelKind) -> u32 {
+    match kind {
+        ChannelKind::Telegram => 30,
+        ChannelKind::WhatsappCloud
+        | ChannelKind::Sandbox
+        | ChannelKind::Messenger
+        | ChannelKind::Instagram => 80,
+    }
+}
+
 /// What connecting a channel of a kind needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credentials {
