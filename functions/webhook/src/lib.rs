@@ -4,11 +4,11 @@
 //! payload into one queue message per event, and answers 200 only once all of them are
 //! durably enqueued.
 
-use atende_core::conversations::ChannelKind;
 use atende_core::conversations::channels;
 use atende_core::conversations::events::InboundEvent;
 use atende_core::ports::OutgoingMessage;
 use atende_core::secret::Secret;
+use atende_providers::inbound::{ParseError, Route};
 use atende_providers::meta_direct::webhook as direct;
 use atende_providers::telegram;
 use atende_providers::whatsapp::{signature, webhook};
@@ -19,8 +19,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
@@ -52,12 +51,12 @@ pub fn router(ctx: AppContext) -> Router {
 /// The bare routes, for merging with other functions' routes (the local runtime).
 pub fn routes(ctx: AppContext) -> Router {
     Router::new()
-        .route("/webhooks/whatsapp", get(verify_app).post(ingest_app))
-        .route("/webhooks/whatsapp/{channel_id}", get(verify_channel).post(ingest_channel))
-        .route("/webhooks/messenger", get(verify_app).post(ingest_messenger))
-        .route("/webhooks/messenger/{channel_id}", get(verify_channel).post(ingest_messenger_channel))
-        .route("/webhooks/instagram", get(verify_app).post(ingest_instagram))
-        .route("/webhooks/instagram/{channel_id}", get(verify_channel).post(ingest_instagram_channel))
+        .route("/webhooks/whatsapp", meta_app(webhook::parse))
+        .route("/webhooks/whatsapp/{channel_id}", meta_channel(webhook::parse))
+        .route("/webhooks/messenger", meta_app(direct::parse_messenger))
+        .route("/webhooks/messenger/{channel_id}", meta_channel(direct::parse_messenger))
+        .route("/webhooks/instagram", meta_app(direct::parse_instagram))
+        .route("/webhooks/instagram/{channel_id}", meta_channel(direct::parse_instagram))
         .route("/webhooks/telegram/{channel_id}", post(ingest_telegram))
         .route("/webhooks/asaas/{account_id}", post(ingest_asaas))
         .with_state(ctx)
@@ -97,27 +96,48 @@ async fn verify_channel(
     handshake(q, own.as_ref().unwrap_or(&ctx.meta.verify_token))
 }
 
-async fn ingest_app(
-    State(ctx): State<AppContext>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<impl IntoResponse, ApiError> {
-    let body = body.map_err(too_large)?;
-    signed(&ctx.meta.app_secret, &headers, &body)?;
-    let route = webhook::Route::ByPhoneNumberId;
-    enqueue(&ctx, webhook::parse(&body, &route).map_err(|e| ApiError::bad_request(e.to_string()))?).await
+/// A Meta payload's parser (WhatsApp, Messenger, Instagram): one signature scheme, one
+/// handshake, one route shape for all three.
+type MetaParser = fn(&[u8], &Route) -> Result<Vec<InboundEvent>, ParseError>;
+
+/// `/webhooks/<provider>`: the deployment app's handshake, and its signed deliveries routed
+/// by the provider's id they carry.
+fn meta_app(parse: MetaParser) -> MethodRouter<AppContext> {
+    get(verify_app).post(
+        move |State(ctx): State<AppContext>, headers: HeaderMap, body: Result<Bytes, BytesRejection>| async move {
+            ingest_meta(&ctx, parse, None, &headers, body).await
+        },
+    )
 }
 
-async fn ingest_channel(
-    State(ctx): State<AppContext>,
-    Path(channel): Path<String>,
-    headers: HeaderMap,
+/// `/webhooks/<provider>/{channel_id}`: a channel with its own app (its verify token and
+/// secret, else the deployment's).
+fn meta_channel(parse: MetaParser) -> MethodRouter<AppContext> {
+    get(verify_channel).post(
+        move |State(ctx): State<AppContext>,
+              Path(channel): Path<String>,
+              headers: HeaderMap,
+              body: Result<Bytes, BytesRejection>| async move {
+            ingest_meta(&ctx, parse, Some(channel), &headers, body).await
+        },
+    )
+}
+
+async fn ingest_meta(
+    ctx: &AppContext,
+    parse: MetaParser,
+    channel: Option<String>,
+    headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<StatusCode, ApiError> {
     let body = body.map_err(too_large)?;
-    signed(&channel_app_secret(&ctx, &channel).await?, &headers, &body)?;
-    let route = webhook::Route::Channel(channel);
-    enqueue(&ctx, webhook::parse(&body, &route).map_err(|e| ApiError::bad_request(e.to_string()))?).await
+    let secret = match &channel {
+        Some(id) => channel_app_secret(ctx, id).await?,
+        None => ctx.meta.app_secret.clone(),
+    };
+    signed(&secret, headers, &body)?;
+    let route = channel.map_or(Route::ByProviderId, Route::Channel);
+    enqueue(ctx, parse(&body, &route).map_err(|e| ApiError::bad_request(e.to_string()))?).await
 }
 
 /// The app secret a channel's own URL is signed with: its own app's, else the deployment's.
@@ -125,57 +145,6 @@ async fn channel_app_secret(ctx: &AppContext, channel: &str) -> Result<Secret, A
     let by = atende_core::conversations::events::ChannelRef::Channel(channel.to_owned());
     let found = channels::resolve(&ctx.deps, &by).await?.ok_or_else(|| ApiError::not_found("channel"))?;
     Ok(found.app_secret(&ctx.deps).await?.unwrap_or_else(|| ctx.meta.app_secret.clone()))
-}
-
-/// Messenger's and Instagram's deliveries: signed like WhatsApp's, routed by page.
-async fn ingest_direct(
-    ctx: &AppContext,
-    kind: ChannelKind,
-    channel: Option<String>,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<StatusCode, ApiError> {
-    let secret = match &channel {
-        Some(id) => channel_app_secret(ctx, id).await?,
-        None => ctx.meta.app_secret.clone(),
-    };
-    signed(&secret, headers, body)?;
-    let route = channel.map_or(direct::Route::ByEntryId, direct::Route::Channel);
-    enqueue(ctx, direct::parse(body, kind, &route).map_err(|e| ApiError::bad_request(e.to_string()))?).await
-}
-
-async fn ingest_messenger(
-    State(ctx): State<AppContext>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<StatusCode, ApiError> {
-    ingest_direct(&ctx, ChannelKind::Messenger, None, &headers, &body.map_err(too_large)?).await
-}
-
-async fn ingest_messenger_channel(
-    State(ctx): State<AppContext>,
-    Path(channel): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<StatusCode, ApiError> {
-    ingest_direct(&ctx, ChannelKind::Messenger, Some(channel), &headers, &body.map_err(too_large)?).await
-}
-
-async fn ingest_instagram(
-    State(ctx): State<AppContext>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<StatusCode, ApiError> {
-    ingest_direct(&ctx, ChannelKind::Instagram, None, &headers, &body.map_err(too_large)?).await
-}
-
-async fn ingest_instagram_channel(
-    State(ctx): State<AppContext>,
-    Path(channel): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<StatusCode, ApiError> {
-    ingest_direct(&ctx, ChannelKind::Instagram, Some(channel), &headers, &body.map_err(too_large)?).await
 }
 
 /// A bot's updates: `X-Telegram-Bot-Api-Secret-Token` must equal the secret token the

@@ -3,6 +3,7 @@
 //! turns voice notes into text. No business rule lives here.
 
 pub mod asaas;
+pub mod inbound;
 pub mod meta_direct;
 pub mod outbound_http;
 pub mod sandbox;
@@ -23,9 +24,23 @@ pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Durati
     Some(Duration::from_secs(seconds))
 }
 
-/// A request that got no answer: the client's timeout, or no connection.
+/// A request that got no answer: the client's timeout, or no connection. The URL is left
+/// out of the text (Telegram's URLs hold the bot token).
 pub(crate) fn unanswered(e: reqwest::Error) -> Outage {
-    if e.is_timeout() { Outage::Timeout } else { Outage::Transport(e.to_string()) }
+    if e.is_timeout() { Outage::Timeout } else { Outage::Transport(e.without_url().to_string()) }
+}
+
+/// GETs a file: its bytes, and its type when the server named one.
+pub(crate) async fn download(
+    request: reqwest::RequestBuilder,
+) -> Result<(Vec<u8>, Option<String>), ProviderError> {
+    let response = request.send().await.map_err(unanswered)?;
+    if !response.status().is_success() {
+        return Err(ProviderError::Http(response.status().as_u16()));
+    }
+    let mime = response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let bytes = response.bytes().await.map_err(unanswered)?;
+    Ok((bytes.to_vec(), mime))
 }
 
 /// An answer's status that is no mistake of the caller's: 429 (with its `Retry-After`),

@@ -70,12 +70,12 @@ proptest! {
 
     #[test]
     fn the_parser_never_panics_on_arbitrary_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
-        let _ = parse(&bytes, &Route::ByPhoneNumberId);
+        let _ = parse(&bytes, &Route::ByProviderId);
     }
 
     #[test]
     fn the_parser_never_panics_on_arbitrary_json_shapes(value in any_json()) {
-        let _ = parse(value.to_string().as_bytes(), &Route::ByPhoneNumberId);
+        let _ = parse(value.to_string().as_bytes(), &Route::ByProviderId);
         let wrapped = json!({"object": "whatsapp_business_account", "entry": [value]}).to_string();
         let _ = parse(wrapped.as_bytes(), &Route::Channel("c".into()));
     }
@@ -88,7 +88,7 @@ proptest! {
         let mut mutated = text.as_bytes()[..at].to_vec();
         mutated.extend_from_slice(junk.as_bytes());
         mutated.extend_from_slice(&text.as_bytes()[at..]);
-        let _ = parse(&mutated, &Route::ByPhoneNumberId);
+        let _ = parse(&mutated, &Route::ByProviderId);
     }
 
     #[test]
@@ -113,7 +113,7 @@ proptest! {
 #[test]
 fn every_real_fixture_parses_into_events() {
     for text in fixture_texts() {
-        let events = parse(text.as_bytes(), &Route::ByPhoneNumberId).unwrap();
+        let events = parse(text.as_bytes(), &Route::ByProviderId).unwrap();
         assert!(!events.is_empty(), "{text}");
     }
 }

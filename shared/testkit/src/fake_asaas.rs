@@ -69,8 +69,8 @@ fn error(status: u16, code: &str, description: &str) -> Response {
 impl FakeAsaas {
     pub async fn start() -> Self {
         let inner: Shared = Arc::default();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
-        let base_url = format!("http://{}/v3", listener.local_addr().expect("an address"));
+        let (listener, addr) = crate::loopback().await;
+        let base_url = format!("http://{addr}/v3");
         let app = Router::new()
             .route("/v3/customers", get(list_customers).post(create_customer))
             .route("/v3/payments", get(list_payments).post(create_payment))
@@ -78,10 +78,7 @@ impl FakeAsaas {
             .route("/v3/payments/{id}/pixQrCode", get(pix_code))
             .route("/v3/payments/{id}/refund", post(refund))
             .with_state(inner.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Self { base_url, inner, _server: Arc::new(server) }
+        Self { base_url, inner, _server: crate::serve(listener, app) }
     }
 
     /// The next call of `route` (`POST /payments`, `GET /payments`, `POST /customers`,

@@ -73,8 +73,8 @@ pub struct FakeGraph {
 impl FakeGraph {
     pub async fn start() -> Self {
         let inner = Arc::new(Mutex::new(Inner::default()));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
-        let base_url = format!("http://{}", listener.local_addr().expect("an address"));
+        let (listener, addr) = crate::loopback().await;
+        let base_url = format!("http://{addr}");
         let state = (inner.clone(), base_url.clone());
         let app = Router::new()
             .route("/{version}/{id}/messages", post(send))
@@ -87,10 +87,7 @@ impl FakeGraph {
             .route("/media-bytes/{id}", get(media_bytes))
             .route("/cdn/{id}", get(cdn_bytes))
             .with_state(state);
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Self { base_url, inner, _server: Arc::new(server) }
+        Self { base_url, inner, _server: crate::serve(listener, app) }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

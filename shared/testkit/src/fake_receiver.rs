@@ -61,13 +61,9 @@ pub struct FakeReceiver {
 impl FakeReceiver {
     pub async fn start() -> Self {
         let inner: Arc<Mutex<Inner>> = Arc::default();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
-        let addr = listener.local_addr().expect("an address");
+        let (listener, addr) = crate::loopback().await;
         let app = Router::new().route("/{path}", post(receive)).with_state(inner.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Self { addr, inner, _server: Arc::new(server) }
+        Self { addr, inner, _server: crate::serve(listener, app) }
     }
 
     /// The URL of one of its endpoints.

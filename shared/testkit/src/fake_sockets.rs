@@ -31,13 +31,10 @@ pub struct FakeSockets {
 impl FakeSockets {
     pub async fn start() -> Self {
         let inner: Arc<Mutex<Inner>> = Arc::default();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
-        let base_url = format!("http://{}", listener.local_addr().expect("an address"));
+        let (listener, addr) = crate::loopback().await;
+        let base_url = format!("http://{addr}");
         let app = Router::new().route("/@connections/{id}", post(receive)).with_state(inner.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Self { base_url, inner, _server: Arc::new(server) }
+        Self { base_url, inner, _server: crate::serve(listener, app) }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {

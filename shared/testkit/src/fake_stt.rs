@@ -52,16 +52,13 @@ pub struct FakeStt {
 impl FakeStt {
     pub async fn start() -> Self {
         let inner: Arc<Mutex<Inner>> = Arc::default();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port");
-        let base_url = format!("http://{}/v1", listener.local_addr().expect("an address"));
+        let (listener, addr) = crate::loopback().await;
+        let base_url = format!("http://{addr}/v1");
         let app = Router::new()
             .route("/v1/audio/transcriptions", post(transcribe))
             .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024))
             .with_state(inner.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
-        Self { base_url, inner, _server: Arc::new(server) }
+        Self { base_url, inner, _server: crate::serve(listener, app) }
     }
 
     pub fn fail_next(&self, fault: Fault) {

@@ -5,32 +5,14 @@
 
 use crate::stack::{FIXTURE_PHONE_ID, FIXTURE_WA_ID, Stack, Tenant};
 use atende_testkit::fake_graph::Fault;
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 const WABA: &str = "1234567890987654321";
 
 fn template_webhook(field: &str, time: i64, value: Value) -> Value {
     json!({"object": "whatsapp_business_account", "entry": [{"id": WABA, "time": time,
         "changes": [{"field": field, "value": value}]}]})
-}
-
-async fn upload(stack: &Stack, t: &Tenant, bytes: &[u8], mime: &str) -> String {
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri("/v1/uploads")
-        .header("authorization", format!("Bearer {}", t.token))
-        .header("content-type", mime)
-        .body(Body::from(bytes.to_vec()))
-        .unwrap();
-    let response = stack.api.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let body: Value =
-        serde_json::from_slice(&axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap())
-            .unwrap();
-    body["blob_key"].as_str().unwrap().to_owned()
 }
 
 async fn template(stack: &Stack, t: &Tenant, id: &str) -> Value {
@@ -49,7 +31,7 @@ async fn a_template_with_a_media_header_footer_and_buttons_goes_to_meta_and_is_s
     let stack = Stack::new().await;
     let t = stack.tenant("Acme").await;
     let channel = stack.cloud_channel(&t, FIXTURE_PHONE_ID).await;
-    let image = upload(&stack, &t, b"\x89PNG fake image", "image/png").await;
+    let image = stack.upload(&t, b"\x89PNG fake image", "image/png").await;
     let definition = json!({"channel_id": channel, "name": "pedido_enviado", "language": "pt_BR", "category": "utility",
     "header": {"format": "image", "blob_key": image},
     "body": "Olá {{1}}, seu pedido {{2}} saiu para entrega.",

@@ -57,6 +57,11 @@ async fn connect(stack: &Stack, t: &Tenant, kind: Kind) -> Line {
     Line { kind, channel, secret }
 }
 
+/// The "Loja" admin's session, after days on the clock outlived the last one.
+async fn logged_in_again(stack: &Stack, t: Tenant) -> Tenant {
+    Tenant { token: stack.login("admin@loja.example", "a good password").await, ..t }
+}
+
 fn millis(stack: &Stack) -> i64 {
     stack.now().timestamp_millis()
 }
@@ -319,12 +324,10 @@ async fn an_instagram_answer_3_days_later_goes_out_as_a_human_agent_and_8_days_l
     let t = stack.tenant("Loja").await;
     let line = connect(&stack, &t, Kind::Instagram).await;
     customer_writes(&stack, &line, 1, "Oi").await;
-    stack.settle().await;
-    let session = stack.sessions(&t.token, "pending").await[0]["id"].as_str().unwrap().to_owned();
-    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    let session = stack.assume_pending(&t).await;
 
     stack.advance(Duration::days(3)).await;
-    let t = Tenant { token: stack.login("admin@loja.example", "a good password").await, ..t };
+    let t = logged_in_again(&stack, t).await;
     let (_, read) = stack.call(Method::GET, &format!("/v1/sessions/{session}"), &t.token, None).await;
     assert_eq!(read["window"], "human_agent", "{read}");
     let (status, m) = stack.send_text(&t, &session, "Desculpe a demora!").await;
@@ -339,7 +342,7 @@ async fn an_instagram_answer_3_days_later_goes_out_as_a_human_agent_and_8_days_l
     assert_eq!(stack.messages(&t.token, &session).await[0]["status"], "sent");
 
     stack.advance(Duration::days(5)).await;
-    let t = Tenant { token: stack.login("admin@loja.example", "a good password").await, ..t };
+    let t = logged_in_again(&stack, t).await;
     let (_, read) = stack.call(Method::GET, &format!("/v1/sessions/{session}"), &t.token, None).await;
     assert_eq!(read["window"], "closed", "{read}");
     let (status, refused) = stack.send_text(&t, &session, "Ainda aí?").await;
@@ -400,7 +403,7 @@ async fn meta_direct_channels_refuse_business_starts_and_campaigns_and_telegram_
         .await;
     stack.complete_for_good(&t, s["id"].as_str().unwrap()).await;
     stack.advance(Duration::days(30)).await;
-    let t = Tenant { token: stack.login("admin@loja.example", "a good password").await, ..t };
+    let t = logged_in_again(&stack, t).await;
     let (status, started) = stack
         .call(
             Method::POST,
@@ -419,9 +422,7 @@ async fn telegram_slowdowns_are_waited_out_and_a_blocked_bot_fails_with_the_reas
     let t = stack.tenant("Loja").await;
     let line = connect(&stack, &t, Kind::Telegram).await;
     customer_writes(&stack, &line, 1, "Oi").await;
-    stack.settle().await;
-    let session = stack.sessions(&t.token, "pending").await[0]["id"].as_str().unwrap().to_owned();
-    stack.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;
+    let session = stack.assume_pending(&t).await;
 
     stack.telegram.fail_next([TelegramFault::TooMany(3)]);
     let before = stack.now();
@@ -527,26 +528,6 @@ async fn every_documented_messenger_instagram_and_telegram_payload_is_accepted_a
     assert_eq!(reacted, 2, "the Messenger and Instagram reactions attached to their messages");
 }
 
-/// Uploads `bytes` as `content_type` with `POST /v1/uploads`; the blob key.
-async fn upload(stack: &Stack, t: &Tenant, bytes: Vec<u8>, content_type: &str) -> String {
-    use axum::body::Body;
-    use axum::http::Request;
-    use tower::ServiceExt;
-    let request = Request::builder()
-        .method(Method::POST)
-        .uri("/v1/uploads")
-        .header("authorization", format!("Bearer {}", t.token))
-        .header("content-type", content_type)
-        .body(Body::from(bytes))
-        .unwrap();
-    let response = stack.api.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let body: Value =
-        serde_json::from_slice(&axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap())
-            .unwrap();
-    body["blob_key"].as_str().unwrap().to_owned()
-}
-
 async fn telegram_voice_notes_are_transcribed_and_files_go_out_by_link_on_telegram_and_messenger(
     stack: Stack,
 ) {
@@ -565,7 +546,7 @@ async fn telegram_voice_notes_are_transcribed_and_files_go_out_by_link_on_telegr
     assert_eq!(customer_writes(&stack, &messenger, 1, "Oi").await, StatusCode::OK);
     stack.settle().await;
 
-    let key = upload(&stack, &t, vec![0x89, b'P', b'N', b'G'], "image/png").await;
+    let key = stack.upload(&t, &[0x89, b'P', b'N', b'G'], "image/png").await;
     for s in stack.sessions(&t.token, "pending").await {
         let id = s["id"].as_str().unwrap().to_owned();
         if s["channel_id"] == telegram.channel.as_str() {

@@ -240,6 +240,20 @@ impl Stack {
             .await
     }
 
+    /// Uploads `bytes` as `mime` with `POST /v1/uploads`; the blob key.
+    pub async fn upload(&self, t: &Tenant, bytes: &[u8], mime: &str) -> String {
+        let request = Request::builder()
+            .method(Method::POST)
+            .uri("/v1/uploads")
+            .header("authorization", format!("Bearer {}", t.token))
+            .header("content-type", mime)
+            .body(Body::from(bytes.to_vec()))
+            .unwrap();
+        let (status, body) = respond(self.api.clone().oneshot(request).await.unwrap()).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        body["blob_key"].as_str().unwrap().to_owned()
+    }
+
     /// Posts an Asaas event for `account` with `token` in `asaas-access-token`.
     pub async fn post_asaas(&self, account: &str, token: &str, event: &Value) -> (StatusCode, Value) {
         let request = Request::builder()
@@ -384,6 +398,12 @@ impl Stack {
     /// the session it opens; its id.
     pub async fn assumed_session(&self, t: &Tenant, wamid: &str) -> String {
         self.deliver(&text_from_customer(wamid, "oi", self.now())).await;
+        self.assume_pending(t).await
+    }
+
+    /// Once what was delivered is applied, the tenant's admin assumes the first pending
+    /// session; its id.
+    pub async fn assume_pending(&self, t: &Tenant) -> String {
         self.settle().await;
         let session = self.sessions(&t.token, "pending").await[0]["id"].as_str().unwrap().to_owned();
         self.call(Method::POST, &format!("/v1/sessions/{session}/assume"), &t.token, None).await;

@@ -1,7 +1,7 @@
 //! Channels: connected numbers. Secrets are write-only: stored in `secret_*` attributes
 //! beside the record, never part of what is returned.
 
-use super::kinds::{self, Credentials};
+use super::kinds::{self, Credentials, IdField};
 use super::model::{Channel, ChannelKind};
 use crate::accounts::Caller;
 use crate::accounts::users::clean_name;
@@ -311,10 +311,13 @@ fn credentials(input: &NewChannel, id: &str) -> ServiceResult<(String, Secret, O
     };
     match kinds::credentials(input.kind) {
         Credentials::None => Ok((format!("sandbox-{id}"), Secret::new("sandbox"), None)),
-        Credentials::IdAndToken { id_field } => {
-            let given = if id_field == "page_id" { &input.page_id } else { &input.phone_number_id };
+        Credentials::IdAndToken(field) => {
+            let given = match field {
+                IdField::PhoneNumberId => &input.phone_number_id,
+                IdField::PageId => &input.page_id,
+            };
             let provider_id = numeric(given).ok_or_else(|| {
-                ServiceError::invalid(format!("a {kind} channel needs its numeric {id_field}"))
+                ServiceError::invalid(format!("a {kind} channel needs its numeric {}", field.name()))
             })?;
             Ok((provider_id.to_owned(), token()?, None))
         }

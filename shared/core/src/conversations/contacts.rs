@@ -274,14 +274,8 @@ pub async fn upsert_from_whatsapp(
         }
         match found {
             Some(before) => {
-                let mut contact = before.clone();
+                let mut contact = revived(&before, profile_name);
                 let mut writes = Vec::new();
-                if contact.status == ContactStatus::Archived {
-                    contact.status = ContactStatus::Active;
-                }
-                if contact.name.is_none() && profile_name.is_some() {
-                    contact.name = profile_name.map(str::to_owned);
-                }
                 if contact.wa_id.is_none()
                     && let Some(wa) = wa_id
                 {
@@ -355,13 +349,7 @@ pub async fn upsert_from_identity(
     for _ in 0..3 {
         match by_pointer(deps, account, &key).await? {
             Some(before) => {
-                let mut contact = before.clone();
-                if contact.status == ContactStatus::Archived {
-                    contact.status = ContactStatus::Active;
-                }
-                if contact.name.is_none() && profile_name.is_some() {
-                    contact.name = profile_name.map(str::to_owned);
-                }
+                let mut contact = revived(&before, profile_name);
                 if contact == before {
                     return Ok(contact);
                 }
@@ -385,6 +373,19 @@ pub async fn upsert_from_identity(
         }
     }
     Err(ServiceError::conflict("the contact kept changing; retry"))
+}
+
+/// A known contact writing in: an archived one is active again, a nameless one takes the
+/// name its provider gives.
+fn revived(before: &Contact, profile_name: Option<&str>) -> Contact {
+    let mut contact = before.clone();
+    if contact.status == ContactStatus::Archived {
+        contact.status = ContactStatus::Active;
+    }
+    if contact.name.is_none() {
+        contact.name = profile_name.map(str::to_owned);
+    }
+    contact
 }
 
 /// A new active contact with nothing known of it yet but where it came from.

@@ -269,23 +269,21 @@ async fn deliver(deps: &Deps, account: &str, id: &str) -> ServiceResult<Outcome>
         fail(deps, account, id, None, kinds::unreachable(kind)).await?;
         return Ok(Outcome::Done);
     };
-    // The window at the send (the message may have waited): a person's answer past the
-    // standard window goes out tagged where the kind allows it, or fails with the reason.
-    let window = match kinds::judged_at_send(kind) {
-        true => {
-            let last_inbound = super::sessions::load(deps, account, &m.session_id).await?.last_inbound_at;
-            kinds::window(kind, last_inbound, deps.clock.now())
+    // Where the tag depends on the hour (Meta's Direct channels), the window at the send
+    // (the message may have waited) tags a person's late answer, or fails the message with
+    // the reason.
+    let mut human_agent = false;
+    if kinds::judged_at_send(kind) {
+        let last_inbound = super::sessions::load(deps, account, &m.session_id).await?.last_inbound_at;
+        match kinds::window(kind, last_inbound, deps.clock.now()) {
+            Window::Closed(reason) => {
+                fail(deps, account, id, None, &format!("Not sent: {reason}.")).await?;
+                return Ok(Outcome::Done);
+            }
+            Window::HumanAgentOnly => human_agent = true,
+            Window::Open | Window::TemplatesOnly => {}
         }
-        false => Window::Open,
-    };
-    let human_agent = match window {
-        Window::Closed(reason) if m.kind != MessageKind::Template => {
-            fail(deps, account, id, None, &format!("Not sent: {reason}.")).await?;
-            return Ok(Outcome::Done);
-        }
-        Window::HumanAgentOnly => true,
-        _ => false,
-    };
+    }
     let content = content_of(deps, &m).await?;
     let request = OutboundRequest { to, content, reply_to: m.reply_to.clone(), human_agent };
     on_time(deps, account, &channel.channel.id, rate, Lane::Interactive, slot).await?;

@@ -41,6 +41,32 @@ pub struct InboundMessage {
     pub reaction: Option<(String, String)>,
 }
 
+impl InboundMessage {
+    /// A message of `channel` with nothing known yet but its id and time: no sender, and
+    /// `unsupported` until its parser says what it is.
+    pub fn new(channel: ChannelRef, provider_id: String, sent_at: DateTime<Utc>) -> Self {
+        Self {
+            channel,
+            wa_id: None,
+            bsuid: None,
+            identity: None,
+            profile_name: None,
+            provider_id,
+            sent_at,
+            kind: MessageKind::Unsupported,
+            text: None,
+            content: Value::Null,
+            media_id: None,
+            mime_type: None,
+            filename: None,
+            reply_to: None,
+            forwarded: false,
+            referral: None,
+            reaction: None,
+        }
+    }
+}
+
 pub use crate::events::DeliveryStatus;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -130,12 +130,6 @@ pub fn unreachable(kind: ChannelKind) -> &'static str {
     }
 }
 
-/// Whether a send on `kind` must carry the human-agent tag now (a person's answer in the
-/// days after the standard window, on Meta's Direct channels).
-pub fn human_agent_tag(kind: ChannelKind, last_inbound: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
-    window(kind, last_inbound, now) == Window::HumanAgentOnly
-}
-
 /// Whether a send on `kind` reads the window again when it goes out (Meta's Direct
 /// channels: the tag depends on the hour; WhatsApp's refusal comes back from Meta itself).
 pub fn judged_at_send(kind: ChannelKind) -> bool {
@@ -160,19 +154,37 @@ pub fn default_rate(kind: ChannelKind) -> u32 {
 pub enum Credentials {
     /// Nothing: the sandbox.
     None,
-    /// The provider's numeric id of what the channel speaks as (`phone_number_id` for
-    /// WhatsApp, `page_id` for Messenger and Instagram) and an access token.
-    IdAndToken { id_field: &'static str },
+    /// The provider's numeric id of what the channel speaks as, given in this field, and
+    /// an access token.
+    IdAndToken(IdField),
     /// A bot token (`<bot id>:<secret>`); the bot id is its number before the colon, and a
     /// webhook secret token is generated for the provider to send back.
     BotToken,
 }
 
+/// Where a new channel's provider id is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdField {
+    /// WhatsApp's `phone_number_id`.
+    PhoneNumberId,
+    /// The Page's (Messenger) or the Instagram account's (Instagram) `page_id`.
+    PageId,
+}
+
+impl IdField {
+    pub fn name(self) -> &'static str {
+        match self {
+            IdField::PhoneNumberId => "phone_number_id",
+            IdField::PageId => "page_id",
+        }
+    }
+}
+
 pub fn credentials(kind: ChannelKind) -> Credentials {
     match kind {
         ChannelKind::Sandbox => Credentials::None,
-        ChannelKind::WhatsappCloud => Credentials::IdAndToken { id_field: "phone_number_id" },
-        ChannelKind::Messenger | ChannelKind::Instagram => Credentials::IdAndToken { id_field: "page_id" },
+        ChannelKind::WhatsappCloud => Credentials::IdAndToken(IdField::PhoneNumberId),
+        ChannelKind::Messenger | ChannelKind::Instagram => Credentials::IdAndToken(IdField::PageId),
         ChannelKind::Telegram => Credentials::BotToken,
     }
 }
@@ -201,7 +213,6 @@ mod tests {
         for kind in [ChannelKind::Messenger, ChannelKind::Instagram] {
             assert_eq!(window(kind, at(23), now()), Window::Open);
             assert_eq!(window(kind, at(72), now()), Window::HumanAgentOnly);
-            assert!(human_agent_tag(kind, at(72), now()));
             assert!(matches!(window(kind, at(8 * 24), now()), Window::Closed(_)));
             assert!(matches!(window(kind, None, now()), Window::Closed(_)));
             assert!(templates(kind).is_err() && business_initiated(kind).is_err());

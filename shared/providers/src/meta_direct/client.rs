@@ -98,18 +98,8 @@ impl Messaging for DirectApi {
         _channel: &ChannelAccess,
         url: &str,
     ) -> Result<(Vec<u8>, String), ProviderError> {
-        let response = self.graph.http().get(url).send().await.map_err(crate::whatsapp::client::transport)?;
-        if !response.status().is_success() {
-            return Err(ProviderError::Http(response.status().as_u16()));
-        }
-        let mime = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("application/octet-stream")
-            .to_owned();
-        let bytes = response.bytes().await.map_err(crate::whatsapp::client::transport)?;
-        Ok((bytes.to_vec(), mime))
+        let (bytes, mime) = crate::download(self.graph.http().get(url)).await?;
+        Ok((bytes, mime.unwrap_or_else(|| "application/octet-stream".to_owned())))
     }
 }
 

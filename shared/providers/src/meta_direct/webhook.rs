@@ -10,51 +10,38 @@ use atende_core::conversations::{ChannelKind, Identity, MessageKind};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ParseError {
-    #[error("the body is not JSON: {0}")]
-    NotJson(String),
-    #[error("the body is not a {0} webhook")]
-    WrongObject(&'static str),
-}
-
-/// How to name the channel of every event in a payload.
-#[derive(Debug, Clone)]
-pub enum Route {
-    /// The deployment's app: by each entry's `id` (the page or Instagram account).
-    ByEntryId,
-    /// A channel with its own app and URL.
-    Channel(String),
-}
-
-fn s(v: &Value) -> Option<String> {
-    v.as_str().map(str::to_owned)
-}
+use crate::inbound::text as s;
+pub use crate::inbound::{ParseError, Route};
 
 fn millis(v: &Value) -> DateTime<Utc> {
     v.as_i64().and_then(DateTime::from_timestamp_millis).unwrap_or_else(Utc::now)
 }
 
-/// The payload's events. `kind` is Messenger or Instagram: its `object` word must match.
-pub fn parse(body: &[u8], kind: ChannelKind, route: &Route) -> Result<Vec<InboundEvent>, ParseError> {
-    let (object, name) = match kind {
-        ChannelKind::Instagram => ("instagram", "Instagram"),
-        _ => ("page", "Messenger"),
-    };
-    let root: Value = serde_json::from_slice(body).map_err(|e| ParseError::NotJson(e.to_string()))?;
+/// A Messenger payload's events (`object: page`).
+pub fn parse_messenger(body: &[u8], route: &Route) -> Result<Vec<InboundEvent>, ParseError> {
+    parse(body, ChannelKind::Messenger, ("page", "a Messenger webhook"), route)
+}
+
+/// An Instagram payload's events (`object: instagram`).
+pub fn parse_instagram(body: &[u8], route: &Route) -> Result<Vec<InboundEvent>, ParseError> {
+    parse(body, ChannelKind::Instagram, ("instagram", "an Instagram webhook"), route)
+}
+
+/// The events of a payload whose `object` must be `object`.
+fn parse(
+    body: &[u8],
+    kind: ChannelKind,
+    (object, what): (&str, &'static str),
+    route: &Route,
+) -> Result<Vec<InboundEvent>, ParseError> {
+    let root = crate::inbound::json(body)?;
     if root["object"].as_str() != Some(object) {
-        return Err(ParseError::WrongObject(name));
+        return Err(ParseError::NotThis(what));
     }
-    let entries = root["entry"].as_array().ok_or(ParseError::WrongObject(name))?;
+    let entries = root["entry"].as_array().ok_or(ParseError::NotThis(what))?;
     let mut events = Vec::new();
     for entry in entries {
-        let channel = match route {
-            Route::Channel(id) => ChannelRef::Channel(id.clone()),
-            Route::ByEntryId => match entry["id"].as_str() {
-                Some(id) => ChannelRef::PhoneNumberId(id.to_owned()),
-                None => continue,
-            },
-        };
+        let Some(channel) = route.channel(entry["id"].as_str()) else { continue };
         for m in entry["messaging"].as_array().into_iter().flatten() {
             events.extend(event(m, kind, &channel));
         }
@@ -67,34 +54,20 @@ fn event(m: &Value, kind: ChannelKind, channel: &ChannelRef) -> Vec<InboundEvent
     let identity = Identity { kind, id: sender };
     let at = millis(&m["timestamp"]);
     if let Some(delivery) = m.get("delivery") {
-        return watermark(channel, identity.clone(), DeliveryStatus::Delivered, &delivery["watermark"], at)
+        return watermark(channel, identity.clone(), DeliveryStatus::Delivered, &delivery["watermark"])
             .or_else(|| mids(channel, &identity, DeliveryStatus::Delivered, &delivery["mids"], at))
             .unwrap_or_default();
     }
     if let Some(read) = m.get("read") {
         // Messenger names a watermark; Instagram names the message read.
-        return watermark(channel, identity.clone(), DeliveryStatus::Read, &read["watermark"], at)
+        return watermark(channel, identity.clone(), DeliveryStatus::Read, &read["watermark"])
             .or_else(|| mids(channel, &identity, DeliveryStatus::Read, &json!([read["mid"]]), at))
             .unwrap_or_default();
     }
     let mut base = InboundMessage {
-        channel: channel.clone(),
-        wa_id: None,
-        bsuid: None,
         identity: Some(identity),
-        profile_name: None,
-        provider_id: String::new(),
-        sent_at: at,
-        kind: MessageKind::Unsupported,
-        text: None,
-        content: Value::Null,
-        media_id: None,
-        mime_type: None,
-        filename: None,
-        reply_to: None,
-        forwarded: false,
         referral: m.get("referral").cloned(),
-        reaction: None,
+        ..InboundMessage::new(channel.clone(), String::new(), at)
     };
     if let Some(message) = m.get("message") {
         if message["is_echo"].as_bool() == Some(true) {
@@ -187,7 +160,6 @@ fn watermark(
     identity: Identity,
     status: DeliveryStatus,
     raw: &Value,
-    _at: DateTime<Utc>,
 ) -> Option<Vec<InboundEvent>> {
     let watermark = DateTime::from_timestamp_millis(raw.as_i64()?)?;
     Some(vec![InboundEvent::Watermark(Watermark { channel: channel.clone(), identity, status, watermark })])
@@ -224,21 +196,16 @@ mod tests {
     use super::*;
 
     fn one(body: Value, kind: ChannelKind) -> Vec<InboundEvent> {
-        parse(body.to_string().as_bytes(), kind, &Route::ByEntryId).unwrap()
+        let parse = if kind == ChannelKind::Instagram { parse_instagram } else { parse_messenger };
+        parse(body.to_string().as_bytes(), &Route::ByProviderId).unwrap()
     }
 
     #[test]
     fn junk_and_the_wrong_object_are_parse_errors_not_panics() {
-        assert!(matches!(
-            parse(b"{nope", ChannelKind::Messenger, &Route::ByEntryId),
-            Err(ParseError::NotJson(_))
-        ));
+        assert!(matches!(parse_messenger(b"{nope", &Route::ByProviderId), Err(ParseError::NotJson(_))));
         let ig = br#"{"object":"instagram","entry":[]}"#;
-        assert!(matches!(
-            parse(ig, ChannelKind::Messenger, &Route::ByEntryId),
-            Err(ParseError::WrongObject(_))
-        ));
-        assert_eq!(parse(ig, ChannelKind::Instagram, &Route::ByEntryId), Ok(vec![]));
+        assert!(matches!(parse_messenger(ig, &Route::ByProviderId), Err(ParseError::NotThis(_))));
+        assert_eq!(parse_instagram(ig, &Route::ByProviderId), Ok(vec![]));
     }
 
     #[test]

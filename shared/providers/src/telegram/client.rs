@@ -69,11 +69,11 @@ pub fn verdict(code: u16, description: &str, retry_after: Option<u64>) -> Provid
 }
 
 /// The Bot API method and file field of a media kind.
-fn media_method(kind: &str, mime: &str) -> (&'static str, &'static str) {
+fn media_method(kind: &str, voice: bool) -> (&'static str, &'static str) {
     match kind {
         "image" => ("sendPhoto", "photo"),
         "video" => ("sendVideo", "video"),
-        "audio" if mime.contains("ogg") || mime.contains("opus") => ("sendVoice", "voice"),
+        "audio" if voice => ("sendVoice", "voice"),
         "audio" => ("sendAudio", "audio"),
         "sticker" => ("sendSticker", "sticker"),
         _ => ("sendDocument", "document"),
@@ -111,8 +111,9 @@ pub fn text_body(request: &OutboundRequest) -> Result<Value, ProviderError> {
 pub fn media_body(request: &OutboundRequest) -> Option<(&'static str, Value)> {
     let OutboundContent::Media { kind, link, caption, filename } = &request.content else { return None };
     let named = filename.as_deref().unwrap_or(link.split('?').next().unwrap_or_default());
-    let ogg = [".ogg", ".oga", ".opus"].iter().any(|e| named.to_ascii_lowercase().ends_with(e));
-    let (method, field) = media_method(kind, if ogg { "audio/ogg" } else { "" });
+    // A voice note is OGG/Opus; any other audio goes as a music file.
+    let voice = guess_mime(named) == "audio/ogg";
+    let (method, field) = media_method(kind, voice);
     let mut body = json!({"chat_id": request.to, field: link});
     if let Some(c) = caption.as_ref().filter(|_| field != "sticker") {
         body["caption"] = json!(c);
@@ -152,19 +153,11 @@ impl Messaging for BotApi {
         let file = self.call(self.http.post(url).json(&json!({"file_id": file_id}))).await?;
         let path = file["file_path"].as_str().ok_or(ProviderError::Http(502))?;
         let url = format!("{}/file/bot{}/{path}", self.base, channel.access_token.expose());
-        let response = self.http.get(url).send().await.map_err(unanswered)?;
-        if !response.status().is_success() {
-            return Err(ProviderError::Http(response.status().as_u16()));
-        }
-        let mime = response
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .filter(|m| *m != "application/octet-stream")
-            .map(str::to_owned);
-        let bytes = response.bytes().await.map_err(unanswered)?;
-        let mime = mime.unwrap_or_else(|| guess_mime(path).to_owned());
-        Ok((bytes.to_vec(), mime))
+        let (bytes, mime) = crate::download(self.http.get(url)).await?;
+        // Telegram serves files as `application/octet-stream`: the path's ending tells more.
+        let mime =
+            mime.filter(|m| m != "application/octet-stream").unwrap_or_else(|| guess_mime(path).to_owned());
+        Ok((bytes, mime))
     }
 
     async fn connect(
@@ -179,13 +172,13 @@ impl Messaging for BotApi {
     }
 }
 
-/// Telegram serves files as `application/octet-stream`: the type from the path's ending.
+/// A file's type from its path's ending.
 fn guess_mime(path: &str) -> &'static str {
     match path.rsplit('.').next().unwrap_or_default().to_ascii_lowercase().as_str() {
         "jpg" | "jpeg" => "image/jpeg",
         "png" => "image/png",
         "webp" => "image/webp",
-        "oga" | "ogg" => "audio/ogg",
+        "oga" | "ogg" | "opus" => "audio/ogg",
         "mp3" => "audio/mpeg",
         "m4a" => "audio/mp4",
         "mp4" => "video/mp4",

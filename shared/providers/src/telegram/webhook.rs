@@ -8,17 +8,10 @@ use atende_core::conversations::{ChannelKind, Identity, MessageKind};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ParseError {
-    #[error("the body is not JSON: {0}")]
-    NotJson(String),
-    #[error("the body is not a Telegram update: it has no update_id")]
-    NotAnUpdate,
-}
+pub use crate::inbound::ParseError;
+use crate::inbound::text as s;
 
-fn s(v: &Value) -> Option<String> {
-    v.as_str().map(str::to_owned)
-}
+const NOT_AN_UPDATE: ParseError = ParseError::NotThis("a Telegram update: it has no update_id");
 
 /// A message's provider id: unique within the bot.
 pub fn message_id(chat: &Value, message: &Value) -> Option<String> {
@@ -36,8 +29,8 @@ fn name_of(user: &Value) -> Option<String> {
 
 /// The update's event for `channel` (a bot's updates arrive on the channel's own URL).
 pub fn parse(body: &[u8], channel: &str) -> Result<Vec<InboundEvent>, ParseError> {
-    let root: Value = serde_json::from_slice(body).map_err(|e| ParseError::NotJson(e.to_string()))?;
-    let update_id = root["update_id"].as_i64().ok_or(ParseError::NotAnUpdate)?;
+    let root = crate::inbound::json(body)?;
+    let update_id = root["update_id"].as_i64().ok_or(NOT_AN_UPDATE)?;
     let channel = ChannelRef::Channel(channel.to_owned());
     let (message, callback) = (root.get("message"), root.get("callback_query"));
     // Any other update (an edit, a reaction…) is tied to the chat it names.
@@ -57,23 +50,10 @@ pub fn parse(body: &[u8], channel: &str) -> Result<Vec<InboundEvent>, ParseError
         .and_then(|d| DateTime::<Utc>::from_timestamp(d, 0))
         .unwrap_or_else(Utc::now);
     let mut event = InboundMessage {
-        channel,
-        wa_id: None,
-        bsuid: None,
         identity: Some(Identity { kind: ChannelKind::Telegram, id: chat_id.to_string() }),
         profile_name: from.and_then(name_of),
-        provider_id: format!("update:{update_id}"),
-        sent_at,
-        kind: MessageKind::Unsupported,
-        text: None,
         content: root.clone(),
-        media_id: None,
-        mime_type: None,
-        filename: None,
-        reply_to: None,
-        forwarded: false,
-        referral: None,
-        reaction: None,
+        ..InboundMessage::new(channel, format!("update:{update_id}"), sent_at)
     };
     if let Some(c) = callback {
         event.kind = MessageKind::InteractiveReply;
@@ -143,7 +123,7 @@ mod tests {
     #[test]
     fn junk_is_a_parse_error_and_an_update_without_a_chat_is_nothing() {
         assert!(matches!(parse(b"{nope", "c"), Err(ParseError::NotJson(_))));
-        assert_eq!(parse(b"{}", "c"), Err(ParseError::NotAnUpdate));
+        assert_eq!(parse(b"{}", "c"), Err(NOT_AN_UPDATE));
         assert_eq!(parse(br#"{"update_id": 3, "poll": {"id": "1"}}"#, "c"), Ok(vec![]));
     }
 

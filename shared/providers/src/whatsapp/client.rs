@@ -43,7 +43,7 @@ impl CloudApi {
     }
 }
 
-pub(crate) fn transport(e: reqwest::Error) -> ProviderError {
+pub(super) fn transport(e: reqwest::Error) -> ProviderError {
     crate::unanswered(e).into()
 }
 
@@ -156,12 +156,8 @@ impl Messaging for CloudApi {
         let meta = self.call(self.http.get(self.url(media_id)), &channel.access_token).await?;
         let url = meta["url"].as_str().ok_or(ProviderError::Http(502))?;
         let mime = meta["mime_type"].as_str().unwrap_or("application/octet-stream").to_owned();
-        let response =
-            self.http.get(url).bearer_auth(channel.access_token.expose()).send().await.map_err(transport)?;
-        if !response.status().is_success() {
-            return Err(ProviderError::Http(response.status().as_u16()));
-        }
-        let bytes = response.bytes().await.map_err(transport)?;
-        Ok((bytes.to_vec(), mime))
+        let (bytes, _) =
+            crate::download(self.http.get(url).bearer_auth(channel.access_token.expose())).await?;
+        Ok((bytes, mime))
     }
 }

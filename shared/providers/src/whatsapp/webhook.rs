@@ -11,22 +11,8 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ParseError {
-    #[error("the body is not JSON: {0}")]
-    NotJson(String),
-    #[error("the body is not a WhatsApp webhook: {0}")]
-    NotWhatsapp(&'static str),
-}
-
-/// How to name the channel of every event in a payload.
-#[derive(Debug, Clone)]
-pub enum Route {
-    /// The deployment's app: by each change's `metadata.phone_number_id`.
-    ByPhoneNumberId,
-    /// A channel with its own app and URL.
-    Channel(String),
-}
+use crate::inbound::text as s;
+pub use crate::inbound::{ParseError, Route};
 
 fn epoch(raw: &Value) -> DateTime<Utc> {
     let secs = match raw {
@@ -37,14 +23,12 @@ fn epoch(raw: &Value) -> DateTime<Utc> {
     secs.and_then(|s| DateTime::from_timestamp(s, 0)).unwrap_or_else(Utc::now)
 }
 
-fn s(v: &Value) -> Option<String> {
-    v.as_str().map(str::to_owned)
-}
-
 pub fn parse(body: &[u8], route: &Route) -> Result<Vec<InboundEvent>, ParseError> {
-    let root: Value = serde_json::from_slice(body).map_err(|e| ParseError::NotJson(e.to_string()))?;
-    let entries =
-        root.get("entry").and_then(Value::as_array).ok_or(ParseError::NotWhatsapp("no entry list"))?;
+    let root = crate::inbound::json(body)?;
+    let entries = root
+        .get("entry")
+        .and_then(Value::as_array)
+        .ok_or(ParseError::NotThis("a WhatsApp webhook: no entry list"))?;
     let mut events = Vec::new();
     for entry in entries {
         let waba = entry.get("id").and_then(Value::as_str).unwrap_or_default();
@@ -102,13 +86,7 @@ fn template_update(field: &str, waba: &str, time: Option<&Value>, value: &Value)
 }
 
 fn parse_messages(value: &Value, route: &Route, events: &mut Vec<InboundEvent>) {
-    let channel = match route {
-        Route::Channel(id) => ChannelRef::Channel(id.clone()),
-        Route::ByPhoneNumberId => match value["metadata"]["phone_number_id"].as_str() {
-            Some(p) => ChannelRef::PhoneNumberId(p.to_owned()),
-            None => return,
-        },
-    };
+    let Some(channel) = route.channel(value["metadata"]["phone_number_id"].as_str()) else { return };
     let mut profiles: HashMap<String, (Option<String>, Option<String>)> = HashMap::new();
     for c in value["contacts"].as_array().into_iter().flatten() {
         if let Some(wa) = c["wa_id"].as_str() {
@@ -153,24 +131,14 @@ fn message(
     let bsuid = bsuid.or_else(|| s(&m["from_user_id"]));
     let kind_raw = m["type"].as_str().unwrap_or("unsupported");
     let mut event = InboundMessage {
-        channel: channel.clone(),
         wa_id,
         bsuid,
-        identity: None,
         profile_name,
-        provider_id,
-        sent_at: epoch(&m["timestamp"]),
-        kind: MessageKind::Unsupported,
-        text: None,
-        content: Value::Null,
-        media_id: None,
-        mime_type: None,
-        filename: None,
         reply_to: s(&m["context"]["id"]),
         forwarded: m["context"]["forwarded"].as_bool().unwrap_or(false)
             || m["context"]["frequently_forwarded"].as_bool().unwrap_or(false),
         referral: m.get("referral").cloned(),
-        reaction: None,
+        ..InboundMessage::new(channel.clone(), provider_id, epoch(&m["timestamp"]))
     };
     let body = &m[kind_raw];
     match kind_raw {
@@ -253,10 +221,10 @@ mod tests {
 
     #[test]
     fn junk_is_a_parse_error_not_a_panic() {
-        assert!(matches!(parse(b"{nope", &Route::ByPhoneNumberId), Err(ParseError::NotJson(_))));
-        assert!(matches!(parse(b"[]", &Route::ByPhoneNumberId), Err(ParseError::NotWhatsapp(_))));
+        assert!(matches!(parse(b"{nope", &Route::ByProviderId), Err(ParseError::NotJson(_))));
+        assert!(matches!(parse(b"[]", &Route::ByProviderId), Err(ParseError::NotThis(_))));
         assert_eq!(
-            parse(br#"{"entry":[{"changes":[{"field":"calls","value":{}}]}]}"#, &Route::ByPhoneNumberId),
+            parse(br#"{"entry":[{"changes":[{"field":"calls","value":{}}]}]}"#, &Route::ByProviderId),
             Ok(vec![])
         );
     }
